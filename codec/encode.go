@@ -1,0 +1,143 @@
+package codec
+
+import (
+	"encoding/base64"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// DataEncoding says how an Event's Data is written.
+type DataEncoding uint8
+
+const (
+	// DataText writes Data as UTF-8 text and refuses invalid UTF-8 with
+	// ErrInvalidUTF8. This is the default.
+	DataText DataEncoding = iota
+	// DataBase64 writes Data as one line of standard base64 (RFC 4648 with
+	// padding), whatever its bytes; the receiver decodes it (in a browser:
+	// atob). Use it for binary payloads.
+	DataBase64
+)
+
+// Validate reports whether e can be written: ErrInvalidID, ErrInvalidEvent
+// or ErrInvalidRetry, or nil. It does not check Data.
+func (e *Event) Validate() error {
+	if strings.ContainsAny(e.ID, "\r\n\x00") {
+		return ErrInvalidID
+	}
+	if strings.ContainsAny(e.Event, "\r\n") {
+		return ErrInvalidEvent
+	}
+	if e.Retry < 0 {
+		return ErrInvalidRetry
+	}
+	return nil
+}
+
+// AppendTo appends e as one frame (ending in a blank line) to dst, with Data
+// as UTF-8 text. On error dst is returned unchanged.
+func (e *Event) AppendTo(dst []byte) ([]byte, error) {
+	return e.AppendWith(dst, DataText)
+}
+
+// AppendWith appends e as one frame to dst, writing Data with enc. On error
+// dst is returned unchanged.
+func (e *Event) AppendWith(dst []byte, enc DataEncoding) ([]byte, error) {
+	if err := e.Validate(); err != nil {
+		return dst, err
+	}
+	if enc == DataText && !utf8.Valid(e.Data) {
+		return dst, ErrInvalidUTF8
+	}
+	if e.Comment != "" {
+		dst = appendLines(dst, ": ", e.Comment)
+	}
+	if e.ID != "" {
+		dst = append(dst, "id: "...)
+		dst = append(dst, e.ID...)
+		dst = append(dst, '\n')
+	}
+	if e.Event != "" {
+		dst = append(dst, "event: "...)
+		dst = append(dst, e.Event...)
+		dst = append(dst, '\n')
+	}
+	if e.Retry > 0 {
+		dst = append(dst, "retry: "...)
+		dst = strconv.AppendInt(dst, int64((e.Retry+time.Millisecond-1)/time.Millisecond), 10)
+		dst = append(dst, '\n')
+	}
+	if len(e.Data) > 0 {
+		if enc == DataBase64 {
+			dst = append(dst, "data: "...)
+			dst = base64.StdEncoding.AppendEncode(dst, e.Data)
+			dst = append(dst, '\n')
+		} else {
+			dst = appendLines(dst, "data: ", e.Data)
+		}
+	}
+	return append(dst, '\n'), nil
+}
+
+// appendLines writes s as one field per line, splitting on LF, CRLF and CR.
+// The prefix ends in a space, so a line that starts with a space or colon
+// keeps it: the browser strips exactly one space after the colon.
+func appendLines[T string | []byte](dst []byte, prefix string, s T) []byte {
+	for {
+		i := 0
+		for i < len(s) && s[i] != '\n' && s[i] != '\r' {
+			i++
+		}
+		dst = append(dst, prefix...)
+		dst = append(dst, s[:i]...)
+		dst = append(dst, '\n')
+		if i == len(s) {
+			return dst
+		}
+		if s[i] == '\r' && i+1 < len(s) && s[i+1] == '\n' {
+			i++
+		}
+		s = s[i+1:]
+	}
+}
+
+// An Encoder writes events to an io.Writer, one Write per event. It is not
+// safe for concurrent use.
+type Encoder struct {
+	w   io.Writer
+	enc DataEncoding
+	buf []byte
+}
+
+// EncoderOption configures an Encoder.
+type EncoderOption func(*Encoder)
+
+// WithDataEncoding sets how the Encoder writes Data (default DataText).
+func WithDataEncoding(enc DataEncoding) EncoderOption {
+	return func(e *Encoder) { e.enc = enc }
+}
+
+// NewEncoder returns an Encoder that writes to w.
+func NewEncoder(w io.Writer, opts ...EncoderOption) *Encoder {
+	e := &Encoder{w: w}
+	for _, o := range opts {
+		o(e)
+	}
+	return e
+}
+
+// Encode writes ev as one frame with a single Write. If ev is refused
+// (ErrInvalidID, ErrInvalidEvent, ErrInvalidRetry, ErrInvalidUTF8) nothing is
+// written.
+func (e *Encoder) Encode(ev *Event) error {
+	var err error
+	e.buf, err = ev.AppendWith(e.buf[:0], e.enc)
+	if err != nil {
+		return err
+	}
+	_, err = e.w.Write(e.buf)
+	return err
+}

@@ -1,0 +1,29 @@
+package codec
+
+import "errors"
+
+// Errors the encoder returns for an Event it refuses to write. Nothing is
+// written when one is returned.
+var (
+	// ErrInvalidID means the ID holds CR, LF or NUL, which would end the
+	// field early (injecting fields) or make the browser ignore it.
+	ErrInvalidID = errors.New("sse codec: event id contains CR, LF or NUL")
+	// ErrInvalidEvent means the event type holds CR or LF.
+	ErrInvalidEvent = errors.New("sse codec: event type contains CR or LF")
+	// ErrInvalidRetry means Retry is negative.
+	ErrInvalidRetry = errors.New("sse codec: negative retry")
+	// ErrInvalidUTF8 means Data is not valid UTF-8 and the encoding is
+	// DataText; browsers would replace the bytes, so they are refused.
+	// Use DataBase64 to carry binary data.
+	ErrInvalidUTF8 = errors.New("sse codec: data is not valid UTF-8")
+)
+
+// Errors the decoder returns when the stream exceeds its bound.
+var (
+	// ErrLineTooLong means one line of the stream is longer than the
+	// decoder's MaxLineBytes.
+	ErrLineTooLong = errors.New("sse codec: line exceeds the decoder's limit")
+	// ErrEventTooLarge means the data of one event exceeds the decoder's
+	// MaxEventBytes.
+	ErrEventTooLarge = errors.New("sse codec: event exceeds the decoder's limit")
+)
