@@ -163,6 +163,8 @@ func (e *endpoint) setStreamHeaders(h http.Header, r *http.Request) {
 	for k, vs := range e.cfg.Headers {
 		h[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
 	}
+	h.Del("Content-Length") // a stream has no length; the framing is net/http's
+	h.Del("Transfer-Encoding")
 	h.Set("Content-Type", "text/event-stream; charset=utf-8")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")

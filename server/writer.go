@@ -107,7 +107,9 @@ func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, s *stream) {
 		s.finish(err)
 		return
 	}
-	if e.pool != nil && r.ProtoMajor == 1 && r.TLS == nil {
+	// Only an HTTP/1.1 response is chunked (HTTP/1.0 ends at close), and a
+	// TLS connection has no descriptor to write to without blocking.
+	if e.pool != nil && r.ProtoMajor == 1 && r.ProtoMinor >= 1 && r.TLS == nil {
 		if conn, _, herr := rc.Hijack(); herr == nil {
 			if e.cfg.OnUnsubscribe == nil {
 				s.r = nil
