@@ -276,7 +276,7 @@ func TestQueueGroupDeliversEachMessageOnce(t *testing.T) {
 	b := newConnected(t, ssebroker.SubscriberQueue(messages))
 
 	var mu sync.Mutex
-	perBody := map[string]int{}       // group g: deliveries per message
+	perBody := map[string]int{}         // group g: deliveries per message
 	perHandler := make([]int, handlers) // group g: deliveries per handler
 	otherGroup, plain := 0, 0
 	var remaining sync.WaitGroup

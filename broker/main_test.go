@@ -4,8 +4,10 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/go-micro-sse/go-micro-sse/internal/ssetest"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, goleak.IgnoreCurrent())
+	goleak.VerifyTestMain(m, append(ssetest.GoleakIgnores(), goleak.IgnoreCurrent())...)
 }
