@@ -1,6 +1,13 @@
 package ssetest
 
-import "go.uber.org/goleak"
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"testing"
+
+	"go.uber.org/goleak"
+)
 
 // GoleakIgnores are goroutines that go-micro starts and gives no way to
 // stop; pass them to goleak.VerifyTestMain or goleak.VerifyNone beside
@@ -10,4 +17,23 @@ func GoleakIgnores() []goleak.Option {
 	return []goleak.Option{
 		goleak.IgnoreAnyFunction("go-micro.dev/v4/registry.(*memRegistry).ttlPrune"),
 	}
+}
+
+// VerifyTestMain is goleak.VerifyTestMain with GoleakIgnores, the
+// goroutines running before the tests ignored, and two garbage collections
+// before the check: go-micro's rpc client keeps a cache whose janitor
+// goroutine is stopped by a finalizer once the client is garbage. Use it as
+// `func TestMain(m *testing.M) { ssetest.VerifyTestMain(m) }`.
+func VerifyTestMain(m *testing.M, opts ...goleak.Option) {
+	opts = append(append(GoleakIgnores(), goleak.IgnoreCurrent()), opts...)
+	code := m.Run()
+	if code == 0 {
+		runtime.GC()
+		runtime.GC()
+		if err := goleak.Find(opts...); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: errors on successful test run: %v\n", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
