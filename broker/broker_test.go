@@ -573,3 +573,23 @@ func TestTwoBrokersAreSeparate(t *testing.T) {
 	assert.Equal(t, "from b2", string(evs[0].Data))
 	assert.Empty(t, br2.pending(t)[1:])
 }
+
+func TestPublisherIDAndBinaryData(t *testing.T) {
+	b := newConnected(t)
+	h := hubOf(t, b)
+	br := subscribeHub(t, b, "t")
+
+	// Binary data is refused in text mode: nowhere, not mangled.
+	got := make(chan string, 2)
+	_, err := b.Subscribe("t", func(e mbroker.Event) error { got <- string(e.Message().Body); return nil })
+	require.NoError(t, err)
+	assert.ErrorIs(t, b.Publish("t", msg("\xff\xfe")), codec.ErrInvalidUTF8)
+
+	// With the server's base64 option (applied to the hub) it goes through.
+	h.Apply(hub.WithDataEncoding(codec.DataBase64), hub.KeepPublisherIDs())
+	require.NoError(t, b.Publish("t", msg("\xff\xfe", codec.HeaderID, "pub-7")))
+	evs := br.next(t, 1)
+	assert.Equal(t, "pub-7", evs[0].ID, "Sse-Id sets the id when the hub keeps publisher ids")
+	assert.Equal(t, "//4=", string(evs[0].Data))
+	assert.Equal(t, "\xff\xfe", <-got, "handlers get the bytes as published")
+}
