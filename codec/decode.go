@@ -51,6 +51,11 @@ type Decoder struct {
 	event   string
 	hasData bool
 	evRetry time.Duration
+
+	// whole makes every blank line return an event, with or without data,
+	// and keeps comments (for Unmarshal, which reads one frame as written).
+	whole   bool
+	comment []byte
 }
 
 // DecoderOption configures a Decoder.
@@ -129,6 +134,7 @@ func (d *Decoder) Decode() (*Event, error) {
 func (d *Decoder) resetEvent() {
 	d.data = d.data[:0]
 	d.hasData = false
+	d.comment = d.comment[:0]
 	d.event = ""
 	d.evRetry = 0
 }
@@ -138,19 +144,29 @@ func (d *Decoder) resetEvent() {
 func (d *Decoder) dispatch() *Event {
 	defer d.resetEvent()
 	d.lastID = d.idBuf
-	if !d.hasData {
+	if !d.hasData && !d.whole {
 		return nil
 	}
 	data := d.data
 	if n := len(data); n > 0 && data[n-1] == '\n' {
 		data = data[:n-1]
 	}
-	return &Event{ID: d.lastID, Event: d.event, Data: bytes.Clone(data), Retry: d.evRetry}
+	ev := &Event{ID: d.lastID, Event: d.event, Data: bytes.Clone(data), Retry: d.evRetry}
+	if d.whole {
+		ev.Comment = string(d.comment)
+	}
+	return ev
 }
 
 // field processes one non-empty line.
 func (d *Decoder) field(line []byte) error {
 	if line[0] == ':' {
+		if d.whole {
+			if len(d.comment) > 0 {
+				d.comment = append(d.comment, '\n')
+			}
+			d.comment = appendValidUTF8(d.comment, bytes.TrimPrefix(line[1:], []byte(" ")))
+		}
 		return nil
 	}
 	name, value := line, []byte(nil)
