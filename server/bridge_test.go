@@ -172,4 +172,3 @@ func TestQueueGroupAcrossNodes(t *testing.T) {
 		t.Fatalf("queue group shares not spread: %d and %d", queued[0].Load(), queued[1].Load())
 	}
 }
-

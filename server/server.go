@@ -59,10 +59,10 @@ type run struct {
 	endpoint *endpoint
 	http     *http.Server
 	ln       net.Listener
-	address  string // the Address configured, restored by Stop
-	exit     chan struct{}  // closed by Stop: the registrar returns
-	regDone  chan struct{}  // closed when the registrar returned
-	served   chan struct{}  // closed when Serve returned
+	address  string        // the Address configured, restored by Stop
+	exit     chan struct{} // closed by Stop: the registrar returns
+	regDone  chan struct{} // closed when the registrar returned
+	served   chan struct{} // closed when Serve returned
 	reg      *registration
 }
 

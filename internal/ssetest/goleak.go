@@ -14,9 +14,13 @@ import (
 // goleak.IgnoreCurrent(). Every registry.NewMemoryRegistry starts ttlPrune,
 // which runs forever; every client.NewClient (go-micro's rpc client) starts
 // a response cache whose janitor runs until a finalizer stops it, after the
-// client is garbage and a collection ran.
+// client is garbage and a collection ran; go-micro's global config
+// (config.DefaultConfig, made at package init) re-creates its watcher
+// goroutines now and then, forever.
 func GoleakIgnores() []goleak.Option {
 	return []goleak.Option{
+		goleak.IgnoreAnyFunction("go-micro.dev/v4/config/loader/memory.(*memory).Watch.func1"),
+		goleak.IgnoreAnyFunction("go-micro.dev/v4/config.(*config).run.func2"),
 		goleak.IgnoreAnyFunction("go-micro.dev/v4/registry.(*memRegistry).ttlPrune"),
 		goleak.IgnoreAnyFunction("github.com/patrickmn/go-cache.(*janitor).Run"),
 	}
