@@ -1,0 +1,23 @@
+package hub
+
+import "errors"
+
+// Errors a caller of the hub tells apart with errors.Is.
+var (
+	// ErrUnknownTopic means the hub runs with ExplicitTopics and the topic
+	// was not created with CreateTopic.
+	ErrUnknownTopic = errors.New("sse hub: unknown topic")
+	// ErrInvalidTopic means a topic name is empty, longer than MaxTopicLen
+	// bytes, not UTF-8 or holds a control character, or a subscription
+	// names no topic.
+	ErrInvalidTopic = errors.New("sse hub: invalid topic")
+	// ErrClosed means the hub was closed: Publish and Subscribe refuse, and
+	// every subscriber ends with it.
+	ErrClosed = errors.New("sse hub: closed")
+	// ErrSlow means the subscriber's queue was full when an event came: it
+	// was cut off (its pending frames dropped) and should reconnect, resuming
+	// from history with its last event id.
+	ErrSlow = errors.New("sse hub: subscriber too slow, cut off")
+	// ErrUnsubscribed means the subscriber was closed by its owner.
+	ErrUnsubscribed = errors.New("sse hub: unsubscribed")
+)

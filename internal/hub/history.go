@@ -1,0 +1,105 @@
+package hub
+
+// entry is one event held in a topic's history: its place in the hub's
+// sequence, when it was published (Unix nanoseconds), its encoded frame
+// (shared, never modified) and the publisher's id when it was kept.
+type entry struct {
+	seq   uint64
+	at    int64
+	frame []byte
+	pubID string
+}
+
+// history is a topic's events in sequence order: a ring buffer that grows
+// by doubling (up to the count bound) and shrinks when mostly empty. It is
+// guarded by the hub's lock.
+type history struct {
+	buf   []entry
+	head  int
+	n     int
+	bytes int
+}
+
+// len returns the number of events held.
+func (h *history) len() int { return h.n }
+
+// at returns the i-th oldest event.
+func (h *history) at(i int) *entry {
+	j := h.head + i
+	if j >= len(h.buf) {
+		j -= len(h.buf)
+	}
+	return &h.buf[j]
+}
+
+// front returns the oldest event; the history must not be empty.
+func (h *history) front() *entry { return &h.buf[h.head] }
+
+// back returns the newest event; the history must not be empty.
+func (h *history) back() *entry { return h.at(h.n - 1) }
+
+// push appends e, growing the ring when full; limit (the count bound) caps
+// the growth.
+func (h *history) push(e entry, limit int) {
+	if h.n == len(h.buf) {
+		c := max(16, 2*len(h.buf))
+		if limit > h.n && c > limit {
+			c = limit
+		}
+		h.resize(c)
+	}
+	j := h.head + h.n
+	if j >= len(h.buf) {
+		j -= len(h.buf)
+	}
+	h.buf[j] = e
+	h.n++
+	h.bytes += len(e.frame)
+}
+
+// pop removes and returns the oldest event; the history must not be empty.
+func (h *history) pop() entry {
+	e := h.buf[h.head]
+	h.buf[h.head] = entry{}
+	h.head++
+	if h.head == len(h.buf) {
+		h.head = 0
+	}
+	h.n--
+	h.bytes -= len(e.frame)
+	if h.n == 0 {
+		h.head = 0
+	}
+	if len(h.buf) > 64 && h.n < len(h.buf)/4 {
+		h.resize(len(h.buf) / 2)
+	}
+	return e
+}
+
+// resize moves the events into a ring of capacity c >= n.
+func (h *history) resize(c int) {
+	if c == 0 {
+		h.buf, h.head = nil, 0
+		return
+	}
+	nb := make([]entry, c)
+	for i := 0; i < h.n; i++ {
+		nb[i] = *h.at(i)
+	}
+	h.buf, h.head = nb, 0
+}
+
+// after returns the index of the first event whose sequence is above seq
+// (len() if none).
+func (h *history) after(seq uint64) int {
+	lo, hi := 0, h.n
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if h.at(m).seq <= seq {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}

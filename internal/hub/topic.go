@@ -1,0 +1,181 @@
+package hub
+
+import (
+	"fmt"
+	"unicode/utf8"
+)
+
+// MaxTopicLen is the longest topic name the hub accepts, in bytes.
+const MaxTopicLen = 256
+
+// topic is one named stream: its subscribers and its history. All fields
+// are guarded by the hub's lock.
+type topic struct {
+	name string
+	subs []*Subscriber
+	hist history
+	// evicted is the highest sequence number removed from (or never kept
+	// in) this topic's history: a resume at or above it is exact.
+	evicted uint64
+	// pinned topics were created with CreateTopic and are never forgotten.
+	pinned bool
+	// prev and next link the topics holding history, least recently
+	// published first (the hub's sweep list).
+	prev, next *topic
+	listed     bool
+}
+
+// checkTopic returns an error wrapping ErrInvalidTopic when name is not an
+// acceptable topic name.
+func checkTopic(name string) error {
+	if name == "" || len(name) > MaxTopicLen || !utf8.ValidString(name) {
+		return fmt.Errorf("%w: %.64q", ErrInvalidTopic, name)
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c < 0x20 || c == 0x7f {
+			return fmt.Errorf("%w: %.64q holds a control character", ErrInvalidTopic, name)
+		}
+	}
+	return nil
+}
+
+// topicLocked returns the topic called name, creating it unless the hub
+// runs with ExplicitTopics (then nil).
+func (h *Hub) topicLocked(name string) *topic {
+	if t := h.topics[name]; t != nil {
+		return t
+	}
+	if h.opts.ExplicitTopics {
+		return nil
+	}
+	// A topic created now may be one forgotten earlier, whose evictions are
+	// only remembered in h.forgot: resuming below it is not exact.
+	t := &topic{name: name, evicted: h.forgot}
+	h.topics[name] = t
+	return t
+}
+
+// maybeForgetLocked drops t from the hub when nothing holds it: no
+// subscriber, no history, not created explicitly.
+func (h *Hub) maybeForgetLocked(t *topic) {
+	if len(t.subs) > 0 || t.hist.len() > 0 || t.pinned || h.topics[t.name] != t {
+		return
+	}
+	delete(h.topics, t.name)
+	h.forgot = max(h.forgot, t.evicted)
+}
+
+// addSubLocked adds s to t (s.topics and s.slots are appended).
+func (h *Hub) addSubLocked(t *topic, s *Subscriber) {
+	s.topics = append(s.topics, t)
+	s.slots = append(s.slots, int32(len(t.subs)))
+	t.subs = append(t.subs, s)
+	if len(t.subs) == 1 {
+		h.queueHookLocked(h.opts.OnSubscribe, t.name)
+	}
+}
+
+// removeSubLocked takes s out of every topic it is in, queueing
+// OnUnsubscribe for topics left empty and forgetting those that hold
+// nothing. It is a no-op when s was already removed.
+func (h *Hub) removeSubLocked(s *Subscriber) {
+	if s.removed {
+		return
+	}
+	s.removed = true
+	h.subscribers--
+	for k, t := range s.topics {
+		i := int(s.slots[k])
+		last := len(t.subs) - 1
+		m := t.subs[last]
+		t.subs[i] = m
+		t.subs[last] = nil
+		t.subs = t.subs[:last]
+		if m != s {
+			for j, mt := range m.topics {
+				if mt == t {
+					m.slots[j] = int32(i)
+					break
+				}
+			}
+		}
+		if c := cap(t.subs); c > 64 && len(t.subs) < c/4 {
+			t.subs = append(make([]*Subscriber, 0, c/2), t.subs...)
+		}
+		if len(t.subs) == 0 {
+			h.queueHookLocked(h.opts.OnUnsubscribe, t.name)
+			h.maybeForgetLocked(t)
+		}
+	}
+}
+
+// appendLocked adds e to t's history, then enforces the bounds.
+func (h *Hub) appendLocked(t *topic, e entry) {
+	t.hist.push(e, h.opts.HistoryEvents)
+	h.histEvents++
+	h.histBytes += len(e.frame)
+	h.touchLocked(t)
+	h.boundLocked(t, e.at)
+}
+
+// boundLocked evicts the oldest events of t until its history is within
+// the count, bytes and age bounds at time now, then forgets t if it holds
+// nothing.
+func (h *Hub) boundLocked(t *topic, now int64) {
+	o := &h.opts
+	cutoff := int64(-1 << 63)
+	if o.HistoryAge > 0 {
+		cutoff = now - int64(o.HistoryAge)
+	}
+	for t.hist.len() > 0 && (t.hist.len() > o.HistoryEvents || t.hist.bytes > o.HistoryBytes ||
+		t.hist.front().at <= cutoff) {
+		h.evictLocked(t)
+	}
+	if t.hist.len() == 0 {
+		h.unlistLocked(t)
+		h.maybeForgetLocked(t)
+	}
+}
+
+// evictLocked removes the oldest event of t's history.
+func (h *Hub) evictLocked(t *topic) {
+	e := t.hist.pop()
+	t.evicted = e.seq
+	h.histEvents--
+	h.histBytes -= len(e.frame)
+}
+
+// touchLocked moves t to the back of the sweep list (most recently
+// published).
+func (h *Hub) touchLocked(t *topic) {
+	if t.listed && h.listTail == t {
+		return
+	}
+	h.unlistLocked(t)
+	t.prev = h.listTail
+	if h.listTail != nil {
+		h.listTail.next = t
+	} else {
+		h.listHead = t
+	}
+	h.listTail = t
+	t.listed = true
+}
+
+// unlistLocked takes t out of the sweep list.
+func (h *Hub) unlistLocked(t *topic) {
+	if !t.listed {
+		return
+	}
+	if t.prev != nil {
+		t.prev.next = t.next
+	} else {
+		h.listHead = t.next
+	}
+	if t.next != nil {
+		t.next.prev = t.prev
+	} else {
+		h.listTail = t.prev
+	}
+	t.prev, t.next, t.listed = nil, nil, false
+}

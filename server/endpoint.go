@@ -1,0 +1,248 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-micro-sse/go-micro-sse/codec"
+	"github.com/go-micro-sse/go-micro-sse/internal/hub"
+)
+
+// Reasons a request to the events endpoint is refused: the keys of
+// EndpointStats.Refused.
+const (
+	ReasonMethod        = "method"          // 405: not GET or OPTIONS
+	ReasonOrigin        = "origin"          // 403: CORS preflight from an origin not allowed
+	ReasonNoStream      = "no_stream"       // 400: no stream parameter
+	ReasonTooManyTopics = "too_many_topics" // 400: more than MaxTopicsPerConnection
+	ReasonBadTopic      = "bad_topic"       // 400: empty, too long or not matching TopicPattern
+	ReasonLastEventID   = "last_event_id"   // 400: Last-Event-ID longer than any id of ours
+	ReasonUnauthorized  = "unauthorized"    // 401: Authorize returned ErrUnauthorized
+	ReasonForbidden     = "forbidden"       // 403: Authorize returned another error
+	ReasonOverLimit     = "over_limit"      // 503: MaxConnections streams are open
+	ReasonUnknownTopic  = "unknown_topic"   // 404: ExplicitTopics and the topic was not created
+	ReasonUnavailable   = "unavailable"     // 503: shutting down or the hub is closed
+)
+
+// EndpointStats counts what the events endpoint did since it started.
+type EndpointStats struct {
+	// Open is the number of streams open now.
+	Open int
+	// Shared is how many of the open streams are written by the shared
+	// writers (HTTP/1.1 connections taken over); the others hold a
+	// goroutine each.
+	Shared int
+	// Accepted counts the streams opened.
+	Accepted uint64
+	// Refused counts refused requests by reason (the Reason constants).
+	Refused map[string]uint64
+	// CutOffSlow counts streams ended because the client fell too far
+	// behind (its queue was full); it resumes from history.
+	CutOffSlow uint64
+	// WriteFailed counts streams ended because a write failed or timed
+	// out: the client went away or stopped reading.
+	WriteFailed uint64
+}
+
+// endpoint is the /events http.Handler: it validates a request, subscribes
+// it to the hub and hands the stream to the write path.
+type endpoint struct {
+	hub *hub.Hub
+	cfg *config
+
+	// Frames written on open, as heartbeat, and on shutdown.
+	openFrame, heartbeatFrame, byeFrame []byte
+
+	mu     sync.Mutex // guards closed and wg.Add against Shutdown's wg.Wait
+	closed bool
+	done   chan struct{} // closed by Shutdown: every stream ends
+	once   sync.Once
+	wg     sync.WaitGroup // every goroutine of the endpoint
+
+	pool *writerPool // shared writers of taken-over HTTP/1.1 streams; nil if GoroutinePerStream
+
+	open        atomic.Int64
+	shared      atomic.Int64
+	accepted    atomic.Uint64
+	cutOffSlow  atomic.Uint64
+	writeFailed atomic.Uint64
+	refusedMu   sync.Mutex
+	refused     map[string]uint64
+}
+
+// newEndpoint returns the events endpoint serving h with c.
+func newEndpoint(h *hub.Hub, c *config) *endpoint {
+	e := &endpoint{
+		hub:     h,
+		cfg:     c,
+		done:    make(chan struct{}),
+		refused: make(map[string]uint64),
+	}
+	e.openFrame, _ = (&codec.Event{Retry: c.Retry}).AppendTo(nil)
+	e.heartbeatFrame, _ = (&codec.Event{Comment: "heartbeat"}).AppendTo(nil)
+	e.byeFrame, _ = (&codec.Event{Comment: "shutdown", Retry: c.Retry}).AppendTo(nil)
+	if !c.GoroutinePerStream {
+		e.pool = newWriterPool(e)
+	}
+	return e
+}
+
+// ServeHTTP serves one events request: OPTIONS for CORS, GET for a stream.
+// A refused request gets a 4xx or 503 with the reason as text, never 500.
+func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodOptions {
+		e.preflight(w, r)
+		return
+	}
+	e.setCORS(w.Header(), r)
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", "GET, OPTIONS")
+		e.refuse(w, r, http.StatusMethodNotAllowed, ReasonMethod, "method not allowed: use GET")
+		return
+	}
+	topics, reason, text := e.topicsOf(r)
+	if reason != "" {
+		e.refuse(w, r, http.StatusBadRequest, reason, text)
+		return
+	}
+	lastID := e.lastEventID(r)
+	if len(lastID) > maxLastEventIDBytes {
+		e.refuse(w, r, http.StatusBadRequest, ReasonLastEventID, "Last-Event-ID too long")
+		return
+	}
+	if status, text := e.authorize(r, topics); status != 0 {
+		reason := ReasonForbidden
+		if status == http.StatusUnauthorized {
+			reason = ReasonUnauthorized
+		}
+		e.refuse(w, r, status, reason, text)
+		return
+	}
+	if !e.enter() {
+		w.Header().Set("Retry-After", e.retryAfter())
+		e.refuse(w, r, http.StatusServiceUnavailable, ReasonUnavailable, "server shutting down")
+		return
+	}
+	defer e.wg.Done()
+	if !e.acquire() {
+		w.Header().Set("Retry-After", e.retryAfter())
+		e.refuse(w, r, http.StatusServiceUnavailable, ReasonOverLimit, "too many connections")
+		return
+	}
+	s := newStream(e, r, topics)
+	sub, err := e.hub.Subscribe(topics, lastID, hub.Notify(s.notify))
+	if err != nil {
+		e.release()
+		switch {
+		case errors.Is(err, hub.ErrUnknownTopic):
+			e.refuse(w, r, http.StatusNotFound, ReasonUnknownTopic, err.Error())
+		case errors.Is(err, hub.ErrInvalidTopic):
+			e.refuse(w, r, http.StatusBadRequest, ReasonBadTopic, err.Error())
+		default: // hub closed: come back later
+			w.Header().Set("Retry-After", e.retryAfter())
+			e.refuse(w, r, http.StatusServiceUnavailable, ReasonUnavailable, err.Error())
+		}
+		return
+	}
+	s.sub = sub
+	e.accepted.Add(1)
+	e.setStreamHeaders(w.Header(), r)
+	w.WriteHeader(http.StatusOK)
+	if e.cfg.OnSubscribe != nil {
+		e.cfg.OnSubscribe(r, topics)
+	}
+	e.serve(w, r, s)
+}
+
+// setStreamHeaders sets the headers of an event stream.
+func (e *endpoint) setStreamHeaders(h http.Header, r *http.Request) {
+	for k, vs := range e.cfg.Headers {
+		h[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
+	}
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	if r.ProtoMajor == 1 {
+		h.Set("Connection", "keep-alive")
+	}
+}
+
+// refuse answers a request with status and the reason as text, and counts it.
+func (e *endpoint) refuse(w http.ResponseWriter, _ *http.Request, status int, reason, text string) {
+	e.refusedMu.Lock()
+	e.refused[reason]++
+	e.refusedMu.Unlock()
+	http.Error(w, text, status)
+}
+
+// enter registers a goroutine of the endpoint unless it is shut down.
+func (e *endpoint) enter() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return false
+	}
+	e.wg.Add(1)
+	return true
+}
+
+// Shutdown tells every client to come back (a retry hint), ends every
+// stream and waits for every goroutine of the endpoint, or for ctx; without
+// a deadline in ctx it waits at most ShutdownGrace. New requests are then
+// refused with 503. It is idempotent.
+func (e *endpoint) Shutdown(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, e.cfg.ShutdownGrace)
+		defer cancel()
+	}
+	e.once.Do(func() {
+		e.mu.Lock()
+		e.closed = true
+		e.mu.Unlock()
+		close(e.done)
+		if e.pool != nil {
+			e.pool.stop()
+		}
+	})
+	waited := make(chan struct{})
+	go func() { e.wg.Wait(); close(waited) }()
+	select {
+	case <-waited:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Stats returns what the endpoint counted so far.
+func (e *endpoint) Stats() EndpointStats {
+	e.refusedMu.Lock()
+	refused := make(map[string]uint64, len(e.refused))
+	for k, v := range e.refused {
+		refused[k] = v
+	}
+	e.refusedMu.Unlock()
+	return EndpointStats{
+		Open:        int(e.open.Load()),
+		Shared:      int(e.shared.Load()),
+		Accepted:    e.accepted.Load(),
+		Refused:     refused,
+		CutOffSlow:  e.cutOffSlow.Load(),
+		WriteFailed: e.writeFailed.Load(),
+	}
+}
+
+// deadline is the write deadline of a write starting now.
+func (e *endpoint) deadline() time.Time { return time.Now().Add(e.cfg.WriteTimeout) }
+
+// byeTimeout bounds the write of the shutdown hint: a client that does not
+// take it at once does not delay the shutdown.
+func (e *endpoint) byeTimeout() time.Duration { return min(e.cfg.WriteTimeout, 500*time.Millisecond) }

@@ -1,0 +1,34 @@
+package server
+
+import "time"
+
+// Heartbeats are comment frames (": heartbeat") that keep an idle stream
+// through proxies and reveal a closed client by a failing write. A stream
+// with its own goroutine sends one after Heartbeat without a write; the
+// shared writers sweep their streams every Heartbeat/2 and send one to each
+// that wrote nothing during the last Heartbeat/2, so no stream stays silent
+// longer than Heartbeat.
+
+// heartbeatTick is the sweep interval of the shared writers.
+func (e *endpoint) heartbeatTick() time.Duration {
+	return max(e.cfg.Heartbeat/2, time.Millisecond)
+}
+
+// heartbeat sends the heartbeat to every idle stream of the writer.
+func (w *writer) heartbeat() {
+	now := time.Now().UnixNano()
+	idle := int64(w.p.e.heartbeatTick())
+	w.mu.Lock()
+	due := w.due[:0]
+	for s := range w.conns {
+		if !s.flushing && !s.queued && now-s.lastWrite.Load() >= idle {
+			due = append(due, s)
+		}
+	}
+	w.mu.Unlock()
+	for _, s := range due {
+		w.send(s, nil, nil, w.p.heartbeatChunk)
+	}
+	clear(due)
+	w.due = due[:0]
+}

@@ -1,0 +1,343 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"regexp"
+	"time"
+
+	"go-micro.dev/v4/server"
+
+	"github.com/go-micro-sse/go-micro-sse/codec"
+	"github.com/go-micro-sse/go-micro-sse/internal/hub"
+)
+
+// Defaults of the SSE options, used when an option is not given.
+const (
+	DefaultEventsPath             = "/events"
+	DefaultStreamParam            = "stream"
+	DefaultLastEventIDParam       = "lastEventId"
+	DefaultRetry                  = 3 * time.Second
+	DefaultHeartbeat              = 15 * time.Second
+	DefaultWriteTimeout           = 10 * time.Second
+	DefaultMaxTopicsPerConnection = 16
+	DefaultMaxTopicNameLength     = 200
+	DefaultShutdownGrace          = 5 * time.Second
+)
+
+// DefaultTopicPattern is the topic names allowed when TopicPattern is not
+// given: letters, digits and "_ . : / @ -" (no spaces, no wildcards of
+// brokers such as NATS' "*" and ">").
+var DefaultTopicPattern = regexp.MustCompile(`^[A-Za-z0-9_.:/@-]+$`)
+
+// The private keys under which the SSE options ride in go-micro's
+// server.Options.Context, one type per option.
+type (
+	eventsPathKey             struct{}
+	streamParamKey            struct{}
+	lastEventIDParamKey       struct{}
+	retryKey                  struct{}
+	heartbeatKey              struct{}
+	writeTimeoutKey           struct{}
+	allowedOriginsKey         struct{}
+	allowCredentialsKey       struct{}
+	authorizeKey              struct{}
+	headersKey                struct{}
+	maxConnectionsKey         struct{}
+	maxTopicsPerConnectionKey struct{}
+	maxTopicNameLengthKey     struct{}
+	topicPatternKey           struct{}
+	maxHistoryEventsKey       struct{}
+	maxHistoryBytesKey        struct{}
+	maxHistoryAgeKey          struct{}
+	queueLimitsKey            struct{}
+	explicitTopicsKey         struct{}
+	keepPublisherIDsKey       struct{}
+	base64DataKey             struct{}
+	onSubscribeKey            struct{}
+	onUnsubscribeKey          struct{}
+	shutdownGraceKey          struct{}
+	goroutinePerStreamKey     struct{}
+)
+
+// setOption stores v under k in go-micro's server.Options.Context, the way
+// go-micro's plugins carry their own options.
+func setOption(k, v any) server.Option {
+	return func(o *server.Options) {
+		if o.Context == nil {
+			o.Context = context.Background()
+		}
+		o.Context = context.WithValue(o.Context, k, v)
+	}
+}
+
+// EventsPath sets the path of the events endpoint (default "/events").
+func EventsPath(p string) server.Option { return setOption(eventsPathKey{}, p) }
+
+// StreamParam sets the name of the repeated query parameter that names the
+// topics of a connection (default "stream": /events?stream=a&stream=b).
+func StreamParam(name string) server.Option { return setOption(streamParamKey{}, name) }
+
+// LastEventIDParam sets the name of the query parameter read when the
+// Last-Event-ID header is absent, for EventSource polyfills that cannot set
+// headers (default "lastEventId").
+func LastEventIDParam(name string) server.Option { return setOption(lastEventIDParamKey{}, name) }
+
+// Retry sets the reconnection delay sent to the browser in a "retry:" field
+// when a stream opens, and on shutdown (default 3s). It is also the
+// Retry-After of a 503 answer.
+func Retry(d time.Duration) server.Option { return setOption(retryKey{}, d) }
+
+// Heartbeat sets the interval of the comment frames that keep an idle
+// stream through proxies and reveal closed clients (default 15s).
+func Heartbeat(d time.Duration) server.Option { return setOption(heartbeatKey{}, d) }
+
+// WriteTimeout sets the deadline of each write to a client (default 10s).
+// A client that does not take a write within it is disconnected. It is
+// applied per write, never to the whole stream.
+func WriteTimeout(d time.Duration) server.Option { return setOption(writeTimeoutKey{}, d) }
+
+// AllowedOrigins sets the origins allowed to read the events cross-origin
+// (CORS). "*" allows any origin. Without it no CORS header is sent.
+func AllowedOrigins(origins ...string) server.Option {
+	return setOption(allowedOriginsKey{}, append([]string(nil), origins...))
+}
+
+// AllowCredentials lets cross-origin EventSource clients created with
+// withCredentials: true read the events (Access-Control-Allow-Credentials).
+// The allowed origin is then echoed, never "*".
+func AllowCredentials() server.Option { return setOption(allowCredentialsKey{}, true) }
+
+// AuthorizeFunc decides whether a request may follow the topics. It returns
+// nil to allow, an error wrapping ErrUnauthorized (401) or ErrForbidden (403)
+// to refuse; the error's text is the reason sent to the client. Any other
+// error refuses with 403.
+type AuthorizeFunc func(r *http.Request, topics []string) error
+
+// Authorize sets the hook that authorizes every events request after its
+// topics are validated and before it is counted or subscribed.
+func Authorize(fn AuthorizeFunc) server.Option { return setOption(authorizeKey{}, fn) }
+
+// Headers adds response headers to every events stream (for example
+// Access-Control-Expose-Headers or a Strict-Transport-Security header).
+// They cannot override Content-Type.
+func Headers(h http.Header) server.Option { return setOption(headersKey{}, h.Clone()) }
+
+// MaxConnections limits the open event streams of the server; past it a
+// request is answered 503 with Retry-After (default 0: no limit).
+func MaxConnections(n int) server.Option { return setOption(maxConnectionsKey{}, n) }
+
+// MaxTopicsPerConnection limits the topics one request may follow
+// (default 16); more is answered 400.
+func MaxTopicsPerConnection(n int) server.Option { return setOption(maxTopicsPerConnectionKey{}, n) }
+
+// MaxTopicNameLength limits the length in bytes of a topic name
+// (default 200); longer is answered 400.
+func MaxTopicNameLength(n int) server.Option { return setOption(maxTopicNameLengthKey{}, n) }
+
+// TopicPattern sets the pattern every topic name must match
+// (default DefaultTopicPattern); others are answered 400.
+func TopicPattern(re *regexp.Regexp) server.Option { return setOption(topicPatternKey{}, re) }
+
+// MaxHistoryEvents bounds the history kept per topic for resuming clients,
+// in events (default: the hub's).
+func MaxHistoryEvents(n int) server.Option { return setOption(maxHistoryEventsKey{}, n) }
+
+// MaxHistoryBytes bounds the history kept per topic, in encoded frame bytes
+// (default: the hub's).
+func MaxHistoryBytes(n int) server.Option { return setOption(maxHistoryBytesKey{}, n) }
+
+// MaxHistoryAge bounds the age of the history kept per topic
+// (default: the hub's).
+func MaxHistoryAge(d time.Duration) server.Option { return setOption(maxHistoryAgeKey{}, d) }
+
+// queueLimits is the value of the QueueLimits option.
+type queueLimits struct{ frames, bytes int }
+
+// QueueLimits bounds the frames and bytes waiting for one client; a client
+// that falls further behind is disconnected and resumes from history
+// (default: the hub's).
+func QueueLimits(frames, bytes int) server.Option {
+	return setOption(queueLimitsKey{}, queueLimits{frames, bytes})
+}
+
+// ExplicitTopics makes topics exist only once created (Server.CreateTopic);
+// a request for another topic is answered 404 and a publish to it fails.
+// Without it topics are created on first use.
+func ExplicitTopics() server.Option { return setOption(explicitTopicsKey{}, true) }
+
+// KeepPublisherIDs uses the id a publisher set (the Sse-Id header) as the
+// event id instead of the hub's sequence. The publisher must then keep
+// them ordered for resuming to work.
+func KeepPublisherIDs() server.Option { return setOption(keepPublisherIDsKey{}, true) }
+
+// Base64Data writes every event's data as one line of standard base64, so
+// binary payloads pass (a browser decodes with atob). Without it data that
+// is not valid UTF-8 is refused at publish.
+func Base64Data() server.Option { return setOption(base64DataKey{}, true) }
+
+// StreamFunc is called with the request and the topics of one stream.
+type StreamFunc func(r *http.Request, topics []string)
+
+// OnSubscribe sets a callback run when a stream opens (after the response
+// headers are sent). It runs on the request's goroutine and should return
+// quickly.
+func OnSubscribe(fn StreamFunc) server.Option { return setOption(onSubscribeKey{}, fn) }
+
+// OnUnsubscribe sets a callback run once when a stream that OnSubscribe saw
+// ends, for whatever reason.
+func OnUnsubscribe(fn StreamFunc) server.Option { return setOption(onUnsubscribeKey{}, fn) }
+
+// ShutdownGrace bounds how long Stop waits for the streams to end when its
+// context has no deadline (default 5s).
+func ShutdownGrace(d time.Duration) server.Option { return setOption(shutdownGraceKey{}, d) }
+
+// GoroutinePerStream turns off the shared writers: every stream, HTTP/1.1
+// included, is served by its own goroutine as HTTP/2 streams are. By
+// default plain-TCP HTTP/1.1 streams are taken over after the headers and
+// written by a few shared writers, so an idle one holds no goroutine.
+func GoroutinePerStream() server.Option { return setOption(goroutinePerStreamKey{}, true) }
+
+// config is the SSE configuration of a server: defaults plus the options
+// found in go-micro's server.Options.Context.
+type config struct {
+	Path             string
+	StreamParam      string
+	LastEventIDParam string
+	Retry            time.Duration
+	Heartbeat        time.Duration
+	WriteTimeout     time.Duration
+
+	AllowedOrigins   []string
+	AllowCredentials bool
+	Authorize        AuthorizeFunc
+	Headers          http.Header
+
+	MaxConnections         int
+	MaxTopicsPerConnection int
+	MaxTopicNameLength     int
+	TopicPattern           *regexp.Regexp
+
+	// Hub options; zero means "the hub's default".
+	HistoryEvents    int
+	HistoryBytes     int
+	HistoryAge       time.Duration
+	QueueFrames      int
+	QueueBytes       int
+	ExplicitTopics   bool
+	KeepPublisherIDs bool
+	Base64Data       bool
+
+	OnSubscribe   StreamFunc
+	OnUnsubscribe StreamFunc
+
+	ShutdownGrace      time.Duration
+	GoroutinePerStream bool
+}
+
+// configFrom returns the defaults overridden by the SSE options found in
+// ctx (go-micro's server.Options.Context); ctx may be nil. Non-positive
+// durations and sizes keep the default.
+func configFrom(ctx context.Context) *config {
+	c := &config{
+		Path:                   DefaultEventsPath,
+		StreamParam:            DefaultStreamParam,
+		LastEventIDParam:       DefaultLastEventIDParam,
+		Retry:                  DefaultRetry,
+		Heartbeat:              DefaultHeartbeat,
+		WriteTimeout:           DefaultWriteTimeout,
+		MaxTopicsPerConnection: DefaultMaxTopicsPerConnection,
+		MaxTopicNameLength:     DefaultMaxTopicNameLength,
+		TopicPattern:           DefaultTopicPattern,
+		ShutdownGrace:          DefaultShutdownGrace,
+	}
+	if ctx == nil {
+		return c
+	}
+	str(ctx, eventsPathKey{}, &c.Path)
+	str(ctx, streamParamKey{}, &c.StreamParam)
+	str(ctx, lastEventIDParamKey{}, &c.LastEventIDParam)
+	positive(ctx, retryKey{}, &c.Retry)
+	positive(ctx, heartbeatKey{}, &c.Heartbeat)
+	positive(ctx, writeTimeoutKey{}, &c.WriteTimeout)
+	positive(ctx, shutdownGraceKey{}, &c.ShutdownGrace)
+	positive(ctx, maxConnectionsKey{}, &c.MaxConnections)
+	positive(ctx, maxTopicsPerConnectionKey{}, &c.MaxTopicsPerConnection)
+	positive(ctx, maxTopicNameLengthKey{}, &c.MaxTopicNameLength)
+	positive(ctx, maxHistoryEventsKey{}, &c.HistoryEvents)
+	positive(ctx, maxHistoryBytesKey{}, &c.HistoryBytes)
+	positive(ctx, maxHistoryAgeKey{}, &c.HistoryAge)
+	if v, ok := ctx.Value(allowedOriginsKey{}).([]string); ok {
+		c.AllowedOrigins = v
+	}
+	if v, ok := ctx.Value(authorizeKey{}).(AuthorizeFunc); ok {
+		c.Authorize = v
+	}
+	if v, ok := ctx.Value(headersKey{}).(http.Header); ok {
+		c.Headers = v
+	}
+	if v, ok := ctx.Value(topicPatternKey{}).(*regexp.Regexp); ok && v != nil {
+		c.TopicPattern = v
+	}
+	if v, ok := ctx.Value(queueLimitsKey{}).(queueLimits); ok {
+		c.QueueFrames, c.QueueBytes = max(v.frames, 0), max(v.bytes, 0)
+	}
+	if v, ok := ctx.Value(onSubscribeKey{}).(StreamFunc); ok {
+		c.OnSubscribe = v
+	}
+	if v, ok := ctx.Value(onUnsubscribeKey{}).(StreamFunc); ok {
+		c.OnUnsubscribe = v
+	}
+	c.AllowCredentials = flag(ctx, allowCredentialsKey{})
+	c.ExplicitTopics = flag(ctx, explicitTopicsKey{})
+	c.KeepPublisherIDs = flag(ctx, keepPublisherIDsKey{})
+	c.Base64Data = flag(ctx, base64DataKey{})
+	c.GoroutinePerStream = flag(ctx, goroutinePerStreamKey{})
+	return c
+}
+
+// hubOptions maps the options the hub implements. Only options that were
+// given are returned, so applying them to a hub someone else created (the
+// broker's) changes nothing else.
+func (c *config) hubOptions() []hub.Option {
+	var opts []hub.Option
+	if c.HistoryEvents > 0 {
+		opts = append(opts, hub.MaxHistoryEvents(c.HistoryEvents))
+	}
+	if c.HistoryBytes > 0 {
+		opts = append(opts, hub.MaxHistoryBytes(c.HistoryBytes))
+	}
+	if c.HistoryAge > 0 {
+		opts = append(opts, hub.MaxHistoryAge(c.HistoryAge))
+	}
+	if c.QueueFrames > 0 || c.QueueBytes > 0 {
+		opts = append(opts, hub.QueueLimits(c.QueueFrames, c.QueueBytes))
+	}
+	if c.ExplicitTopics {
+		opts = append(opts, hub.ExplicitTopics())
+	}
+	if c.KeepPublisherIDs {
+		opts = append(opts, hub.KeepPublisherIDs())
+	}
+	if c.Base64Data {
+		opts = append(opts, hub.WithDataEncoding(codec.DataBase64))
+	}
+	return opts
+}
+
+func str(ctx context.Context, k any, dst *string) {
+	if v, ok := ctx.Value(k).(string); ok && v != "" {
+		*dst = v
+	}
+}
+
+func positive[T int | time.Duration](ctx context.Context, k any, dst *T) {
+	if v, ok := ctx.Value(k).(T); ok && v > 0 {
+		*dst = v
+	}
+}
+
+func flag(ctx context.Context, k any) bool {
+	v, _ := ctx.Value(k).(bool)
+	return v
+}

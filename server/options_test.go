@@ -1,0 +1,61 @@
+package server
+
+import (
+	"net/http"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/go-micro-sse/go-micro-sse/internal/hub"
+)
+
+func TestConfigDefaults(t *testing.T) {
+	for _, c := range []*config{configFrom(nil), configFrom(optionsOf().Context)} {
+		if c.Path != "/events" || c.StreamParam != "stream" || c.LastEventIDParam != "lastEventId" ||
+			c.Retry != DefaultRetry || c.Heartbeat != DefaultHeartbeat || c.WriteTimeout != DefaultWriteTimeout ||
+			c.MaxTopicsPerConnection != DefaultMaxTopicsPerConnection || c.TopicPattern != DefaultTopicPattern ||
+			c.MaxConnections != 0 || c.GoroutinePerStream || len(c.hubOptions()) != 0 {
+			t.Errorf("defaults: %+v", c)
+		}
+	}
+}
+
+func TestConfigFromOptions(t *testing.T) {
+	re := regexp.MustCompile(`^[a-z]+$`)
+	called := 0
+	o := optionsOf(
+		EventsPath("/sse"), StreamParam("topic"), LastEventIDParam("last"), Retry(time.Second),
+		Heartbeat(time.Minute), WriteTimeout(time.Second), AllowedOrigins("https://a"), AllowCredentials(),
+		Authorize(func(*http.Request, []string) error { called++; return nil }),
+		Headers(http.Header{"X-A": {"1"}}), MaxConnections(5), MaxTopicsPerConnection(3),
+		MaxTopicNameLength(9), TopicPattern(re), MaxHistoryEvents(10), MaxHistoryBytes(100),
+		MaxHistoryAge(time.Hour), QueueLimits(4, 400), ExplicitTopics(), KeepPublisherIDs(), Base64Data(),
+		OnSubscribe(func(*http.Request, []string) { called++ }), OnUnsubscribe(func(*http.Request, []string) { called++ }),
+		ShutdownGrace(time.Second), GoroutinePerStream(),
+	)
+	c := configFrom(o.Context)
+	if c.Path != "/sse" || c.StreamParam != "topic" || c.LastEventIDParam != "last" || c.Retry != time.Second ||
+		c.Heartbeat != time.Minute || c.WriteTimeout != time.Second || c.AllowedOrigins[0] != "https://a" ||
+		!c.AllowCredentials || c.Headers.Get("X-A") != "1" || c.MaxConnections != 5 ||
+		c.MaxTopicsPerConnection != 3 || c.MaxTopicNameLength != 9 || c.TopicPattern != re ||
+		c.ShutdownGrace != time.Second || !c.GoroutinePerStream {
+		t.Errorf("config: %+v", c)
+	}
+	c.Authorize(nil, nil)
+	c.OnSubscribe(nil, nil)
+	c.OnUnsubscribe(nil, nil)
+	if called != 3 {
+		t.Errorf("hooks not carried: %d calls", called)
+	}
+	if c := configFrom(optionsOf(Retry(-time.Second), MaxConnections(0)).Context); c.Retry != DefaultRetry || c.MaxConnections != 0 {
+		t.Errorf("non-positive values must keep the defaults: %v %v", c.Retry, c.MaxConnections)
+	}
+	var ho hub.Options
+	for _, opt := range c.hubOptions() {
+		opt(&ho)
+	}
+	if ho.HistoryEvents != 10 || ho.HistoryBytes != 100 || ho.HistoryAge != time.Hour || ho.QueueFrames != 4 ||
+		ho.QueueBytes != 400 || !ho.ExplicitTopics || !ho.KeepPublisherIDs || ho.DataEncoding != 1 {
+		t.Errorf("hub options: %+v", ho)
+	}
+}

@@ -1,0 +1,53 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/go-micro-sse/go-micro-sse/internal/hub"
+)
+
+// serveGoroutine runs a stream on its request's goroutine (HTTP/2, TLS,
+// GoroutinePerStream): woken by the hub, it drains every pending frame and
+// writes them with one write and one flush; a heartbeat comment follows
+// any Heartbeat without a write. It returns when the client goes away, a
+// write fails, the hub ends the subscriber or the endpoint shuts down.
+func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, rc *http.ResponseController, s *stream) {
+	hb := time.NewTimer(e.cfg.Heartbeat)
+	defer hb.Stop()
+	for {
+		var frames []byte
+		var bp *[]byte
+		var end error
+		timeout := e.cfg.WriteTimeout
+		select {
+		case <-s.wake:
+			bp = getBuf()
+			frames, end = s.sub.Drain((*bp)[:0])
+			if errors.Is(end, hub.ErrClosed) {
+				frames = append(frames, e.byeFrame...)
+			}
+		case <-hb.C:
+			frames = e.heartbeatFrame
+		case <-r.Context().Done():
+			s.finish(nil)
+			return
+		case <-e.done:
+			frames, end, timeout = e.byeFrame, hub.ErrClosed, e.byeTimeout()
+		}
+		if len(frames) > 0 {
+			if err := e.writeResponse(w, rc, frames, timeout); err != nil {
+				end = errWrite
+			}
+			hb.Reset(e.cfg.Heartbeat)
+		}
+		if bp != nil {
+			putBuf(bp, frames)
+		}
+		if end != nil {
+			s.finish(end)
+			return
+		}
+	}
+}
