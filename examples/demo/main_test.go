@@ -17,7 +17,13 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, append(ssetest.GoleakIgnores(), goleak.IgnoreCurrent())...)
+	goleak.VerifyTestMain(m, append(ssetest.GoleakIgnores(),
+		goleak.IgnoreCurrent(),
+		// go-micro's config.DefaultConfig, made at package init, starts
+		// these from a goroutine of its own, at times after IgnoreCurrent.
+		goleak.IgnoreAnyFunction("go-micro.dev/v4/config/loader/memory.(*memory).Watch.func1"),
+		goleak.IgnoreAnyFunction("go-micro.dev/v4/config.(*config).run.func2"),
+	)...)
 }
 
 // startTestNode starts a demo node on loopback (no ticker unless c.Tick),

@@ -37,7 +37,7 @@ func TestScreenshot(t *testing.T) {
 	}
 	p.Eval(`document.getElementById("toggle").click()`, nil) // resume
 	p.WaitFor(`demo.events.some(e => e.replay)`, `demo.events.slice(-8)`)
-	p.WaitFor(`demo.state === "open"`, `demo.states`)
+	p.WaitFor(`demo.events.some(e => e.conn === 2 && !e.replay && e.type === "tick")`, `demo.events.slice(-8)`)
 
 	path := filepath.Join(t.TempDir(), "screenshot.png")
 	if *updateScreenshot {

@@ -102,6 +102,7 @@
     };
     Object.keys(types).forEach(function (t) { es.addEventListener(t, onEvent); });
     toggle.textContent = "Drop connection";
+    $("note").textContent = lastId ? "resumed with lastEventId=" + lastId : "";
   }
 
   function drop() {
@@ -109,6 +110,7 @@
     demo.es = null;
     setState("closed");
     toggle.textContent = "Resume";
+    $("note").textContent = "dropped after id " + (demo.lastId || "–");
   }
 
   function resume() {
