@@ -25,7 +25,11 @@ const (
 // ended by a blank line before the stream ends is never returned.
 //
 // Memory is bounded: a line longer than MaxLineBytes gives ErrLineTooLong,
-// event data longer than MaxEventBytes gives ErrEventTooLarge. A Decoder is
+// event data longer than MaxEventBytes (counted after U+FFFD replacement)
+// gives ErrEventTooLarge. Both errors are final: the stream can no longer be
+// split into lines the way a browser would, so every later Decode returns
+// the same error. A Decoder holds at most its read buffer (4 KiB, or
+// MaxLineBytes+1 if smaller), one line and one event's data. A Decoder is
 // not safe for concurrent use.
 type Decoder struct {
 	r        io.Reader
@@ -38,22 +42,31 @@ type Decoder struct {
 	maxLine  int
 	maxEvent int
 
-	lastID  string
+	lastID  string // the last event ID string: set when an event ends
+	idBuf   string // the last event ID buffer: set by an id field
 	retry   time.Duration
+	fatal   error  // ErrLineTooLong or ErrEventTooLarge, returned forever
 	line    []byte // a line spanning buffer refills
 	data    []byte
 	event   string
 	hasData bool
 	evRetry time.Duration
+
+	// whole makes every blank line return an event, with or without data,
+	// and keeps comments (for Unmarshal, which reads one frame as written).
+	whole   bool
+	comment []byte
 }
 
 // DecoderOption configures a Decoder.
 type DecoderOption func(*Decoder)
 
-// MaxLineBytes bounds the length of one line (default DefaultMaxLineBytes).
+// MaxLineBytes bounds the length of one line, without its line end
+// (default DefaultMaxLineBytes; n <= 0 means the default).
 func MaxLineBytes(n int) DecoderOption { return func(d *Decoder) { d.maxLine = n } }
 
-// MaxEventBytes bounds the data of one event (default DefaultMaxEventBytes).
+// MaxEventBytes bounds the data of one event, counted with one LF per data
+// line (default DefaultMaxEventBytes; n <= 0 means the default).
 func MaxEventBytes(n int) DecoderOption { return func(d *Decoder) { d.maxEvent = n } }
 
 // NewDecoder returns a Decoder reading from r.
@@ -61,6 +74,12 @@ func NewDecoder(r io.Reader, opts ...DecoderOption) *Decoder {
 	d := &Decoder{r: r, maxLine: DefaultMaxLineBytes, maxEvent: DefaultMaxEventBytes}
 	for _, o := range opts {
 		o(d)
+	}
+	if d.maxLine <= 0 {
+		d.maxLine = DefaultMaxLineBytes
+	}
+	if d.maxEvent <= 0 {
+		d.maxEvent = DefaultMaxEventBytes
 	}
 	size := 4096
 	if d.maxLine+1 < size {
@@ -70,7 +89,9 @@ func NewDecoder(r io.Reader, opts ...DecoderOption) *Decoder {
 	return d
 }
 
-// LastEventID is the browser's "last event ID" after what was read so far.
+// LastEventID is the id a browser would send as Last-Event-ID if it
+// reconnected now: the last id field in force at the last blank line read
+// (an id in an event that is not yet ended by a blank line does not count).
 func (d *Decoder) LastEventID() string { return d.lastID }
 
 // Retry is the reconnection time set by the last valid retry field, or 0.
@@ -84,10 +105,16 @@ func (d *Decoder) Retry() time.Duration { return d.retry }
 // unterminated last event is dropped, as browsers do); a read error is
 // returned as is.
 func (d *Decoder) Decode() (*Event, error) {
+	if d.fatal != nil {
+		return nil, d.fatal
+	}
 	for {
 		line, err := d.readLine()
 		if err != nil {
 			d.resetEvent()
+			if err == ErrLineTooLong {
+				d.fatal = err
+			}
 			return nil, err
 		}
 		if len(line) == 0 {
@@ -98,6 +125,7 @@ func (d *Decoder) Decode() (*Event, error) {
 		}
 		if err := d.field(line); err != nil {
 			d.resetEvent()
+			d.fatal = err
 			return nil, err
 		}
 	}
@@ -106,26 +134,39 @@ func (d *Decoder) Decode() (*Event, error) {
 func (d *Decoder) resetEvent() {
 	d.data = d.data[:0]
 	d.hasData = false
+	d.comment = d.comment[:0]
 	d.event = ""
 	d.evRetry = 0
 }
 
 // dispatch ends the current event: nil if the browser would not dispatch it.
+// Either way the last event ID string takes the buffer's value.
 func (d *Decoder) dispatch() *Event {
 	defer d.resetEvent()
-	if !d.hasData {
+	d.lastID = d.idBuf
+	if !d.hasData && !d.whole {
 		return nil
 	}
 	data := d.data
 	if n := len(data); n > 0 && data[n-1] == '\n' {
 		data = data[:n-1]
 	}
-	return &Event{ID: d.lastID, Event: d.event, Data: bytes.Clone(data), Retry: d.evRetry}
+	ev := &Event{ID: d.lastID, Event: d.event, Data: bytes.Clone(data), Retry: d.evRetry}
+	if d.whole {
+		ev.Comment = string(d.comment)
+	}
+	return ev
 }
 
 // field processes one non-empty line.
 func (d *Decoder) field(line []byte) error {
 	if line[0] == ':' {
+		if d.whole {
+			if len(d.comment) > 0 {
+				d.comment = append(d.comment, '\n')
+			}
+			d.comment = appendValidUTF8(d.comment, bytes.TrimPrefix(line[1:], []byte(" ")))
+		}
 		return nil
 	}
 	name, value := line, []byte(nil)
@@ -137,17 +178,21 @@ func (d *Decoder) field(line []byte) error {
 	}
 	switch string(name) {
 	case "data":
-		if len(d.data)+len(value)+1 > d.maxEvent {
+		n := validUTF8Len(value) + 1
+		if len(d.data)+n > d.maxEvent {
 			return ErrEventTooLarge
 		}
+		d.data = grow(d.data, n, d.maxEvent)
 		d.data = appendValidUTF8(d.data, value)
 		d.data = append(d.data, '\n')
 		d.hasData = true
 	case "event":
-		d.event = string(appendValidUTF8(nil, value))
+		if string(value) != d.event { // no allocation for a repeated type
+			d.event = validString(value)
+		}
 	case "id":
 		if bytes.IndexByte(value, 0) < 0 {
-			d.lastID = string(appendValidUTF8(nil, value))
+			d.idBuf = validString(value)
 		}
 	case "retry":
 		if ms, ok := parseDigits(value); ok {
@@ -199,6 +244,34 @@ func appendValidUTF8(dst, b []byte) []byte {
 	return dst
 }
 
+// validString is b as a string, ill-formed UTF-8 replaced as by
+// appendValidUTF8.
+func validString(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	return string(appendValidUTF8(nil, b))
+}
+
+// validUTF8Len is len(appendValidUTF8(nil, b)), without allocating.
+func validUTF8Len(b []byte) int {
+	if utf8.Valid(b) {
+		return len(b)
+	}
+	n := 0
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		if r != utf8.RuneError || size > 1 {
+			n += size
+			b = b[size:]
+			continue
+		}
+		n += len("\uFFFD")
+		b = b[maximalSubpart(b):]
+	}
+	return n
+}
+
 // maximalSubpart is the length of the ill-formed sequence at the start of b
 // that the WHATWG decoder turns into one U+FFFD: a lead byte and the
 // continuation bytes that still fit it.
@@ -234,6 +307,20 @@ func maximalSubpart(b []byte) int {
 		lo, hi = 0x80, 0xBF
 	}
 	return n
+}
+
+// grow makes room for n more bytes in b, doubling as append does but never
+// past limit (the caller has checked that len(b)+n <= limit), so that what a
+// Decoder holds stays within its bounds.
+func grow(b []byte, n, limit int) []byte {
+	need := len(b) + n
+	if need <= cap(b) {
+		return b
+	}
+	c := min(max(2*cap(b), need, 512), max(limit, need))
+	nb := make([]byte, len(b), c)
+	copy(nb, b)
+	return nb
 }
 
 // bom is UTF-8's byte order mark.
@@ -274,7 +361,7 @@ func (d *Decoder) readLine() ([]byte, error) {
 			if len(d.line)+len(chunk) > d.maxLine {
 				return nil, ErrLineTooLong
 			}
-			d.line = append(d.line, chunk...)
+			d.line = append(grow(d.line, len(chunk), d.maxLine), chunk...)
 			spanning = true
 			d.start = d.end
 			continue
@@ -287,7 +374,7 @@ func (d *Decoder) readLine() ([]byte, error) {
 		if !spanning {
 			return chunk[:i], nil
 		}
-		d.line = append(d.line, chunk[:i]...)
+		d.line = append(grow(d.line, i, d.maxLine), chunk[:i]...)
 		return d.line, nil
 	}
 }

@@ -1,12 +1,14 @@
 package codec
 
 import (
+	"bytes"
 	"encoding/base64"
 	"io"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // DataEncoding says how an Event's Data is written.
@@ -22,13 +24,14 @@ const (
 	DataBase64
 )
 
-// Validate reports whether e can be written: ErrInvalidID, ErrInvalidEvent
-// or ErrInvalidRetry, or nil. It does not check Data.
+// Validate reports whether e can be written: ErrInvalidID (CR, LF, NUL or
+// invalid UTF-8 in ID), ErrInvalidEvent (CR, LF or invalid UTF-8 in Event),
+// ErrInvalidRetry (negative Retry), or nil. It does not check Data.
 func (e *Event) Validate() error {
-	if strings.ContainsAny(e.ID, "\r\n\x00") {
+	if strings.ContainsAny(e.ID, "\r\n\x00") || !utf8.ValidString(e.ID) {
 		return ErrInvalidID
 	}
-	if strings.ContainsAny(e.Event, "\r\n") {
+	if strings.ContainsAny(e.Event, "\r\n") || !utf8.ValidString(e.Event) {
 		return ErrInvalidEvent
 	}
 	if e.Retry < 0 {
@@ -53,7 +56,8 @@ func (e *Event) AppendWith(dst []byte, enc DataEncoding) ([]byte, error) {
 		return dst, ErrInvalidUTF8
 	}
 	if e.Comment != "" {
-		dst = appendLines(dst, ": ", e.Comment)
+		// A read-only view of the string's bytes: no copy.
+		dst = appendLines(dst, ": ", unsafe.Slice(unsafe.StringData(e.Comment), len(e.Comment)))
 	}
 	if e.ID != "" {
 		dst = append(dst, "id: "...)
@@ -67,7 +71,7 @@ func (e *Event) AppendWith(dst []byte, enc DataEncoding) ([]byte, error) {
 	}
 	if e.Retry > 0 {
 		dst = append(dst, "retry: "...)
-		dst = strconv.AppendInt(dst, int64((e.Retry+time.Millisecond-1)/time.Millisecond), 10)
+		dst = strconv.AppendInt(dst, retryMillis(e.Retry), 10)
 		dst = append(dst, '\n')
 	}
 	if len(e.Data) > 0 {
@@ -82,15 +86,21 @@ func (e *Event) AppendWith(dst []byte, enc DataEncoding) ([]byte, error) {
 	return append(dst, '\n'), nil
 }
 
+// retryMillis is d in whole milliseconds, rounded up (d > 0).
+func retryMillis(d time.Duration) int64 {
+	ms := int64(d / time.Millisecond)
+	if d%time.Millisecond != 0 {
+		ms++
+	}
+	return ms
+}
+
 // appendLines writes s as one field per line, splitting on LF, CRLF and CR.
 // The prefix ends in a space, so a line that starts with a space or colon
 // keeps it: the browser strips exactly one space after the colon.
-func appendLines[T string | []byte](dst []byte, prefix string, s T) []byte {
+func appendLines(dst []byte, prefix string, s []byte) []byte {
 	for {
-		i := 0
-		for i < len(s) && s[i] != '\n' && s[i] != '\r' {
-			i++
-		}
+		i := lineEnd(s)
 		dst = append(dst, prefix...)
 		dst = append(dst, s[:i]...)
 		dst = append(dst, '\n')
@@ -102,6 +112,20 @@ func appendLines[T string | []byte](dst []byte, prefix string, s T) []byte {
 		}
 		s = s[i+1:]
 	}
+}
+
+// lineEnd is the index of the first CR or LF in s, or len(s). It uses two
+// IndexByte scans (vectorised) rather than a byte loop; the CR scan only
+// looks as far as the first LF.
+func lineEnd(s []byte) int {
+	i := bytes.IndexByte(s, '\n')
+	if i < 0 {
+		i = len(s)
+	}
+	if j := bytes.IndexByte(s[:i], '\r'); j >= 0 {
+		return j
+	}
+	return i
 }
 
 // An Encoder writes events to an io.Writer, one Write per event. It is not

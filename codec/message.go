@@ -39,17 +39,29 @@ func FromMessage(m *broker.Message) (*Event, error) {
 	}
 	ev.Event = m.Header[HeaderEvent]
 	ev.ID = m.Header[HeaderID]
-	if r, ok := m.Header[HeaderRetry]; ok && r != "" {
-		ms, err := strconv.ParseUint(r, 10, 63)
-		if err != nil || ms > uint64(1<<63-1)/uint64(time.Millisecond) {
-			return nil, fmt.Errorf("%w: header %s=%q", ErrInvalidRetry, HeaderRetry, r)
+	if r, ok := m.Header[HeaderRetry]; ok {
+		var err error
+		if ev.Retry, err = parseRetryHeader(r); err != nil {
+			return nil, err
 		}
-		ev.Retry = time.Duration(ms) * time.Millisecond
 	}
 	if err := ev.Validate(); err != nil {
 		return nil, fmt.Errorf("sse codec: message headers: %w", err)
 	}
 	return ev, nil
+}
+
+// parseRetryHeader reads the Sse-Retry header: a count of milliseconds in
+// ASCII digits; empty means none.
+func parseRetryHeader(r string) (time.Duration, error) {
+	if r == "" {
+		return 0, nil
+	}
+	ms, err := strconv.ParseUint(r, 10, 63)
+	if err != nil || ms > uint64(1<<63-1)/uint64(time.Millisecond) {
+		return 0, fmt.Errorf("%w: header %s=%q", ErrInvalidRetry, HeaderRetry, r)
+	}
+	return time.Duration(ms) * time.Millisecond, nil
 }
 
 // ToMessage maps an Event to a go-micro broker message, the inverse of

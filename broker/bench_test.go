@@ -1,0 +1,102 @@
+package broker_test
+
+import (
+	"testing"
+
+	mbroker "go-micro.dev/v4/broker"
+
+	ssebroker "github.com/go-micro-sse/go-micro-sse/broker"
+	"github.com/go-micro-sse/go-micro-sse/codec"
+	"github.com/go-micro-sse/go-micro-sse/internal/hub"
+)
+
+// drainEvery is how many publishes the benchmark lets queue up before it
+// drains every subscriber (outside the timed part), well below the hub's
+// default queue limit, so no subscriber is ever cut off.
+const drainEvery = 256
+
+// subscribers are n hub subscribers of one topic that the benchmark
+// drains itself, so that no goroutine competes with the publishes measured.
+type subscribers struct {
+	subs []*hub.Subscriber
+	buf  []byte
+}
+
+func newSubscribers(b *testing.B, h *hub.Hub, topic string, n int) *subscribers {
+	b.Helper()
+	ss := &subscribers{}
+	for range n {
+		s, err := h.Subscribe([]string{topic}, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		ss.subs = append(ss.subs, s)
+	}
+	b.Cleanup(func() {
+		for _, s := range ss.subs {
+			s.Close()
+		}
+	})
+	return ss
+}
+
+// drain empties every queue, failing if a subscriber was cut off.
+func (ss *subscribers) drain(b *testing.B) {
+	for _, s := range ss.subs {
+		var err error
+		if ss.buf, err = s.Drain(ss.buf[:0]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPublish compares a publish through the broker with a direct hub
+// publish of the same event into the same hub with 1,000 subscribers
+// (target: broker ≤ 1.2x hub).
+func BenchmarkPublish(b *testing.B) {
+	const n = 1000
+	br := ssebroker.NewBroker()
+	if err := br.Connect(); err != nil {
+		b.Fatal(err)
+	}
+	defer br.Disconnect()
+	h := br.(hub.Provider).SSEHub()
+	ss := newSubscribers(b, h, "bench", n)
+	data := []byte(`{"n":12345,"text":"a typical small JSON event body"}`)
+	// as go-micro's client publishes it: JSON with a trailing newline
+	m := &mbroker.Message{
+		Header: map[string]string{"Content-Type": "application/json", "Micro-Topic": "bench", "Micro-Id": "5b0d3f0e-8d4b-4a43-9f0e-4d2c1b7a9e11"},
+		Body:   append(data[:len(data):len(data)], '\n'),
+	}
+
+	b.Run("hub", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if _, err := h.Publish("bench", &codec.Event{Data: data}); err != nil {
+				b.Fatal(err)
+			}
+			if i++; i%drainEvery == 0 {
+				b.StopTimer()
+				ss.drain(b)
+				b.StartTimer()
+			}
+		}
+		ss.drain(b)
+	})
+	b.Run("broker", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if err := br.Publish("bench", m); err != nil {
+				b.Fatal(err)
+			}
+			if i++; i%drainEvery == 0 {
+				b.StopTimer()
+				ss.drain(b)
+				b.StartTimer()
+			}
+		}
+		ss.drain(b)
+	})
+}

@@ -1,0 +1,143 @@
+package broker
+
+import (
+	"context"
+	"sync"
+
+	mbroker "go-micro.dev/v4/broker"
+	"go-micro.dev/v4/logger"
+
+	"github.com/go-micro-sse/go-micro-sse/internal/hub"
+)
+
+// address is what Address returns: the broker has no network address, its
+// messages stay in the process (and go to browsers through the server).
+const address = "inproc"
+
+// sseBroker is the broker.Broker NewBroker returns.
+type sseBroker struct {
+	hub *hub.Hub
+
+	mu        sync.RWMutex
+	opts      mbroker.Options
+	connected bool
+	topics    map[string]*topicSubs
+
+	stats counters
+}
+
+// NewBroker returns a go-micro broker.Broker named "sse" with its own hub
+// (see SSEHub). It starts no goroutine until Subscribe. Options are go-micro
+// broker options plus this package's (SubscriberQueue); broker.Addrs,
+// broker.Codec, broker.Secure and broker.TLSConfig are kept in Options but
+// not used (the broker has no network side and carries headers natively).
+//
+// Besides broker.Broker, the returned value has SSEHub() *hub.Hub (the
+// server finds the hub through it) and Stats() Stats. It is safe for
+// concurrent use.
+func NewBroker(opts ...mbroker.Option) mbroker.Broker {
+	b := &sseBroker{
+		hub:    hub.New(),
+		opts:   *mbroker.NewOptions(),
+		topics: make(map[string]*topicSubs),
+	}
+	b.apply(opts)
+	return b
+}
+
+// Init applies options on top of the current ones; it may be called any
+// number of times.
+func (b *sseBroker) Init(opts ...mbroker.Option) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.apply(opts)
+	return nil
+}
+
+// apply applies options to b.opts; b.mu is held or b is not shared yet.
+func (b *sseBroker) apply(opts []mbroker.Option) {
+	for _, o := range opts {
+		o(&b.opts)
+	}
+	if b.opts.Context == nil {
+		b.opts.Context = context.Background()
+	}
+	if b.opts.Logger == nil {
+		b.opts.Logger = logger.DefaultLogger
+	}
+}
+
+// Options returns a copy of the current options.
+func (b *sseBroker) Options() mbroker.Options {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.opts
+}
+
+// Address returns "inproc": the broker listens on nothing; browsers reach
+// its topics through the server's /events endpoint.
+func (b *sseBroker) Address() string { return address }
+
+// Connect makes Publish and Subscribe usable. It is idempotent and may
+// follow a Disconnect.
+func (b *sseBroker) Connect() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.connected = true
+	return nil
+}
+
+// Disconnect makes Publish and Subscribe return ErrNotConnected and ends
+// every in-process subscription: messages still queued for them are
+// dropped (counted), and Disconnect waits for handler calls in progress to
+// return (except the caller's own, when called from a handler). The hub
+// and the browsers it serves are not affected: the hub belongs to the
+// broker for its whole life. Disconnect is idempotent.
+func (b *sseBroker) Disconnect() error {
+	b.mu.Lock()
+	b.connected = false
+	var ended []*subscription
+	for _, ts := range b.topics {
+		ended = append(ended, ts.all()...)
+	}
+	clear(b.topics)
+	for _, s := range ended {
+		s.end()
+	}
+	b.mu.Unlock()
+	for _, s := range ended {
+		s.wait()
+	}
+	return nil
+}
+
+// String returns "sse".
+func (b *sseBroker) String() string { return "sse" }
+
+// SSEHub returns the broker's hub, the one the server serves to browsers
+// (it implements hub.Provider). It is created by NewBroker and lives as
+// long as the broker.
+func (b *sseBroker) SSEHub() *hub.Hub { return b.hub }
+
+// Stats returns the broker's counters.
+func (b *sseBroker) Stats() Stats {
+	b.mu.RLock()
+	n := 0
+	for _, ts := range b.topics {
+		n += ts.len()
+	}
+	b.mu.RUnlock()
+	return Stats{
+		Published:     b.stats.published.Load(),
+		Delivered:     b.stats.delivered.Load(),
+		Dropped:       b.stats.dropped.Load(),
+		HandlerErrors: b.stats.handlerErrors.Load(),
+		Subscriptions: n,
+	}
+}
+
+// compile-time checks.
+var (
+	_ mbroker.Broker = (*sseBroker)(nil)
+	_ hub.Provider   = (*sseBroker)(nil)
+)

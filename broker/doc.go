@@ -1,0 +1,53 @@
+// Package broker is a go-micro v4 broker.Broker whose Publish goes into the
+// SSE hub that the go-micro-sse server serves to browsers, and whose
+// Subscribe delivers in-process to go-micro handlers.
+//
+// Users import it as ssebroker and hand it to micro.NewService:
+//
+//	svc := micro.NewService(
+//		micro.Server(sse.NewServer()),
+//		micro.Broker(ssebroker.NewBroker()),
+//	)
+//
+// # The path of one message
+//
+// Publish maps the go-micro message to an SSE event (codec.FromMessage: the
+// body is the data, a JSON body loses go-micro's trailing newline, the
+// Sse-Event, Sse-Id and Sse-Retry headers set those fields; a header that
+// would inject a field is refused with an error and nothing is delivered
+// anywhere), publishes it into the hub (which never waits on a browser), and
+// then hands the original go-micro message to the in-process subscriptions
+// of the topic. A browser's copy is therefore never delayed by a go-micro
+// handler, and a handler is never delayed by a browser.
+//
+// # In-process delivery
+//
+// Each subscription has one goroutine and a bounded queue (SubscriberQueue,
+// default DefaultSubscriberQueue messages). Publish never waits for a
+// handler: it puts the message on the queue and returns. When a
+// subscription's queue is full the message is dropped for that subscription
+// and counted (Stats.Dropped); the browser copy and the other subscriptions
+// are unaffected. Messages of one subscription are handled one at a time,
+// in publish order.
+//
+// With broker.Queue(name), the subscriptions of one topic that share the
+// name form a group, and exactly one member of the group gets each message
+// (round robin, skipping members whose queue is full; when every member's
+// queue is full the message is dropped for the group and counted).
+//
+// Ack is a no-op: delivery is in-process and at most once, nothing is
+// redelivered, so broker.DisableAutoAck changes nothing. When a handler
+// returns an error, the event's Error() returns it, the broker's
+// ErrorHandler (broker.ErrorHandler) is called with the event if set,
+// otherwise the error is logged with the broker's Logger; in both cases it
+// is counted (Stats.HandlerErrors), the message is not redelivered and the
+// browser copy, already published, is unaffected.
+//
+// # Hub options
+//
+// The hub (one per broker, created by NewBroker, see SSEHub) is configured
+// by the server that serves it: the server's options for history bounds,
+// explicit topics, data encoding and queue limits are applied to the
+// broker's hub when the server starts. The broker has no hub options of its
+// own, so there is exactly one place where they are set.
+package broker

@@ -1,0 +1,62 @@
+package broker
+
+import (
+	"errors"
+	"fmt"
+
+	mbroker "go-micro.dev/v4/broker"
+
+	"github.com/go-micro-sse/go-micro-sse/codec"
+	"github.com/go-micro-sse/go-micro-sse/internal/hub"
+)
+
+// errNilMessage is returned by Publish for a nil message.
+var errNilMessage = errors.New("sse broker: nil message")
+
+// Publish publishes m to topic: first into the hub, for every browser on
+// the topic (the hub never waits on a browser), then onto the queue of each
+// in-process subscription of the topic (never waiting on a handler: a full
+// queue drops the message for that subscription and counts it). Publish
+// therefore returns without waiting for any handler or browser.
+//
+// The message becomes one SSE event (codec.FromMessage). A header that
+// would inject a field (Sse-Event or Sse-Id with CR/LF/NUL, Sse-Retry not a
+// count of milliseconds) is refused with an error wrapping
+// codec.ErrInvalidEvent, codec.ErrInvalidID or codec.ErrInvalidRetry, and
+// the message goes nowhere. Before Connect and after Disconnect Publish
+// returns ErrNotConnected. An error of the hub (e.g. hub.ErrInvalidTopic)
+// is returned wrapped and the message goes nowhere, except
+// hub.ErrUnknownTopic (the server serves only topics it created): such a
+// topic is not for browsers but still a go-micro topic, so the message goes
+// to its in-process subscriptions, and the error is returned only when
+// there are none.
+//
+// Handlers get the message as published (go-micro's headers, JSON with its
+// trailing newline), each with its own copy of the header map and a copy
+// of the body shared among them.
+func (b *sseBroker) Publish(topic string, m *mbroker.Message, _ ...mbroker.PublishOption) error {
+	if m == nil {
+		return errNilMessage
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if !b.connected {
+		return ErrNotConnected
+	}
+	ev, err := codec.FromMessage(m)
+	if err != nil {
+		return fmt.Errorf("sse broker: publish to %q: %w", topic, err)
+	}
+	_, err = b.hub.Publish(topic, ev)
+	ts := b.topics[topic]
+	if err != nil && (ts == nil || !errors.Is(err, hub.ErrUnknownTopic)) {
+		return fmt.Errorf("sse broker: publish to %q: %w", topic, err)
+	}
+	if ts != nil {
+		if d := ts.deliver(topic, m); d > 0 {
+			b.stats.dropped.Add(d)
+		}
+	}
+	b.stats.published.Add(1)
+	return nil
+}

@@ -1,0 +1,27 @@
+package broker
+
+import "sync/atomic"
+
+// Stats counts what a broker did since NewBroker. Read it with the Stats
+// method of the broker NewBroker returns:
+//
+//	b.(interface{ Stats() ssebroker.Stats }).Stats()
+type Stats struct {
+	// Published counts messages Publish accepted.
+	Published uint64
+	// Delivered counts handler calls of in-process subscriptions.
+	Delivered uint64
+	// Dropped counts messages not handed to an in-process subscription (or
+	// queue group) because its queue was full, and messages still queued
+	// when their subscription ended.
+	Dropped uint64
+	// HandlerErrors counts handler calls that returned an error.
+	HandlerErrors uint64
+	// Subscriptions is the number of in-process subscriptions now.
+	Subscriptions int
+}
+
+// counters are the live counters behind Stats.
+type counters struct {
+	published, delivered, dropped, handlerErrors atomic.Uint64
+}
