@@ -19,8 +19,7 @@ import (
 // published through the go-micro broker, in publish order, each with an id.
 func TestBrowserReceivesInOrder(t *testing.T) {
 	n := startTestNode(t, config{})
-	b := browsertest.Start(t)
-	p := openDemo(t, b, n, "stream=order")
+	p := openDemo(t, n, "stream=order")
 
 	var want []string
 	for i := 1; i <= 50; i++ {
@@ -47,8 +46,7 @@ func TestBrowserReceivesInOrder(t *testing.T) {
 // event of a type nobody listens to is not seen.
 func TestBrowserNamedEvents(t *testing.T) {
 	n := startTestNode(t, config{})
-	b := browsertest.Start(t)
-	p := openDemo(t, b, n, "stream=named&types=alpha")
+	p := openDemo(t, n, "stream=named&types=alpha")
 	// A second, bare EventSource in the same page: listeners only.
 	p.Eval(`(() => {
 		window.seen = {alpha: [], message: [], beta: []};
@@ -101,8 +99,7 @@ func TestBrowserResumesAfterCut(t *testing.T) {
 		log.option(),
 	}})
 	h := n.broker.(hub.Provider).SSEHub()
-	b := browsertest.Start(t)
-	p := openDemo(t, b, n, "stream=cut")
+	p := openDemo(t, n, "stream=cut")
 
 	var want []string
 	pub := func() {
@@ -164,8 +161,7 @@ func TestBrowserResumesAfterCut(t *testing.T) {
 func TestBrowserComesBackAfterRestart(t *testing.T) {
 	opts := []server.Option{sse.Retry(300 * time.Millisecond)}
 	n1 := startTestNode(t, config{SSE: opts})
-	b := browsertest.Start(t)
-	p := openDemo(t, b, n1, "stream=restart")
+	p := openDemo(t, n1, "stream=restart")
 	publish(t, n1, "restart", "", "before 1")
 	publish(t, n1, "restart", "", "before 2")
 	p.WaitFor(`demo.events.length >= 2`, `demo.events`)
@@ -206,8 +202,7 @@ func TestBrowserComesBackAfterRestart(t *testing.T) {
 // exactly; CR and CRLF line ends arrive as LF, as the standard says.
 func TestBrowserPayloadsByteForByte(t *testing.T) {
 	n := startTestNode(t, config{})
-	b := browsertest.Start(t)
-	p := openDemo(t, b, n, "stream=bytes")
+	p := openDemo(t, n, "stream=bytes")
 
 	cases := []struct{ sent, want string }{
 		{"line one\nline two\n\n  indented\n: not a comment\ndata: not a field\nid: nor this\nevent: nor this", ""},
@@ -238,8 +233,7 @@ func TestBrowserPayloadsByteForByte(t *testing.T) {
 // types; it comes back on the page's own stream.
 func TestBrowserFormPublishes(t *testing.T) {
 	n := startTestNode(t, config{})
-	b := browsertest.Start(t)
-	p := openDemo(t, b, n, "stream=chat")
+	p := openDemo(t, n, "stream=chat")
 	p.Eval(`(() => {
 		const f = document.getElementById("send");
 		f.topic.value = "chat";
@@ -263,8 +257,7 @@ func TestBrowserFormPublishes(t *testing.T) {
 func TestBrowserUnauthorized(t *testing.T) {
 	log := requestLog{deny: true}
 	n := startTestNode(t, config{SSE: []server.Option{log.option()}})
-	b := browsertest.Start(t)
-	p := b.Open(n.URL("/?stream=secret"))
+	p := browsertest.Shared(t).Open(t, n.URL("/?stream=secret"))
 	p.WaitFor(`window.demo && demo.state === "error"`, `window.demo && demo.states`)
 	var readyState int
 	p.Eval(`demo.es.readyState`, &readyState)

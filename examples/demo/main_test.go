@@ -17,8 +17,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, append(ssetest.GoleakIgnores(),
-		goleak.IgnoreCurrent(),
+	// One browser for the package (each test in its own tabs and browser
+	// context); Main closes it, then checks for leaked goroutines.
+	browsertest.Main(m, append(ssetest.GoleakIgnores(),
 		// go-micro's config.DefaultConfig, made at package init, starts
 		// these from a goroutine of its own, at times after IgnoreCurrent.
 		goleak.IgnoreAnyFunction("go-micro.dev/v4/config/loader/memory.(*memory).Watch.func1"),
@@ -54,11 +55,11 @@ func publish(t *testing.T, n *node, topic, typ, data string) {
 	}
 }
 
-// openDemo opens the demo page of n with the query (topics, types) and
+// openDemo opens, in the shared browser, the demo page of n with the query (topics, types) and
 // waits until its EventSource is open.
-func openDemo(t *testing.T, b *browsertest.Browser, n *node, query string) *browsertest.Page {
+func openDemo(t *testing.T, n *node, query string) *browsertest.Page {
 	t.Helper()
-	p := b.Open(n.URL("/?" + query))
+	p := browsertest.Shared(t).Open(t, n.URL("/?"+query))
 	p.WaitFor(`window.demo && demo.state === "open"`, `window.demo && demo.states`)
 	return p
 }

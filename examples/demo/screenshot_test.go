@@ -19,8 +19,7 @@ var updateScreenshot = flag.Bool("update-screenshot", false,
 // screenshot.png, otherwise it writes to a temporary directory.
 func TestScreenshot(t *testing.T) {
 	n := startTestNode(t, config{Tick: 300 * time.Millisecond})
-	b := browsertest.Start(t)
-	p := openDemo(t, b, n, "")
+	p := openDemo(t, n, "")
 	p.WaitFor(`demo.events.filter(e => e.type === "headline").length >= 1`, `demo.events`)
 	p.Eval(`(() => {
 		const f = document.getElementById("send");
