@@ -26,7 +26,7 @@ const closeFlushTimeout = 5 * time.Second
 
 // client is the client's end of one session: Recv takes events of the GET
 // stream, Send queues messages that a writer goroutine POSTs in batches.
-type client struct {
+type clientSocket struct {
 	set     settings
 	url     string // the listener's URL, without query
 	id      string // session id from the open event
@@ -90,7 +90,7 @@ func (t *sseTransport) Dial(addr string, opts ...transport.DialOption) (transpor
 		MaxIdleConnsPerHost: 1,
 		IdleConnTimeout:     90 * time.Second,
 	}
-	c := &client{
+	c := &clientSocket{
 		set:     set,
 		url:     scheme + "://" + addr + set.path,
 		ht:      ht,
@@ -119,7 +119,7 @@ func (t *sseTransport) Dial(addr string, opts ...transport.DialOption) (transpor
 func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // open sends the GET and reads the open event, within timeout.
-func (c *client) open(timeout time.Duration) (*codec.Decoder, error) {
+func (c *clientSocket) open(timeout time.Duration) (*codec.Decoder, error) {
 	timer := time.AfterFunc(timeout, c.cancel)
 	trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
 		c.local = info.Conn.LocalAddr().String()
@@ -178,7 +178,7 @@ func (c *client) open(timeout time.Duration) (*codec.Decoder, error) {
 // watchdog.
 type activityReader struct {
 	r io.ReadCloser
-	c *client
+	c *clientSocket
 }
 
 func (a *activityReader) Read(p []byte) (int, error) {
@@ -191,7 +191,7 @@ func (a *activityReader) Read(p []byte) (int, error) {
 
 // checkIdle ends the client when the stream was silent for three
 // heartbeats.
-func (c *client) checkIdle() {
+func (c *clientSocket) checkIdle() {
 	idle := time.Since(c.start) - time.Duration(c.lastRead.Load())
 	if idle >= c.idle {
 		c.fail(fmt.Errorf("%w: nothing from the server for %v", ErrConnectionLost, idle.Round(time.Millisecond)))
@@ -205,7 +205,7 @@ func (c *client) checkIdle() {
 }
 
 // read decodes the stream into the inbox until it ends.
-func (c *client) read(dec *codec.Decoder) {
+func (c *clientSocket) read(dec *codec.Decoder) {
 	defer c.wg.Done()
 	for {
 		ev, err := dec.Decode()
@@ -242,7 +242,7 @@ func (c *client) read(dec *codec.Decoder) {
 }
 
 // streamError names why the stream stopped.
-func (c *client) streamError(err error) error {
+func (c *clientSocket) streamError(err error) error {
 	select {
 	case <-c.closed:
 		return ErrClosed
@@ -260,7 +260,7 @@ func (c *client) streamError(err error) error {
 // fail ends the client with err (the first call wins): Send returns it,
 // Recv returns it after the queued messages, the GET and any POST are
 // aborted and the goroutines stop.
-func (c *client) fail(err error) {
+func (c *clientSocket) fail(err error) {
 	c.deadOnce.Do(func() {
 		c.mu.Lock()
 		if c.err == nil {
@@ -279,7 +279,7 @@ func (c *client) fail(err error) {
 
 // write POSTs what Send queued, one POST at a time, each carrying every
 // message queued while the previous one was in flight.
-func (c *client) write() {
+func (c *clientSocket) write() {
 	defer c.wg.Done()
 	defer c.ht.CloseIdleConnections()
 	for {
@@ -310,7 +310,7 @@ func (c *client) write() {
 }
 
 // post sends one batch of n frames.
-func (c *client) post(body []byte, n int) error {
+func (c *clientSocket) post(body []byte, n int) error {
 	ctx := c.ctx
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
@@ -341,16 +341,16 @@ func (c *client) post(body []byte, n int) error {
 }
 
 // Local is the local address of the stream's connection.
-func (c *client) Local() string { return c.local }
+func (c *clientSocket) Local() string { return c.local }
 
 // Remote is the server address of the stream's connection.
-func (c *client) Remote() string { return c.remote }
+func (c *clientSocket) Remote() string { return c.remote }
 
 // Send queues m for the writer and returns; it blocks only while about
 // 1 MiB is already queued. It is safe for concurrent use; messages go out in
 // the order their Send calls took the lock. A failure to deliver ends the
 // client and is returned by later calls.
-func (c *client) Send(m *transport.Message) error {
+func (c *clientSocket) Send(m *transport.Message) error {
 	if n := messageSize(m); n > c.set.maxMsg {
 		return fmt.Errorf("%w: %d bytes, limit %d", ErrMessageTooLarge, n, c.set.maxMsg)
 	}
@@ -391,7 +391,7 @@ func (c *client) Send(m *transport.Message) error {
 // one arrives, the client ends (queued messages first, then io.EOF when the
 // server closed the socket or an error wrapping ErrConnectionLost), Close is
 // called (ErrClosed), or transport.Timeout passes.
-func (c *client) Recv(m *transport.Message) error {
+func (c *clientSocket) Recv(m *transport.Message) error {
 	if m == nil {
 		return errors.New("sse transport: Recv into a nil message")
 	}
@@ -408,7 +408,7 @@ func (c *client) Recv(m *transport.Message) error {
 // transport.Timeout, or 5s), then the stream is closed, which the server's
 // Recv reports as io.EOF. When Close returns, the client's goroutines are
 // gone. Closing twice is fine.
-func (c *client) Close() error {
+func (c *clientSocket) Close() error {
 	c.closeOnce.Do(func() {
 		close(c.closed)
 		wait := c.timeout

@@ -1,7 +1,10 @@
 package hub
 
 import (
+	"bytes"
+	"encoding/base64"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -134,15 +137,16 @@ func (h *Hub) Publish(name string, ev *codec.Event) (string, error) {
 	// encoded after idReserve free bytes where the id line goes once the
 	// id is known.
 	e := *ev
+	enc := codec.DataEncoding(h.enc.Load())
 	keep := h.keepIDs.Load() && e.ID != ""
 	var buf []byte
 	if keep {
-		buf = make([]byte, 0, frameSize(&e))
+		buf = make([]byte, 0, len("id: \n")+len(e.ID)+frameSize(&e, enc))
 	} else {
 		e.ID = ""
-		buf = make([]byte, idReserve, idReserve+frameSize(&e))
+		buf = make([]byte, idReserve, idReserve+frameSize(&e, enc))
 	}
-	buf, err := e.AppendWith(buf, codec.DataEncoding(h.enc.Load()))
+	buf, err := e.AppendWith(buf, enc)
 	if err != nil {
 		return "", fmt.Errorf("sse hub: publish to %q: %w", name, err)
 	}
@@ -158,7 +162,7 @@ func (h *Hub) Publish(name string, ev *codec.Event) (string, error) {
 		return "", fmt.Errorf("%w: %q", ErrUnknownTopic, name)
 	}
 	h.seq++
-	ent := entry{seq: h.seq, at: h.clock(), frame: buf}
+	ent := &entry{seq: h.seq, at: h.clock(), frame: buf}
 	idLen := 0
 	if keep {
 		ent.pubID = ev.ID
@@ -174,7 +178,7 @@ func (h *Hub) Publish(name string, ev *codec.Event) (string, error) {
 	}
 	h.published++
 	h.appendLocked(t, ent)
-	h.fanOutLocked(t, ent.frame)
+	h.fanOutLocked(t, ent)
 	if !h.sweepArmed {
 		h.armSweepLocked()
 	}
@@ -190,25 +194,51 @@ func (h *Hub) Publish(name string, ev *codec.Event) (string, error) {
 	return string(ent.frame[len("id: ") : len("id: ")+idLen]), nil
 }
 
-// frameSize estimates the encoded size of e (without its id line).
-func frameSize(e *codec.Event) int {
-	n := len(e.Data) + len(e.Event) + len(e.Comment) + 32
-	if e.Retry > 0 {
-		n += 24
+// frameSize returns an upper bound, close to exact, of the encoded size of
+// e without its id line, so that the frame is allocated once and wastes
+// little of what history holds.
+func frameSize(e *codec.Event, enc codec.DataEncoding) int {
+	n := 1 // the blank line
+	if e.Comment != "" {
+		n += lines(e.Comment)*len(": \n") + len(e.Comment)
 	}
-	return n + n/3 // room for base64 or a few data lines
+	if e.Event != "" {
+		n += len("event: \n") + len(e.Event)
+	}
+	if e.Retry > 0 {
+		n += len("retry: \n") + 20
+	}
+	if len(e.Data) > 0 {
+		if enc == codec.DataBase64 {
+			n += len("data: \n") + base64.StdEncoding.EncodedLen(len(e.Data))
+		} else {
+			n += dataLines(e.Data)*len("data: \n") + len(e.Data)
+		}
+	}
+	return n
 }
 
-// fanOutLocked puts frame in the queue of every subscriber of t, cutting
+// lines returns an upper bound of the number of lines in s (a CRLF is
+// counted as two breaks).
+func lines(s string) int {
+	return 1 + strings.Count(s, "\n") + strings.Count(s, "\r")
+}
+
+// dataLines is lines for data.
+func dataLines(b []byte) int {
+	return 1 + bytes.Count(b, []byte{'\n'}) + bytes.Count(b, []byte{'\r'})
+}
+
+// fanOutLocked puts e in the queue of every subscriber of t, cutting
 // off those whose queue is full. It runs backwards so that a subscriber
 // cut off (swapped with the last one, already served) does not disturb
 // the loop.
-func (h *Hub) fanOutLocked(t *topic, frame []byte) {
+func (h *Hub) fanOutLocked(t *topic, e *entry) {
 	maxFrames, maxBytes := h.opts.QueueFrames, h.opts.QueueBytes
 	n := 0
 	for i := len(t.subs) - 1; i >= 0; i-- {
 		s := t.subs[i]
-		if s.push(frame, maxFrames, maxBytes) {
+		if s.push(e, maxFrames, maxBytes) {
 			n++
 			continue
 		}

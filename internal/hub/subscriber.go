@@ -23,47 +23,49 @@ func Notify(fn func()) SubscribeOption {
 // frames in id order, bounded by the hub's QueueFrames and QueueBytes.
 // Drain it from one goroutine; Close may be called from any.
 type Subscriber struct {
+	// The fields a publish touches come first, to share a cache line.
+	mu sync.Mutex // guards q, spare, live, liveBytes, err
+	// q holds the pending frames; the frames are shared with history and
+	// other subscribers.
+	q []*entry
+	// live and liveBytes count the frames queued by Publish since the
+	// last Drain; they are what the queue bounds limit (the replay of
+	// history is bounded by history itself).
+	live, liveBytes int
+	notify          func()
+	ready           chan struct{}
+
+	// spare is the drained slice kept for reuse.
+	spare []*entry
+	err   error
+
 	h      *Hub
-	notify func()
-	ready  chan struct{}
 	resume Resume
 
 	// Guarded by the hub's lock.
 	topics  []*topic
 	slots   []int32 // index of the subscriber in topics[k].subs
 	removed bool
-
-	mu sync.Mutex
-	// q holds the pending frames; spare is the drained slice kept for
-	// reuse. The frames are shared with history and other subscribers.
-	q, spare [][]byte
-	// live and liveBytes count the frames queued by Publish since the
-	// last Drain; they are what the queue bounds limit (the replay of
-	// history is bounded by history itself).
-	live, liveBytes int
-	err             error
 }
 
 // maxSpare is the capacity above which a drained queue is not kept, so an
 // idle subscriber returns to a small size after a burst.
 const maxSpare = 128
 
-// push queues frame unless the queue is full (then false). A frame alone
-// in the live queue is always accepted, whatever its size.
-func (s *Subscriber) push(frame []byte, maxFrames, maxBytes int) bool {
+// push queues e unless the queue is full (then false). A frame alone
+// in the live queue is always accepted, whatever its size. push is only
+// called for a subscriber in its topics' lists, which an ended subscriber
+// never is.
+func (s *Subscriber) push(e *entry, maxFrames, maxBytes int) bool {
 	s.mu.Lock()
-	if s.err != nil {
-		s.mu.Unlock()
-		return true // ended; removal is under way
-	}
-	if s.live > 0 && (s.live >= maxFrames || s.liveBytes+len(frame) > maxBytes) {
+	if s.live > 0 && (s.live >= maxFrames || s.liveBytes+len(e.frame) > maxBytes) {
 		s.mu.Unlock()
 		return false
 	}
 	wasEmpty := len(s.q) == 0
-	s.q = append(s.q, frame)
+	s.q = append(s.q, e)
 	s.live++
-	s.liveBytes += len(frame)
+	s.liveBytes += len(e.frame)
 	s.mu.Unlock()
 	if wasEmpty {
 		s.signal()
@@ -125,14 +127,14 @@ func (s *Subscriber) Drain(dst []byte) ([]byte, error) {
 	s.mu.Unlock()
 
 	n := 0
-	for _, f := range q {
-		n += len(f)
+	for _, e := range q {
+		n += len(e.frame)
 	}
 	if cap(dst)-len(dst) < n {
 		dst = append(make([]byte, 0, len(dst)+n), dst...)
 	}
-	for _, f := range q {
-		dst = append(dst, f...)
+	for _, e := range q {
+		dst = append(dst, e.frame...)
 	}
 	clear(q) // let history eviction free the frames
 

@@ -9,14 +9,13 @@ import (
 	"testing"
 
 	"go-micro.dev/v4/server"
-	"go.uber.org/goleak"
 
 	"github.com/go-micro-sse/go-micro-sse/codec"
 	"github.com/go-micro-sse/go-micro-sse/internal/ssetest"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, append(ssetest.GoleakIgnores(), goleak.IgnoreCurrent())...)
+	ssetest.VerifyTestMain(m)
 }
 
 func TestStartServiceRegistersAndStops(t *testing.T) {

@@ -1,0 +1,25 @@
+package server
+
+import "errors"
+
+// Errors of the server's methods that a caller may need to tell apart
+// (errors.Is).
+var (
+	// ErrNotHTTPHandler is returned by Handle for a handler made by
+	// NewHandler from a value that is not an http.Handler: this server
+	// serves HTTP, not go-micro RPC, so RPC handler structs cannot apply.
+	ErrNotHTTPHandler = errors.New("sse server: handler is not an http.Handler")
+	// ErrHandlerExists is returned by Handle when an http.Handler is
+	// already mounted: the server mounts one (use an http.ServeMux to
+	// route several).
+	ErrHandlerExists = errors.New("sse server: an http.Handler is already mounted")
+	// ErrInvalidSubscriber is returned (wrapped, with the reason) by
+	// Subscribe for a subscriber whose handler does not have go-micro's
+	// signature func(context.Context, *T) error (or is a value with no
+	// such methods).
+	ErrInvalidSubscriber = errors.New("sse server: invalid subscriber")
+	// ErrNotRunning is returned by Publish, TryPublish and PublishData
+	// before Start and after Stop: the hub they publish into lives while
+	// the server runs.
+	ErrNotRunning = errors.New("sse server: not running")
+)

@@ -1,0 +1,377 @@
+// Package server is a go-micro v4 server.Server that serves browsers over
+// Server-Sent Events: micro.NewService(micro.Server(server.NewServer()))
+// is a working service whose events endpoint (default /events) streams the
+// events published to its topics, beside an http.Handler of the user's on
+// the same listener, with go-micro subscribers, registry registration and a
+// graceful Stop, as go-micro's own rpc server does them.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+
+	"go-micro.dev/v4/broker"
+	"go-micro.dev/v4/logger"
+	"go-micro.dev/v4/registry"
+	"go-micro.dev/v4/server"
+
+	"github.com/go-micro-sse/go-micro-sse/internal/hub"
+)
+
+// readHeaderTimeout bounds how long a client may take to send its request
+// headers. It is no WriteTimeout: streams have per-write deadlines.
+const readHeaderTimeout = 30 * time.Second
+
+// Server is a go-micro server.Server serving Server-Sent Events over HTTP.
+// All its methods are safe for concurrent use. Make one with NewServer.
+type Server struct {
+	// life serializes Start, Stop and Subscribe's broker calls.
+	life sync.Mutex
+
+	mu      sync.RWMutex // guards the fields below
+	opts    server.Options
+	handler http.Handler    // the user's, mounted beside the events path
+	subs    []*subscription // go-micro subscribers, in order of Subscribe
+	run     *run            // set while started
+}
+
+// subscription is a go-micro subscriber and, while the server runs, its
+// subscription on the broker.
+type subscription struct {
+	sb  *subscriber
+	sub broker.Subscriber
+}
+
+// run is the state of a started server, made by Start and ended by Stop.
+type run struct {
+	cfg      *config
+	hub      *hub.Hub
+	ownHub   bool    // the server made the hub (and closes it)
+	bridge   *bridge // set with a broker that is not this module's
+	endpoint *endpoint
+	http     *http.Server
+	ln       net.Listener
+	address  string        // the Address configured, restored by Stop
+	exit     chan struct{} // closed by Stop: the registrar returns
+	regDone  chan struct{} // closed when the registrar returned
+	served   chan struct{} // closed when Serve returned
+	reg      *registration
+}
+
+// NewServer returns a Server with go-micro's options (server.Name,
+// server.Address, server.Broker, server.Registry, ...) and this package's
+// SSE options (EventsPath, Heartbeat, AllowedOrigins, ... : see their
+// docs), all of type server.Option. Defaults are go-micro's (see
+// server.NewOptions), except that nothing is read from the environment.
+func NewServer(opts ...server.Option) *Server {
+	return &Server{opts: server.NewOptions(opts...)}
+}
+
+// Init applies opts to the server's options; it may be called many times,
+// and options given later replace earlier ones. While the server runs,
+// changes take effect at the next Start, except the registry metadata,
+// name, version and advertised address, used at the next registration.
+func (s *Server) Init(opts ...server.Option) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, o := range opts {
+		o(&s.opts)
+	}
+	return nil
+}
+
+// Options returns a copy of the server's options. While the server runs,
+// Address is the address it listens on.
+func (s *Server) Options() server.Options {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	o := s.opts
+	o.Metadata = make(map[string]string, len(s.opts.Metadata))
+	for k, v := range s.opts.Metadata {
+		o.Metadata[k] = v
+	}
+	return o
+}
+
+// String returns "sse", the name of this server in go-micro (--server=sse).
+func (s *Server) String() string { return "sse" }
+
+// httpHandler is a go-micro server.Handler holding an http.Handler (or,
+// when made from anything else, the value Handle refuses).
+type httpHandler struct {
+	value any
+	opts  server.HandlerOptions
+}
+
+// Name is the handler's type name.
+func (h *httpHandler) Name() string {
+	if h.value == nil {
+		return "<nil>"
+	}
+	return reflect.TypeOf(h.value).String()
+}
+
+// Handler is the value given to NewHandler.
+func (h *httpHandler) Handler() interface{} { return h.value }
+
+// Endpoints is empty: an http.Handler has no go-micro endpoints.
+func (h *httpHandler) Endpoints() []*registry.Endpoint { return nil }
+
+// Options are the go-micro handler options.
+func (h *httpHandler) Options() server.HandlerOptions { return h.opts }
+
+// NewHandler wraps h for Handle. h should be an http.Handler (an
+// http.ServeMux to serve several paths); anything else, such as a go-micro
+// RPC handler struct, makes Handle return ErrNotHTTPHandler.
+func (s *Server) NewHandler(h interface{}, opts ...server.HandlerOption) server.Handler {
+	o := server.HandlerOptions{Metadata: map[string]map[string]string{}}
+	for _, f := range opts {
+		f(&o)
+	}
+	return &httpHandler{value: h, opts: o}
+}
+
+// Handle mounts the http.Handler that h holds on the server's listener:
+// it serves every request whose path is not the events path. It may be
+// called before or while the server runs. It returns ErrNotHTTPHandler if
+// h holds no http.Handler and ErrHandlerExists if one is already mounted.
+func (s *Server) Handle(h server.Handler) error {
+	if h == nil {
+		return fmt.Errorf("%w: nil", ErrNotHTTPHandler)
+	}
+	hh, ok := h.Handler().(http.Handler)
+	if !ok || hh == nil || reflect.ValueOf(hh).Kind() == reflect.Pointer && reflect.ValueOf(hh).IsNil() {
+		return fmt.Errorf("%w: got %T", ErrNotHTTPHandler, h.Handler())
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.handler != nil {
+		return ErrHandlerExists
+	}
+	s.handler = hh
+	return nil
+}
+
+// ServeHTTP routes a request: the events path to the events endpoint,
+// anything else to the mounted handler (404 without one).
+func (s *Server) serveHTTP(r *run) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.URL.Path == r.cfg.Path {
+			r.endpoint.ServeHTTP(w, req)
+			return
+		}
+		s.mu.RLock()
+		h := s.handler
+		s.mu.RUnlock()
+		if h == nil {
+			http.NotFound(w, req)
+			return
+		}
+		h.ServeHTTP(w, req)
+	})
+}
+
+// Start listens on Address (with TLS when TLSConfig is set; HTTP/2 is
+// offered over TLS), connects the broker, subscribes the go-micro
+// subscribers, registers the node (when RegisterCheck passes) and keeps it
+// registered every RegisterInterval. Start on a started server does
+// nothing. If a step fails, what was done is undone and the error returned.
+func (s *Server) Start() (err error) {
+	s.life.Lock()
+	defer s.life.Unlock()
+	s.mu.RLock()
+	started := s.run != nil
+	opts := s.opts
+	s.mu.RUnlock()
+	if started {
+		return nil
+	}
+
+	r := &run{
+		cfg:     configFrom(opts.Context),
+		address: opts.Address,
+		exit:    make(chan struct{}),
+		regDone: make(chan struct{}),
+		served:  make(chan struct{}),
+	}
+	var undo []func()
+	defer func() {
+		if err != nil {
+			for i := len(undo) - 1; i >= 0; i-- {
+				undo[i]()
+			}
+		}
+	}()
+
+	// The hub: the broker's when it is this module's, else one of our own
+	// fed by the bridge.
+	if p, ok := opts.Broker.(hub.Provider); ok && p.SSEHub() != nil {
+		r.hub = p.SSEHub()
+		r.hub.Apply(r.cfg.hubOptions()...)
+	} else {
+		r.ownHub = true
+		if opts.Broker != nil {
+			r.bridge = newBridge(opts.Broker, opts.Logger)
+		}
+		hopts := r.cfg.hubOptions()
+		if r.bridge != nil {
+			hopts = append(hopts, hub.OnSubscribe(r.bridge.subscribe), hub.OnUnsubscribe(r.bridge.unsubscribe))
+		}
+		r.hub = hub.New(hopts...)
+		if r.bridge != nil {
+			r.bridge.hub = r.hub
+		}
+		undo = append(undo, r.hub.Close)
+	}
+	r.endpoint = newEndpoint(r.hub, r.cfg)
+	undo = append(undo, func() { _ = r.endpoint.Shutdown(context.Background()) })
+
+	ln, err := net.Listen("tcp", opts.Address)
+	if err != nil {
+		return fmt.Errorf("sse server: listen on %q: %w", opts.Address, err)
+	}
+	undo = append(undo, func() { ln.Close() })
+	r.ln = ln
+	r.http = &http.Server{
+		Handler:           s.serveHTTP(r),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ErrorLog:          log.New(httpErrorLog{opts.Logger}, "", 0),
+	}
+	if opts.TLSConfig != nil {
+		r.http.TLSConfig = opts.TLSConfig.Clone()
+	}
+
+	if opts.Broker != nil {
+		if err := opts.Broker.Connect(); err != nil {
+			return fmt.Errorf("sse server: broker %s connect: %w", opts.Broker.String(), err)
+		}
+		undo = append(undo, func() { _ = opts.Broker.Disconnect() })
+	}
+
+	// Publish the run so that Options report the bound address and the
+	// registration sees it.
+	s.mu.Lock()
+	s.opts.Address = ln.Addr().String()
+	s.run = r
+	s.mu.Unlock()
+	undo = append(undo, func() {
+		s.mu.Lock()
+		s.opts.Address = r.address
+		s.run = nil
+		s.mu.Unlock()
+	})
+
+	if err := s.subscribeAll(opts.Broker); err != nil {
+		return err
+	}
+	undo = append(undo, s.unsubscribeAll)
+
+	r.reg = newRegistration(s)
+	r.reg.check()
+
+	go func() {
+		defer close(r.served)
+		var err error
+		if r.http.TLSConfig != nil {
+			err = r.http.ServeTLS(ln, "", "")
+		} else {
+			err = r.http.Serve(ln)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logf(opts.Logger, "sse server: serve: %v", err)
+		}
+	}()
+	go func() {
+		defer close(r.regDone)
+		r.reg.loop(r.exit)
+	}()
+	return nil
+}
+
+// Stop drains and stops a started server: it stops re-registering and
+// deregisters the node, tells every events client to come back later (a
+// retry hint) and ends the streams within the shutdown grace period (then
+// closes what is left), closes the listener, unsubscribes the go-micro
+// subscribers and the bridge, and disconnects the broker. Nothing the
+// server started is left running when it returns. Stop without Start, or a
+// second Stop, returns nil at once.
+func (s *Server) Stop() error {
+	s.life.Lock()
+	defer s.life.Unlock()
+	s.mu.RLock()
+	r := s.run
+	opts := s.opts
+	s.mu.RUnlock()
+	if r == nil {
+		return nil
+	}
+	var errs []error
+
+	close(r.exit)
+	<-r.regDone
+	r.reg.deregister()
+
+	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.ShutdownGrace)
+	defer cancel()
+	if err := r.endpoint.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("sse server: events endpoint shutdown: %w", err))
+	}
+	if err := r.http.Shutdown(ctx); err != nil {
+		// Grace period over: close the connections still open.
+		r.http.Close()
+	}
+	<-r.served
+
+	s.unsubscribeAll()
+	if r.bridge != nil {
+		r.bridge.close()
+	}
+	if r.ownHub {
+		r.hub.Close()
+	}
+	if opts.Broker != nil {
+		if err := opts.Broker.Disconnect(); err != nil {
+			errs = append(errs, fmt.Errorf("sse server: broker %s disconnect: %w", opts.Broker.String(), err))
+		}
+	}
+
+	s.mu.Lock()
+	s.opts.Address = r.address
+	s.run = nil
+	s.mu.Unlock()
+	return errors.Join(errs...)
+}
+
+// current returns the run of a started server, or nil.
+func (s *Server) current() *run {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.run
+}
+
+// logf logs an error of the server's background work with l.
+func logf(l logger.Logger, format string, args ...any) {
+	if l == nil {
+		l = logger.DefaultLogger
+	}
+	l.Logf(logger.ErrorLevel, format, args...)
+}
+
+// httpErrorLog carries net/http's own messages (TLS handshake errors, ...)
+// to the go-micro logger at debug level.
+type httpErrorLog struct{ l logger.Logger }
+
+func (w httpErrorLog) Write(p []byte) (int, error) {
+	if w.l != nil {
+		w.l.Logf(logger.DebugLevel, "sse server: http: %s", strings.TrimSpace(string(p)))
+	}
+	return len(p), nil
+}

@@ -1,0 +1,101 @@
+package transport
+
+import (
+	"context"
+	"testing"
+
+	"go-micro.dev/v4/transport"
+)
+
+// transports are compared in the same run: this package's and go-micro's
+// default HTTP transport.
+var benchTransports = []struct {
+	name string
+	new  func() transport.Transport
+}{
+	{"sse", func() transport.Transport { return NewTransport() }},
+	{"http", func() transport.Transport { return transport.NewHTTPTransport() }},
+}
+
+// BenchmarkUnary is one go-micro request/response round trip.
+func BenchmarkUnary(b *testing.B) {
+	for _, bt := range benchTransports {
+		b.Run(bt.name, func(b *testing.B) {
+			e := startRPC(b, bt.new())
+			req := &Req{Name: "bench"}
+			if _, err := e.hello(context.Background(), req); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := e.hello(context.Background(), req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkStreamUp is the throughput of a go-micro stream: the client
+// sends b.N messages without waiting, the server receives them all and
+// answers once. One op is one message.
+func BenchmarkStreamUp(b *testing.B) {
+	for _, bt := range benchTransports {
+		b.Run(bt.name, func(b *testing.B) {
+			e := startRPC(b, bt.new())
+			stream, err := e.client.Stream(context.Background(), e.client.NewRequest(e.name, "Greeter.Sink", &Req{}))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer stream.Close()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := stream.Send(&Req{Seq: i, Name: "stream message"}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := stream.Send(&Req{Seq: -1}); err != nil {
+				b.Fatal(err)
+			}
+			var rsp Rsp
+			if err := stream.Recv(&rsp); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			if rsp.Seq != b.N || rsp.Msg != "in order" {
+				b.Fatalf("got %+v for %d messages", rsp, b.N)
+			}
+		})
+	}
+}
+
+// BenchmarkStreamPingPong is one message each way on an open go-micro
+// stream.
+func BenchmarkStreamPingPong(b *testing.B) {
+	for _, bt := range benchTransports {
+		b.Run(bt.name, func(b *testing.B) {
+			e := startRPC(b, bt.new())
+			stream, err := e.client.Stream(context.Background(), e.client.NewRequest(e.name, "Greeter.Echo", &Req{}))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer stream.Close()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := stream.Send(&Req{Seq: i}); err != nil {
+					b.Fatal(err)
+				}
+				var rsp Rsp
+				if err := stream.Recv(&rsp); err != nil {
+					b.Fatal(err)
+				}
+				if rsp.Seq != i {
+					b.Fatalf("got %d, want %d", rsp.Seq, i)
+				}
+			}
+		})
+	}
+}
