@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"go-micro.dev/v4/server"
-	"go.uber.org/goleak"
 
 	"github.com/go-micro-sse/go-micro-sse/internal/browsertest"
 	"github.com/go-micro-sse/go-micro-sse/internal/ssetest"
@@ -19,12 +18,7 @@ import (
 func TestMain(m *testing.M) {
 	// One browser for the package (each test in its own tabs and browser
 	// context); Main closes it, then checks for leaked goroutines.
-	browsertest.Main(m, append(ssetest.GoleakIgnores(),
-		// go-micro's config.DefaultConfig, made at package init, starts
-		// these from a goroutine of its own, at times after IgnoreCurrent.
-		goleak.IgnoreAnyFunction("go-micro.dev/v4/config/loader/memory.(*memory).Watch.func1"),
-		goleak.IgnoreAnyFunction("go-micro.dev/v4/config.(*config).run.func2"),
-	)...)
+	browsertest.Main(m, ssetest.GoleakIgnores()...)
 }
 
 // startTestNode starts a demo node on loopback (no ticker unless c.Tick),

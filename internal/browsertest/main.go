@@ -3,6 +3,7 @@ package browsertest
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -18,6 +19,8 @@ func Main(m *testing.M, opts ...goleak.Option) {
 	code := m.Run()
 	CloseShared()
 	if code == 0 {
+		runtime.GC() // let finalizers stop what they stop
+		runtime.GC()
 		if err := goleak.Find(opts...); err != nil {
 			fmt.Fprintf(os.Stderr, "goleak: errors on successful test run: %v\n", err)
 			code = 1
