@@ -33,9 +33,10 @@
 // compares publisher ids and does not deduplicate them. A Last-Event-ID
 // that is not a hub id of this epoch resumes after the newest event in the
 // subscribed topics' history that carries it (ResumeLost with
-// ReasonUnknownID if none does). So publisher ids should be unique and
-// published in the order clients should see them (for instance a stream
-// sequence fed by one consumer).
+// ReasonUnknownID if none does); an id of this hub's form and epoch is
+// read as a hub id first. So publisher ids should be unique and published
+// in the order clients should see them (for instance a stream sequence fed
+// by one consumer).
 //
 // # Resume
 //

@@ -165,7 +165,7 @@ func (h *Hub) Publish(name string, ev *codec.Event) (string, error) {
 	ent := &entry{seq: h.seq, at: h.clock(), frame: buf}
 	idLen := 0
 	if keep {
-		ent.pubID = ev.ID
+		ent.pubID = e.ID
 	} else {
 		var idb [maxIDLen]byte
 		id := appendID(idb[:0], h.epoch, h.seq)
@@ -189,7 +189,7 @@ func (h *Hub) Publish(name string, ev *codec.Event) (string, error) {
 		h.runHooks(false)
 	}
 	if keep {
-		return ev.ID, nil
+		return e.ID, nil
 	}
 	return string(ent.frame[len("id: ") : len("id: ")+idLen]), nil
 }
