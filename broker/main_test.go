@@ -16,6 +16,9 @@ func TestMain(m *testing.M) {
 		// they live as long as the process.
 		goleak.IgnoreAnyFunction("go-micro.dev/v4/config/loader/memory.(*memory).Watch.func1"),
 		goleak.IgnoreAnyFunction("go-micro.dev/v4/config.(*config).run.func2"),
+		// Every client.NewClient makes a go-cache whose janitor goroutine
+		// stops only when a garbage collection finalizes the cache.
+		goleak.IgnoreAnyFunction("github.com/patrickmn/go-cache.(*janitor).Run"),
 	)
 	goleak.VerifyTestMain(m, opts...)
 }

@@ -67,7 +67,7 @@ type subscription struct {
 	handler mbroker.Handler
 
 	queue  chan *event
-	done   chan struct{} // closed by stop
+	done   chan struct{} // closed by end
 	exited chan struct{} // closed when run returns
 	worker atomic.Uint64 // goroutine id of run
 
@@ -130,7 +130,7 @@ func (s *subscription) wait() {
 	}
 }
 
-// run calls the handler for each queued message until stop.
+// run calls the handler for each queued message until end.
 func (s *subscription) run() {
 	s.worker.Store(goroutineID())
 	defer func() {

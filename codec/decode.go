@@ -192,7 +192,9 @@ func (d *Decoder) field(line []byte) error {
 		}
 	case "id":
 		if bytes.IndexByte(value, 0) < 0 {
-			d.idBuf = validString(value)
+			if string(value) != d.idBuf {
+				d.idBuf = validString(value)
+			}
 		}
 	case "retry":
 		if ms, ok := parseDigits(value); ok {
@@ -356,8 +358,8 @@ func (d *Decoder) readLine() ([]byte, error) {
 				continue
 			}
 		}
-		i := bytes.IndexAny(chunk, "\r\n")
-		if i < 0 {
+		i := lineEnd(chunk)
+		if i == len(chunk) {
 			if len(d.line)+len(chunk) > d.maxLine {
 				return nil, ErrLineTooLong
 			}

@@ -3,9 +3,9 @@ package codec
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"io"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 	"unsafe"
@@ -28,10 +28,10 @@ const (
 // invalid UTF-8 in ID), ErrInvalidEvent (CR, LF or invalid UTF-8 in Event),
 // ErrInvalidRetry (negative Retry), or nil. It does not check Data.
 func (e *Event) Validate() error {
-	if strings.ContainsAny(e.ID, "\r\n\x00") || !utf8.ValidString(e.ID) {
+	if !validField(e.ID, true) {
 		return ErrInvalidID
 	}
-	if strings.ContainsAny(e.Event, "\r\n") || !utf8.ValidString(e.Event) {
+	if !validField(e.Event, false) {
 		return ErrInvalidEvent
 	}
 	if e.Retry < 0 {
@@ -52,8 +52,12 @@ func (e *Event) AppendWith(dst []byte, enc DataEncoding) ([]byte, error) {
 	if err := e.Validate(); err != nil {
 		return dst, err
 	}
-	if enc == DataText && !utf8.Valid(e.Data) {
-		return dst, ErrInvalidUTF8
+	hasCR := false
+	if enc == DataText {
+		var valid bool
+		if valid, hasCR = scanData(e.Data); !valid {
+			return dst, ErrInvalidUTF8
+		}
 	}
 	if e.Comment != "" {
 		// A read-only view of the string's bytes: no copy.
@@ -80,10 +84,80 @@ func (e *Event) AppendWith(dst []byte, enc DataEncoding) ([]byte, error) {
 			dst = base64.StdEncoding.AppendEncode(dst, e.Data)
 			dst = append(dst, '\n')
 		} else {
-			dst = appendLines(dst, "data: ", e.Data)
+			dst = appendDataLines(dst, e.Data, hasCR)
 		}
 	}
 	return append(dst, '\n'), nil
+}
+
+// validField reports whether s is valid UTF-8 without CR or LF (and
+// without NUL when noNUL is set).
+func validField(s string, noNUL bool) bool {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= utf8.RuneSelf:
+			ascii = false
+		case c == '\r' || c == '\n' || (c == 0 && noNUL):
+			return false
+		}
+	}
+	return ascii || utf8.ValidString(s)
+}
+
+// scanData reports in one pass whether b is valid UTF-8 and whether it
+// holds a CR. ASCII is read 16 bytes at a time: a word has a non-ASCII byte
+// when a high bit is set, and a CR when w^0x0D.. has a zero byte.
+func scanData(b []byte) (valid, hasCR bool) {
+	const (
+		high = 0x8080808080808080
+		ones = 0x0101010101010101
+		cr   = 0x0D0D0D0D0D0D0D0D
+	)
+	for len(b) >= 16 {
+		w0, w1 := binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])
+		if (w0|w1)&high != 0 {
+			break // b still starts on a character boundary
+		}
+		t0, t1 := w0^cr, w1^cr
+		if ((t0-ones)&^t0|(t1-ones)&^t1)&high != 0 {
+			return validUTF8(b[16:]), true
+		}
+		b = b[16:]
+	}
+	return utf8.Valid(b), bytes.IndexByte(b, '\r') >= 0
+}
+
+// validUTF8 is utf8.Valid with a faster path for ASCII: 32 bytes at a time.
+func validUTF8(b []byte) bool {
+	for len(b) >= 32 {
+		w := binary.LittleEndian.Uint64(b) | binary.LittleEndian.Uint64(b[8:]) |
+			binary.LittleEndian.Uint64(b[16:]) | binary.LittleEndian.Uint64(b[24:])
+		if w&0x8080808080808080 != 0 {
+			break // b still starts on a character boundary
+		}
+		b = b[32:]
+	}
+	return utf8.Valid(b)
+}
+
+// appendDataLines writes data as "data:" lines. When data holds no CR (the
+// common case) only LF ends a line, which saves a scan per line.
+func appendDataLines(dst, data []byte, hasCR bool) []byte {
+	if hasCR {
+		return appendLines(dst, "data: ", data)
+	}
+	for {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			dst = append(dst, "data: "...)
+			dst = append(dst, data...)
+			return append(dst, '\n')
+		}
+		dst = append(dst, "data: "...)
+		dst = append(dst, data[:i+1]...)
+		data = data[i+1:]
+	}
 }
 
 // retryMillis is d in whole milliseconds, rounded up (d > 0).

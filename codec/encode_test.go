@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestEncodeFrames(t *testing.T) {
@@ -192,6 +193,33 @@ func TestEncodeZeroAllocs(t *testing.T) {
 		_ = e.Encode(ev)
 		if n := testing.AllocsPerRun(100, func() { _ = e.Encode(ev) }); n != 0 {
 			t.Errorf("Encoder %s: %v allocs/op", name, n)
+		}
+	}
+}
+
+func TestValidUTF8FastPath(t *testing.T) {
+	ascii := strings.Repeat("a", 100)
+	for _, tail := range []string{"", "é", "\xFF", "\xC3", "\xED\xA0\x80", "😀", "\xF0\x9F\x98"} {
+		for cut := 0; cut <= 100; cut++ {
+			for _, s := range []string{ascii[:cut] + tail, ascii[:cut] + tail + ascii[cut:]} {
+				if got, want := validUTF8([]byte(s)), utf8.ValidString(s); got != want {
+					t.Fatalf("validUTF8(%q) = %v, want %v", s, got, want)
+				}
+			}
+		}
+	}
+}
+
+func TestScanData(t *testing.T) {
+	ascii := strings.Repeat("a", 70)
+	for _, ins := range []string{"", "\r", "é", "\xFF", "\r\xFF", "é\r", "\xC3", "😀"} {
+		for cut := 0; cut <= len(ascii); cut++ {
+			for _, s := range []string{ascii[:cut] + ins, ascii[:cut] + ins + ascii[cut:], ascii[:cut] + ins + ascii[cut:] + "\r"} {
+				valid, hasCR := scanData([]byte(s))
+				if valid != utf8.ValidString(s) || (valid && hasCR != strings.Contains(s, "\r")) {
+					t.Fatalf("scanData(%q) = %v, %v", s, valid, hasCR)
+				}
+			}
 		}
 	}
 }

@@ -65,6 +65,7 @@ type endpoint struct {
 
 	pool *writerPool // shared writers of taken-over HTTP/1.1 streams; nil if GoroutinePerStream
 
+	byeBy       atomic.Int64 // unix nanoseconds: the latest deadline of a shutdown hint
 	open        atomic.Int64
 	shared      atomic.Int64
 	accepted    atomic.Uint64
@@ -163,6 +164,8 @@ func (e *endpoint) setStreamHeaders(h http.Header, r *http.Request) {
 	for k, vs := range e.cfg.Headers {
 		h[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
 	}
+	h.Del("Content-Length") // a stream has no length; the framing is net/http's
+	h.Del("Transfer-Encoding")
 	h.Set("Content-Type", "text/event-stream; charset=utf-8")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
@@ -204,6 +207,8 @@ func (e *endpoint) Shutdown(ctx context.Context) error {
 		defer cancel()
 	}
 	e.once.Do(func() {
+		dl, _ := ctx.Deadline()
+		e.byeBy.Store(dl.Add(-time.Until(dl) / 10).UnixNano())
 		e.mu.Lock()
 		e.closed = true
 		e.mu.Unlock()
@@ -243,6 +248,12 @@ func (e *endpoint) Stats() EndpointStats {
 // deadline is the write deadline of a write starting now.
 func (e *endpoint) deadline() time.Time { return time.Now().Add(e.cfg.WriteTimeout) }
 
-// byeTimeout bounds the write of the shutdown hint: a client that does not
-// take it at once does not delay the shutdown.
-func (e *endpoint) byeTimeout() time.Duration { return min(e.cfg.WriteTimeout, 500*time.Millisecond) }
+// byeDeadline bounds the write of the shutdown hint: the usual deadline,
+// but no later than Shutdown's own (less a tenth, kept for the wait).
+func (e *endpoint) byeDeadline() time.Time {
+	d := e.deadline()
+	if by := time.Unix(0, e.byeBy.Load()); e.byeBy.Load() != 0 && by.Before(d) {
+		return by
+	}
+	return d
+}

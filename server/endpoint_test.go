@@ -503,29 +503,44 @@ func TestShutdownEndsManyStreams(t *testing.T) {
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
 			f := newFixture(t, append(m.opts, Retry(7*time.Second))...)
-			const n = 200
-			streams := make([]*ssetest.Stream, n)
-			for i := range streams {
-				streams[i] = ssetest.OpenT(t, f.url("stream=a"), "")
+			const n = 1000
+			type client struct {
+				c   net.Conn
+				dec *codec.Decoder
+			}
+			clients := make([]client, n)
+			for i := range clients {
+				c, err := net.Dial("tcp", f.srv.Listener.Addr().String())
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				fmt.Fprintf(c, "GET /events?stream=a HTTP/1.1\r\nHost: x\r\n\r\n")
+				resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+				if err != nil || resp.StatusCode != 200 {
+					t.Fatalf("stream %d: %v %v", i, resp, err)
+				}
+				clients[i] = client{c, codec.NewDecoder(resp.Body)}
 			}
 			id := f.publish(t, "a", "last")
-			for _, s := range streams {
-				if ev := s.Next(t); ev.ID != id {
-					t.Fatalf("got %q", ev.ID)
+			for i, cl := range clients {
+				if ev, err := cl.dec.Decode(); err != nil || ev.ID != id {
+					t.Fatalf("stream %d: %+v %v", i, ev, err)
 				}
 			}
 			if err := f.e.Shutdown(context.Background()); err != nil {
 				t.Fatalf("Shutdown: %v", err)
 			}
-			for i, s := range streams {
-				if err := s.WaitEnd(t); !ssetest.IsEnd(err) {
-					t.Fatalf("stream %d ended with %v", i, err)
+			for i, cl := range clients {
+				cl.c.SetReadDeadline(time.Now().Add(ssetest.Timeout))
+				if ev, err := cl.dec.Decode(); err != io.EOF {
+					t.Fatalf("stream %d: after shutdown %+v, %v; want the end of the body", i, ev, err)
 				}
-				if s.Retry() != 7*time.Second {
-					t.Fatalf("stream %d: retry %v after shutdown", i, s.Retry())
+				if cl.dec.Retry() != 7*time.Second {
+					t.Fatalf("stream %d: retry %v after shutdown", i, cl.dec.Retry())
 				}
 			}
-			if st := f.e.Stats(); st.Open != 0 || st.Shared != 0 {
+			if st := f.e.Stats(); st.Open != 0 || st.Shared != 0 || st.Accepted != n {
 				t.Errorf("after Shutdown: %+v", st)
 			}
 			if err := f.e.Shutdown(context.Background()); err != nil {
@@ -559,6 +574,32 @@ func TestHubClosedEndsStreams(t *testing.T) {
 				t.Errorf("closed hub: %d %q", resp.StatusCode, body)
 			}
 		})
+	}
+}
+
+func TestHTTP10IsNotTakenOver(t *testing.T) {
+	f := newFixture(t)
+	c, err := net.Dial("tcp", f.srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "GET /events?stream=a HTTP/1.0\r\nHost: x\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 || len(resp.TransferEncoding) != 0 {
+		t.Fatalf("HTTP/1.0: %d, transfer encoding %v", resp.StatusCode, resp.TransferEncoding)
+	}
+	dec := codec.NewDecoder(resp.Body)
+	id := f.publish(t, "a", "for 1.0")
+	ev, err := dec.Decode()
+	if err != nil || ev.ID != id || string(ev.Data) != "for 1.0" {
+		t.Fatalf("HTTP/1.0 event %+v, %v", ev, err)
+	}
+	if st := f.e.Stats(); st.Shared != 0 {
+		t.Errorf("an HTTP/1.0 stream was taken over: %+v", st)
 	}
 }
 

@@ -120,7 +120,8 @@ func Authorize(fn AuthorizeFunc) server.Option { return setOption(authorizeKey{}
 
 // Headers adds response headers to every events stream (for example
 // Access-Control-Expose-Headers or a Strict-Transport-Security header).
-// They cannot override Content-Type.
+// They cannot override the stream's own: Content-Type, Cache-Control,
+// X-Accel-Buffering, Connection, Content-Length, Transfer-Encoding.
 func Headers(h http.Header) server.Option { return setOption(headersKey{}, h.Clone()) }
 
 // MaxConnections limits the open event streams of the server; past it a

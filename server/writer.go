@@ -97,7 +97,7 @@ func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, s *stream) {
 	bp := getBuf()
 	b := append((*bp)[:0], e.openFrame...)
 	b, err := s.sub.Drain(b)
-	werr := e.writeResponse(w, rc, b, e.cfg.WriteTimeout)
+	werr := e.writeResponse(w, rc, b, e.deadline())
 	putBuf(bp, b)
 	if werr != nil {
 		s.finish(errWrite)
@@ -107,7 +107,9 @@ func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, s *stream) {
 		s.finish(err)
 		return
 	}
-	if e.pool != nil && r.ProtoMajor == 1 && r.TLS == nil {
+	// Only an HTTP/1.1 response is chunked (HTTP/1.0 ends at close), and a
+	// TLS connection has no descriptor to write to without blocking.
+	if e.pool != nil && r.ProtoMajor == 1 && r.ProtoMinor >= 1 && r.TLS == nil {
 		if conn, _, herr := rc.Hijack(); herr == nil {
 			if e.cfg.OnUnsubscribe == nil {
 				s.r = nil
@@ -121,8 +123,8 @@ func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, s *stream) {
 
 // writeResponse writes b with one write and one flush through the
 // ResponseWriter under a per-write deadline.
-func (e *endpoint) writeResponse(w http.ResponseWriter, rc *http.ResponseController, b []byte, timeout time.Duration) error {
-	if err := rc.SetWriteDeadline(time.Now().Add(timeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+func (e *endpoint) writeResponse(w http.ResponseWriter, rc *http.ResponseController, b []byte, deadline time.Time) error {
+	if err := rc.SetWriteDeadline(deadline); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		return err
 	}
 	if _, err := w.Write(b); err != nil {

@@ -98,7 +98,7 @@ func (p *writerPool) add(s *stream, conn net.Conn) {
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
-		s.say(p.byeChunk, p.e.byeTimeout())
+		s.say(p.byeChunk, p.e.byeDeadline())
 		conn.Close()
 		s.finish(hub.ErrClosed)
 		return
@@ -322,7 +322,7 @@ func (w *writer) shutdown() {
 	w.ready = nil
 	w.mu.Unlock()
 	for _, s := range own {
-		s.say(w.p.byeChunk, w.p.e.byeTimeout())
+		s.say(w.p.byeChunk, w.p.e.byeDeadline())
 		s.conn.Close()
 		s.finish(hub.ErrClosed)
 	}
@@ -330,13 +330,13 @@ func (w *writer) shutdown() {
 }
 
 // say writes b to a taken-over stream that is ending: without blocking
-// when possible, else within timeout.
-func (s *stream) say(b []byte, timeout time.Duration) {
+// when possible, else by deadline.
+func (s *stream) say(b []byte, deadline time.Time) {
 	if s.raw != nil {
 		s.tryWrite(b)
 		return
 	}
-	if s.conn.SetWriteDeadline(time.Now().Add(timeout)) == nil {
+	if s.conn.SetWriteDeadline(deadline) == nil {
 		s.conn.Write(b)
 	}
 }

@@ -20,7 +20,7 @@ func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, rc *ht
 		var frames []byte
 		var bp *[]byte
 		var end error
-		timeout := e.cfg.WriteTimeout
+		deadline := time.Time{} // set when there is something to write
 		select {
 		case <-s.wake:
 			bp = getBuf()
@@ -34,10 +34,13 @@ func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, rc *ht
 			s.finish(nil)
 			return
 		case <-e.done:
-			frames, end, timeout = e.byeFrame, hub.ErrClosed, e.byeTimeout()
+			frames, end, deadline = e.byeFrame, hub.ErrClosed, e.byeDeadline()
 		}
 		if len(frames) > 0 {
-			if err := e.writeResponse(w, rc, frames, timeout); err != nil {
+			if deadline.IsZero() {
+				deadline = e.deadline()
+			}
+			if err := e.writeResponse(w, rc, frames, deadline); err != nil {
 				end = errWrite
 			}
 			hb.Reset(e.cfg.Heartbeat)

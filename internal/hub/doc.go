@@ -33,9 +33,10 @@
 // compares publisher ids and does not deduplicate them. A Last-Event-ID
 // that is not a hub id of this epoch resumes after the newest event in the
 // subscribed topics' history that carries it (ResumeLost with
-// ReasonUnknownID if none does). So publisher ids should be unique and
-// published in the order clients should see them (for instance a stream
-// sequence fed by one consumer).
+// ReasonUnknownID if none does); an id of this hub's form and epoch is
+// read as a hub id first. So publisher ids should be unique and published
+// in the order clients should see them (for instance a stream sequence fed
+// by one consumer).
 //
 // # Resume
 //
@@ -65,6 +66,11 @@
 // off: its pending frames are dropped, Drain returns ErrSlow, it is counted
 // in Stats.CutOffSlow, and its client should reconnect with its last id and
 // resume from history.
+//
+// A topic forgotten and created again cannot tell what it lost: it counts
+// as evicted up to the highest sequence evicted from any forgotten topic,
+// so a resume into it below that is ResumeLost (ReasonEvicted), never a
+// silent gap.
 //
 // Topics are created on first use (or only with CreateTopic, with
 // ExplicitTopics) and forgotten as soon as they have no subscriber and no

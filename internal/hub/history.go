@@ -1,8 +1,9 @@
 package hub
 
-// entry is one event held in a topic's history: its place in the hub's
-// sequence, when it was published (Unix nanoseconds), its encoded frame
-// (shared, never modified) and the publisher's id when it was kept.
+// entry is one published event, allocated once and shared by the topic's
+// history and every subscriber queue (8-byte references): its place in the
+// hub's sequence, when it was published (the hub's monotonic clock), its
+// encoded frame (never modified) and the publisher's id when it was kept.
 type entry struct {
 	seq   uint64
 	at    int64
@@ -14,7 +15,7 @@ type entry struct {
 // by doubling (up to the count bound) and shrinks when mostly empty. It is
 // guarded by the hub's lock.
 type history struct {
-	buf   []entry
+	buf   []*entry
 	head  int
 	n     int
 	bytes int
@@ -29,18 +30,18 @@ func (h *history) at(i int) *entry {
 	if j >= len(h.buf) {
 		j -= len(h.buf)
 	}
-	return &h.buf[j]
+	return h.buf[j]
 }
 
 // front returns the oldest event; the history must not be empty.
-func (h *history) front() *entry { return &h.buf[h.head] }
+func (h *history) front() *entry { return h.buf[h.head] }
 
 // back returns the newest event; the history must not be empty.
 func (h *history) back() *entry { return h.at(h.n - 1) }
 
 // push appends e, growing the ring when full; limit (the count bound) caps
 // the growth.
-func (h *history) push(e entry, limit int) {
+func (h *history) push(e *entry, limit int) {
 	if h.n == len(h.buf) {
 		c := max(16, 2*len(h.buf))
 		if limit > h.n && c > limit {
@@ -58,9 +59,9 @@ func (h *history) push(e entry, limit int) {
 }
 
 // pop removes and returns the oldest event; the history must not be empty.
-func (h *history) pop() entry {
+func (h *history) pop() *entry {
 	e := h.buf[h.head]
-	h.buf[h.head] = entry{}
+	h.buf[h.head] = nil
 	h.head++
 	if h.head == len(h.buf) {
 		h.head = 0
@@ -82,9 +83,9 @@ func (h *history) resize(c int) {
 		h.buf, h.head = nil, 0
 		return
 	}
-	nb := make([]entry, c)
+	nb := make([]*entry, c)
 	for i := 0; i < h.n; i++ {
-		nb[i] = *h.at(i)
+		nb[i] = h.at(i)
 	}
 	h.buf, h.head = nb, 0
 }

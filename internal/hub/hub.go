@@ -162,10 +162,10 @@ func (h *Hub) Publish(name string, ev *codec.Event) (string, error) {
 		return "", fmt.Errorf("%w: %q", ErrUnknownTopic, name)
 	}
 	h.seq++
-	ent := entry{seq: h.seq, at: h.clock(), frame: buf}
+	ent := &entry{seq: h.seq, at: h.clock(), frame: buf}
 	idLen := 0
 	if keep {
-		ent.pubID = ev.ID
+		ent.pubID = e.ID
 	} else {
 		var idb [maxIDLen]byte
 		id := appendID(idb[:0], h.epoch, h.seq)
@@ -178,7 +178,7 @@ func (h *Hub) Publish(name string, ev *codec.Event) (string, error) {
 	}
 	h.published++
 	h.appendLocked(t, ent)
-	h.fanOutLocked(t, ent.frame)
+	h.fanOutLocked(t, ent)
 	if !h.sweepArmed {
 		h.armSweepLocked()
 	}
@@ -189,7 +189,7 @@ func (h *Hub) Publish(name string, ev *codec.Event) (string, error) {
 		h.runHooks(false)
 	}
 	if keep {
-		return ev.ID, nil
+		return e.ID, nil
 	}
 	return string(ent.frame[len("id: ") : len("id: ")+idLen]), nil
 }
@@ -229,16 +229,16 @@ func dataLines(b []byte) int {
 	return 1 + bytes.Count(b, []byte{'\n'}) + bytes.Count(b, []byte{'\r'})
 }
 
-// fanOutLocked puts frame in the queue of every subscriber of t, cutting
+// fanOutLocked puts e in the queue of every subscriber of t, cutting
 // off those whose queue is full. It runs backwards so that a subscriber
 // cut off (swapped with the last one, already served) does not disturb
 // the loop.
-func (h *Hub) fanOutLocked(t *topic, frame []byte) {
+func (h *Hub) fanOutLocked(t *topic, e *entry) {
 	maxFrames, maxBytes := h.opts.QueueFrames, h.opts.QueueBytes
 	n := 0
 	for i := len(t.subs) - 1; i >= 0; i-- {
 		s := t.subs[i]
-		if s.push(frame, maxFrames, maxBytes) {
+		if s.push(e, maxFrames, maxBytes) {
 			n++
 			continue
 		}

@@ -152,7 +152,7 @@ func (h *Hub) resumeLocked(s *Subscriber, lastID string) {
 		return
 	}
 	s.resume = Resume{Outcome: ResumeLost, Reason: reason}
-	s.q = append(s.q, h.resetFrameLocked(s, lastID, reason))
+	s.q = append(s.q, &entry{frame: h.resetFrameLocked(s, lastID, reason)})
 	h.replayLocked(s, 0)
 }
 
@@ -224,7 +224,7 @@ func (h *Hub) replayLocked(s *Subscriber, after uint64) {
 	if len(s.topics) == 1 {
 		hist := &s.topics[0].hist
 		for i := hist.after(after); i < hist.len(); i++ {
-			s.q = append(s.q, hist.at(i).frame)
+			s.q = append(s.q, hist.at(i))
 		}
 		return
 	}
@@ -245,7 +245,7 @@ func (h *Hub) replayLocked(s *Subscriber, after uint64) {
 		if best < 0 {
 			return
 		}
-		s.q = append(s.q, s.topics[best].hist.at(next[best]).frame)
+		s.q = append(s.q, s.topics[best].hist.at(next[best]))
 		next[best]++
 	}
 }

@@ -11,9 +11,9 @@ type subscribeOptions struct {
 
 // Notify makes the hub call fn when the subscriber's queue goes from empty
 // to non-empty, and when the subscriber is ended (cut off, closed, hub
-// closed). fn is called from the publishing goroutine with the hub's lock
-// held: it must not block and must not call the hub (a non-blocking
-// channel send or waking a writer is right). With Notify, Ready returns
+// closed). fn is called from the goroutine making the change, usually a
+// publisher holding the hub's lock: it must not block and must not call
+// the hub (a non-blocking channel send or waking a writer is right). With Notify, Ready returns
 // nil and no channel is allocated.
 func Notify(fn func()) SubscribeOption {
 	return func(o *subscribeOptions) { o.notify = fn }
@@ -27,7 +27,7 @@ type Subscriber struct {
 	mu sync.Mutex // guards q, spare, live, liveBytes, err
 	// q holds the pending frames; the frames are shared with history and
 	// other subscribers.
-	q [][]byte
+	q []*entry
 	// live and liveBytes count the frames queued by Publish since the
 	// last Drain; they are what the queue bounds limit (the replay of
 	// history is bounded by history itself).
@@ -36,7 +36,7 @@ type Subscriber struct {
 	ready           chan struct{}
 
 	// spare is the drained slice kept for reuse.
-	spare [][]byte
+	spare []*entry
 	err   error
 
 	h      *Hub
@@ -52,20 +52,20 @@ type Subscriber struct {
 // idle subscriber returns to a small size after a burst.
 const maxSpare = 128
 
-// push queues frame unless the queue is full (then false). A frame alone
+// push queues e unless the queue is full (then false). A frame alone
 // in the live queue is always accepted, whatever its size. push is only
 // called for a subscriber in its topics' lists, which an ended subscriber
 // never is.
-func (s *Subscriber) push(frame []byte, maxFrames, maxBytes int) bool {
+func (s *Subscriber) push(e *entry, maxFrames, maxBytes int) bool {
 	s.mu.Lock()
-	if s.live > 0 && (s.live >= maxFrames || s.liveBytes+len(frame) > maxBytes) {
+	if s.live > 0 && (s.live >= maxFrames || s.liveBytes+len(e.frame) > maxBytes) {
 		s.mu.Unlock()
 		return false
 	}
 	wasEmpty := len(s.q) == 0
-	s.q = append(s.q, frame)
+	s.q = append(s.q, e)
 	s.live++
-	s.liveBytes += len(frame)
+	s.liveBytes += len(e.frame)
 	s.mu.Unlock()
 	if wasEmpty {
 		s.signal()
@@ -127,14 +127,14 @@ func (s *Subscriber) Drain(dst []byte) ([]byte, error) {
 	s.mu.Unlock()
 
 	n := 0
-	for _, f := range q {
-		n += len(f)
+	for _, e := range q {
+		n += len(e.frame)
 	}
 	if cap(dst)-len(dst) < n {
 		dst = append(make([]byte, 0, len(dst)+n), dst...)
 	}
-	for _, f := range q {
-		dst = append(dst, f...)
+	for _, e := range q {
+		dst = append(dst, e.frame...)
 	}
 	clear(q) // let history eviction free the frames
 

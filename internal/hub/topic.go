@@ -110,7 +110,7 @@ func (h *Hub) removeSubLocked(s *Subscriber) {
 }
 
 // appendLocked adds e to t's history, then enforces the bounds.
-func (h *Hub) appendLocked(t *topic, e entry) {
+func (h *Hub) appendLocked(t *topic, e *entry) {
 	for t.hist.len() > 0 && t.hist.len() >= h.opts.HistoryEvents {
 		h.evictLocked(t) // make room first: the ring never grows past the bound
 	}

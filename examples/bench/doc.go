@@ -1,0 +1,9 @@
+// Package bench compares go-micro-sse with other Go SSE libraries. It is a
+// separate Go module, so that the library itself does not depend on its
+// peers; `make bench` at the top of the repository runs it.
+//
+// encode_test.go measures the wire encoder against tmaxmax/go-sse's
+// Message.WriteTo on the same events, side by side in one run:
+//
+//	cd examples/bench && go test -run '^$' -bench Encode -benchmem -count 5
+package bench
