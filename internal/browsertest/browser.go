@@ -2,9 +2,12 @@
 // chromedp: start a browser, open a page, evaluate JavaScript, wait for a
 // condition with a bounded timeout and take a screenshot.
 //
-// Every test gets its own browser with a fresh profile in t.TempDir(); the
-// browser, its tabs and every chromedp goroutine are gone when the test's
-// cleanup has run, so goleak stays clean.
+// Start gives a test a browser of its own; Shared gives the tests of a
+// package one browser (each test in its own tabs and browser context),
+// which saves a browser start per test; TestMain then calls CloseShared
+// after m.Run. Each browser has a fresh profile in a temporary directory;
+// the browser, its tabs and every chromedp goroutine are gone when it is
+// closed, so goleak stays clean.
 //
 // When no Chromium is installed the test is skipped with a message, except
 // under CI=true, where it fails: CI must run the browser tests.
@@ -20,7 +23,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -29,8 +31,8 @@ import (
 // happens, not how fast; the bound only keeps a broken test from hanging.
 const DefaultTimeout = 30 * time.Second
 
-// closeTimeout bounds the graceful close of the browser at the end of a test;
-// after it the process is killed.
+// closeTimeout bounds the graceful close of the browser; after it the
+// process is killed.
 const closeTimeout = 10 * time.Second
 
 // execNames are the programs ExecPath looks for, in order.
@@ -45,7 +47,11 @@ var ErrNoBrowser = errors.New("browsertest: no chromium found in PATH (install D
 // found in PATH, else ErrNoBrowser.
 func ExecPath() (string, error) {
 	if p := os.Getenv("BROWSERTEST_CHROMIUM"); p != "" {
-		return exec.LookPath(p)
+		path, err := exec.LookPath(p)
+		if err != nil {
+			return "", fmt.Errorf("%w: BROWSERTEST_CHROMIUM: %v", ErrNoBrowser, err)
+		}
+		return path, nil
 	}
 	for _, name := range execNames {
 		if p, err := exec.LookPath(name); err == nil {
@@ -55,23 +61,74 @@ func ExecPath() (string, error) {
 	return "", ErrNoBrowser
 }
 
-// Browser is one headless Chromium owned by one test. Its methods are safe
-// for use by the test goroutine; each Page is driven by one goroutine at a
-// time.
+// Browser is one headless Chromium. Open may be called from several tests;
+// each Page is driven by one goroutine at a time.
 type Browser struct {
-	tb      testing.TB
 	dataDir string
 	ctx     context.Context // the browser's first tab; its life is the browser's
-
-	mu      sync.Mutex
-	done    bool // cleanup started: no more logging to tb
-	console []string
+	close   func()
 }
 
-// Start launches a headless Chromium for tb and registers its shutdown with
-// tb.Cleanup. Without Chromium it skips tb, or fails it when the environment
-// variable CI is "true".
+// Start launches a headless Chromium for tb alone and registers its
+// shutdown with tb.Cleanup. Without Chromium it skips tb, or fails it when
+// the environment variable CI is "true".
 func Start(tb testing.TB) *Browser {
+	tb.Helper()
+	path := execPathOrSkip(tb)
+	b, err := launch(path, tb.TempDir())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(b.close)
+	return b
+}
+
+var shared struct {
+	mu      sync.Mutex
+	b       *Browser
+	err     error
+	dataDir string
+}
+
+// Shared returns the browser shared by the tests of the package, launching
+// it on first use. Without Chromium it skips tb, or fails it when CI is
+// "true". The package's TestMain must call CloseShared after m.Run.
+func Shared(tb testing.TB) *Browser {
+	tb.Helper()
+	path := execPathOrSkip(tb)
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if shared.b == nil && shared.err == nil {
+		dir, err := os.MkdirTemp("", "browsertest-")
+		if err == nil {
+			shared.dataDir = dir
+			shared.b, err = launch(path, dir)
+		}
+		shared.err = err
+	}
+	if shared.err != nil {
+		tb.Fatal(shared.err)
+	}
+	return shared.b
+}
+
+// CloseShared stops the browser that Shared launched, if any, and removes
+// its profile. It is safe to call when Shared was never called.
+func CloseShared() {
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if shared.b != nil {
+		shared.b.close()
+	}
+	if shared.dataDir != "" {
+		os.RemoveAll(shared.dataDir)
+	}
+	shared.b, shared.err, shared.dataDir = nil, nil, ""
+}
+
+// execPathOrSkip returns the Chromium to run, or skips tb (fails it under
+// CI=true).
+func execPathOrSkip(tb testing.TB) string {
 	tb.Helper()
 	path, err := ExecPath()
 	if err != nil {
@@ -80,7 +137,12 @@ func Start(tb testing.TB) *Browser {
 		}
 		tb.Skipf("skipping browser test: %v", err)
 	}
-	b := &Browser{tb: tb, dataDir: tb.TempDir()}
+	return path
+}
+
+// launch starts Chromium at path with its profile in dataDir and waits
+// until it answers.
+func launch(path, dataDir string) (*Browser, error) {
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.Headless,
@@ -88,7 +150,7 @@ func Start(tb testing.TB) *Browser {
 		chromedp.DisableGPU,
 		chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(b.dataDir),
+		chromedp.UserDataDir(dataDir),
 		chromedp.WindowSize(1280, 900),
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-background-networking", true),
@@ -110,80 +172,24 @@ func Start(tb testing.TB) *Browser {
 	}
 	allocCtx, allocCancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx)
-	b.ctx = ctx
-	tb.Cleanup(func() {
-		b.mu.Lock()
-		b.done = true
-		b.mu.Unlock()
-		cctx, ccancel := context.WithTimeout(ctx, closeTimeout)
-		if err := chromedp.Cancel(cctx); err != nil && !errors.Is(err, context.Canceled) {
-			tb.Logf("browsertest: closing chromium: %v", err)
-		}
-		ccancel()
-		cancel()
-		allocCancel() // waits for the process and chromedp's goroutines
-		killLeftovers(b.dataDir)
-	})
+	b := &Browser{dataDir: dataDir, ctx: ctx}
+	var once sync.Once
+	b.close = func() {
+		once.Do(func() {
+			cctx, ccancel := context.WithTimeout(ctx, closeTimeout)
+			_ = chromedp.Cancel(cctx) // graceful; the kill below covers failures
+			ccancel()
+			cancel()
+			allocCancel() // waits for the process and chromedp's goroutines
+			killLeftovers(dataDir)
+		})
+	}
 	// The first Run starts the browser; it must not carry a timeout.
 	if err := chromedp.Do(ctx); err != nil {
-		tb.Fatalf("browsertest: starting %s: %v", path, err)
+		b.close()
+		return nil, fmt.Errorf("browsertest: starting %s: %w", path, err)
 	}
-	return b
-}
-
-// Open opens url in a new tab and waits until the page has loaded. The tab is
-// closed by Page.Close or at the end of the test.
-func (b *Browser) Open(url string) *Page {
-	b.tb.Helper()
-	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithListener(b.listen))
-	p := &Page{b: b, ctx: ctx, cancel: cancel, Timeout: DefaultTimeout}
-	b.tb.Cleanup(p.Close)
-	// Create the tab without a timeout (a timeout on the first Run of a
-	// context would close the tab when it expires), then navigate bounded.
-	if err := chromedp.Do(ctx); err != nil {
-		b.tb.Fatalf("browsertest: new tab: %v", err)
-	}
-	p.Do(chromedp.Navigate(url))
-	return p
-}
-
-// listen records console output and uncaught exceptions of every tab, and
-// logs them to the test.
-func (b *Browser) listen(ev any) {
-	var line string
-	switch ev := ev.(type) {
-	case *runtime.EventConsoleAPICalled:
-		line = "console." + string(ev.Type) + ":"
-		for _, a := range ev.Args {
-			if len(a.Value) > 0 {
-				line += " " + string(a.Value)
-			} else {
-				line += " " + a.Description
-			}
-		}
-	case *runtime.EventExceptionThrown:
-		line = "exception: " + ev.ExceptionDetails.Text
-		if ev.ExceptionDetails.Exception != nil {
-			line += " " + ev.ExceptionDetails.Exception.Description
-		}
-	default:
-		return
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.done {
-		return
-	}
-	b.console = append(b.console, line)
-	b.tb.Log("browser " + line)
-}
-
-// Console returns the console lines and uncaught exceptions seen so far in
-// every tab of the browser.
-func (b *Browser) Console() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]string(nil), b.console...)
+	return b, nil
 }
 
 // String names the browser for messages.

@@ -6,39 +6,101 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
-// Page is one browser tab. Its methods fail the test (tb.Fatal) on error, so
-// they must be called from the test goroutine.
+// Page is one browser tab of one test, in a browser context of its own
+// (its own cookies and cache). Its methods fail the test (tb.Fatal) on
+// error, so they must be called from the test goroutine.
 type Page struct {
 	// Timeout bounds each step on the page; DefaultTimeout unless changed.
 	Timeout time.Duration
 
-	b      *Browser
+	tb     testing.TB
 	ctx    context.Context
 	cancel context.CancelFunc
 	once   sync.Once
+
+	mu      sync.Mutex
+	closed  bool // no more logging to tb
+	console []string
+}
+
+// Open opens url in a new tab for tb and waits until the page has loaded.
+// The tab is closed by Page.Close or when tb ends.
+func (b *Browser) Open(tb testing.TB, url string) *Page {
+	tb.Helper()
+	p := &Page{tb: tb, Timeout: DefaultTimeout}
+	p.ctx, p.cancel = chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(p.listen))
+	tb.Cleanup(p.Close)
+	// Create the tab without a timeout (a timeout on the first Run of a
+	// context would close the tab when it expires), then navigate bounded.
+	if err := chromedp.Do(p.ctx); err != nil {
+		tb.Fatalf("browsertest: new tab: %v", err)
+	}
+	p.Do(chromedp.Navigate(url))
+	return p
+}
+
+// listen records the tab's console output and uncaught exceptions and logs
+// them to the test.
+func (p *Page) listen(ev any) {
+	var line string
+	switch ev := ev.(type) {
+	case *runtime.EventConsoleAPICalled:
+		line = "console." + string(ev.Type) + ":"
+		for _, a := range ev.Args {
+			if len(a.Value) > 0 {
+				line += " " + string(a.Value)
+			} else {
+				line += " " + a.Description
+			}
+		}
+	case *runtime.EventExceptionThrown:
+		line = "exception: " + ev.ExceptionDetails.Text
+		if ev.ExceptionDetails.Exception != nil {
+			line += " " + ev.ExceptionDetails.Exception.Description
+		}
+	default:
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return
+	}
+	p.console = append(p.console, line)
+	p.tb.Log("browser " + line)
+}
+
+// Console returns the console lines and uncaught exceptions of the tab so
+// far.
+func (p *Page) Console() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.console...)
 }
 
 // Do runs chromedp actions on the page, bounded by p.Timeout.
 func (p *Page) Do(actions ...chromedp.Action[chromedp.Void]) {
-	p.b.tb.Helper()
+	p.tb.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, p.Timeout)
 	defer cancel()
 	if err := chromedp.Do(ctx, actions...); err != nil {
-		p.b.tb.Fatalf("browsertest: %v", err)
+		p.tb.Fatalf("browsertest: %v", err)
 	}
 }
 
 // Eval evaluates the JavaScript expression and decodes its JSON value into
 // out (out may be nil to ignore the value). A promise is awaited.
 func (p *Page) Eval(expr string, out any) {
-	p.b.tb.Helper()
+	p.tb.Helper()
 	if err := p.TryEval(expr, out); err != nil {
-		p.b.tb.Fatalf("browsertest: eval %q: %v", expr, err)
+		p.tb.Fatalf("browsertest: eval %q: %v", expr, err)
 	}
 }
 
@@ -64,7 +126,7 @@ func (p *Page) TryEval(expr string, out any) error {
 // the value of debug (a JavaScript expression evaluated for the message; may
 // be empty).
 func (p *Page) WaitFor(expr, debug string) {
-	p.b.tb.Helper()
+	p.tb.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, p.Timeout)
 	defer cancel()
 	_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr,
@@ -83,24 +145,30 @@ func (p *Page) WaitFor(expr, debug string) {
 			msg += fmt.Sprintf("\n%s = %s", debug, b)
 		}
 	}
-	p.b.tb.Fatal(msg)
+	p.tb.Fatal(msg)
 }
 
 // Screenshot writes a PNG of the whole page to path.
 func (p *Page) Screenshot(path string) {
-	p.b.tb.Helper()
+	p.tb.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, p.Timeout)
 	defer cancel()
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
-		p.b.tb.Fatalf("browsertest: screenshot: %v", err)
+		p.tb.Fatalf("browsertest: screenshot: %v", err)
 	}
 	if err := os.WriteFile(path, png, 0o644); err != nil {
-		p.b.tb.Fatalf("browsertest: screenshot: %v", err)
+		p.tb.Fatalf("browsertest: screenshot: %v", err)
 	}
 }
 
-// Close closes the tab; idempotent. The test's cleanup calls it too.
+// Close closes the tab and its browser context and waits for it; it is
+// idempotent. The test's cleanup calls it too.
 func (p *Page) Close() {
-	p.once.Do(p.cancel)
+	p.once.Do(func() {
+		p.mu.Lock()
+		p.closed = true
+		p.mu.Unlock()
+		p.cancel()
+	})
 }

@@ -67,6 +67,11 @@
 // in Stats.CutOffSlow, and its client should reconnect with its last id and
 // resume from history.
 //
+// A topic forgotten and created again cannot tell what it lost: it counts
+// as evicted up to the highest sequence evicted from any forgotten topic,
+// so a resume into it below that is ResumeLost (ReasonEvicted), never a
+// silent gap.
+//
 // Topics are created on first use (or only with CreateTopic, with
 // ExplicitTopics) and forgotten as soon as they have no subscriber and no
 // history, so topic names from outside cannot grow memory without bound.

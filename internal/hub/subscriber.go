@@ -11,9 +11,9 @@ type subscribeOptions struct {
 
 // Notify makes the hub call fn when the subscriber's queue goes from empty
 // to non-empty, and when the subscriber is ended (cut off, closed, hub
-// closed). fn is called from the publishing goroutine with the hub's lock
-// held: it must not block and must not call the hub (a non-blocking
-// channel send or waking a writer is right). With Notify, Ready returns
+// closed). fn is called from the goroutine making the change, usually a
+// publisher holding the hub's lock: it must not block and must not call
+// the hub (a non-blocking channel send or waking a writer is right). With Notify, Ready returns
 // nil and no channel is allocated.
 func Notify(fn func()) SubscribeOption {
 	return func(o *subscribeOptions) { o.notify = fn }

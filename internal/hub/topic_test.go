@@ -222,12 +222,7 @@ func TestSweepTimerFires(t *testing.T) {
 	h := New(MaxHistoryAge(20 * time.Millisecond))
 	defer h.Close()
 	publishN(t, h, "a", 3)
-	for i := 0; h.Stats().Topics != 0; i++ {
-		if i > 1000 {
-			t.Fatal("expired topic never swept")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitFor(t, func() bool { return h.Stats().Topics == 0 }, "the timer to sweep the expired topic")
 }
 
 func TestTopicForgottenWithoutHistoryOrSubscribers(t *testing.T) {

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/go-micro-sse/go-micro-sse/internal/browsertest"
+)
+
+var updateScreenshot = flag.Bool("update-screenshot", false,
+	"write the demo page's screenshot to examples/demo/screenshot.png (the README shows it)")
+
+// TestScreenshot drives the demo as a person would (ticker on, a message
+// from the form, a drop and a resume that replays the gap) and takes a
+// screenshot of the page. With -update-screenshot it replaces
+// screenshot.png, otherwise it writes to a temporary directory.
+func TestScreenshot(t *testing.T) {
+	n := startTestNode(t, config{Tick: 300 * time.Millisecond})
+	p := openDemo(t, n, "")
+	p.WaitFor(`demo.events.filter(e => e.type === "headline").length >= 1`, `demo.events`)
+	p.Eval(`(() => {
+		const f = document.getElementById("send");
+		f.text.value = "Hello from the form 👋\nsecond line, byte for byte";
+		f.querySelector("button[type=submit]").click();
+		return true;
+	})()`, nil)
+	p.WaitFor(`demo.events.some(e => e.type === "chat")`, `demo.events`)
+	p.Eval(`document.getElementById("toggle").click()`, nil) // drop
+	var before int
+	p.Eval(`demo.events.length`, &before)
+	if err := waitTicks(n, 4); err != nil {
+		t.Fatal(err)
+	}
+	p.Eval(`document.getElementById("toggle").click()`, nil) // resume
+	p.WaitFor(`demo.events.some(e => e.replay)`, `demo.events.slice(-8)`)
+	p.WaitFor(`demo.events.some(e => e.conn === 2 && !e.replay && e.type === "tick")`, `demo.events.slice(-8)`)
+
+	path := filepath.Join(t.TempDir(), "screenshot.png")
+	if *updateScreenshot {
+		path = "screenshot.png"
+	}
+	p.Screenshot(path)
+	t.Logf("screenshot written to %s", path)
+}
+
+// waitTicks waits until the ticker of n has published k more ticks, at
+// most browsertest.DefaultTimeout.
+func waitTicks(n *node, k int) error {
+	start := n.ticker.published.Load()
+	deadline := time.Now().Add(browsertest.DefaultTimeout)
+	for n.ticker.published.Load() < start+int64(k) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the ticker published %d ticks in %v, want %d", n.ticker.published.Load()-start, browsertest.DefaultTimeout, k)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return nil
+}
