@@ -303,7 +303,18 @@ func (w *writer) end(s *stream, err error) {
 	delete(w.conns, s)
 	w.mu.Unlock()
 	s.conn.Close()
-	s.finish(err)
+	w.finishLater(s, err)
+}
+
+// finishLater finishes s on a goroutine of its own: unsubscribing runs the
+// hub's hooks (the bridge may call a broker) and OnUnsubscribe, which must
+// not hold up the other streams of the writer.
+func (w *writer) finishLater(s *stream, err error) {
+	w.p.e.wg.Add(1) // the writer's own count keeps the WaitGroup above zero
+	go func() {
+		defer w.p.e.wg.Done()
+		s.finish(err)
+	}()
 }
 
 // shutdown ends every stream of the writer with the shutdown hint.
@@ -324,7 +335,7 @@ func (w *writer) shutdown() {
 	for _, s := range own {
 		s.say(w.p.byeChunk, w.p.e.byeDeadline())
 		s.conn.Close()
-		s.finish(hub.ErrClosed)
+		w.finishLater(s, hub.ErrClosed)
 	}
 	clear(own)
 }
