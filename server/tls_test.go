@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"math/big"
 	"net"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/go-micro-sse/go-micro-sse/codec"
 	"github.com/go-micro-sse/go-micro-sse/internal/ssetest"
+	sse "github.com/go-micro-sse/go-micro-sse/server"
 )
 
 // selfSigned returns a server certificate for 127.0.0.1 and a pool that
@@ -98,5 +100,16 @@ func TestTLS(t *testing.T) {
 	ns := nodes(svc.Registry, svc.Server().Options().Name)
 	if len(ns) != 1 || ns[0].Metadata["secure"] != "true" {
 		t.Fatalf("nodes = %+v, want secure metadata", ns)
+	}
+}
+
+func TestTLSWithoutCertificate(t *testing.T) {
+	s := newServer(server.TLSConfig(&tls.Config{}))
+	if err := s.Start(); !errors.Is(err, sse.ErrNoCertificate) {
+		s.Stop()
+		t.Fatalf("Start = %v, want ErrNoCertificate", err)
+	}
+	if err := s.Stop(); err != nil {
+		t.Fatal(err)
 	}
 }
