@@ -2,6 +2,8 @@ package broker_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -9,6 +11,7 @@ import (
 	"go-micro.dev/v4"
 	mbroker "go-micro.dev/v4/broker"
 	"go-micro.dev/v4/registry"
+	"go-micro.dev/v4/server"
 
 	ssebroker "github.com/go-micro-sse/go-micro-sse/broker"
 	"github.com/go-micro-sse/go-micro-sse/internal/ssetest"
@@ -70,4 +73,55 @@ func TestSSEServicesWithTwoBrokersAreSeparate(t *testing.T) {
 	require.NoError(t, micro.NewEvent("ticks", svc2.Client()).Publish(context.Background(), &Tick{N: 4}))
 	assert.Equal(t, `{"n":4,"text":""}`, string(browser2.Next(t).Data))
 	assert.Equal(t, 4, ssetest.Recv(t, got2, "two's subscriber").N)
+}
+
+func TestSSEServicesSharingABrokerShareAQueueGroup(t *testing.T) {
+	const messages = 300
+	b := ssebroker.NewBroker(ssebroker.SubscriberQueue(messages))
+	reg := registry.NewMemoryRegistry()
+	var mu sync.Mutex
+	seen := map[int]int{}
+	perNode := map[string]int{}
+	var all sync.WaitGroup
+	all.Add(messages)
+	var svcs []*ssetest.Service
+	for _, name := range []string{"a", "b", "c"} {
+		srv := sse.NewServer()
+		require.NoError(t, micro.RegisterSubscriber("jobs", srv, func(_ context.Context, m *Tick) error {
+			mu.Lock()
+			seen[m.N]++
+			perNode[name]++
+			mu.Unlock()
+			all.Done()
+			return nil
+		}, server.SubscriberQueue("workers")))
+		svcs = append(svcs, ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "workers", Broker: b, Registry: reg}))
+	}
+	browser := ssetest.OpenT(t, ssetest.EventsURL(svcs[1].URL("/events"), "jobs"), "")
+
+	for i := range messages {
+		require.NoError(t, micro.NewEvent("jobs", svcs[i%3].Client()).Publish(context.Background(), &Tick{N: i}))
+	}
+	for i := range messages { // every browser gets every one, in order
+		require.Equal(t, fmt.Sprintf(`{"n":%d,"text":""}`, i), string(browser.Next(t).Data))
+	}
+	ssetest.Wait(t, waitGroupDone(&all), "every job handled")
+	for _, s := range svcs {
+		require.NoError(t, s.Stop()) // the broker ends its subscriptions: counts are final
+	}
+	assert.Len(t, seen, messages)
+	for i := range messages {
+		assert.Equal(t, 1, seen[i], "job %d handled once by the group", i)
+	}
+	assert.Len(t, perNode, 3, "every node of the group took a share: %v", perNode)
+}
+
+// waitGroupDone is closed when wg's count reaches zero.
+func waitGroupDone(wg *sync.WaitGroup) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	return done
 }

@@ -245,8 +245,12 @@ func (s *Server) Start() (err error) {
 		ReadHeaderTimeout: readHeaderTimeout,
 		ErrorLog:          log.New(httpErrorLog{opts.Logger}, "", 0),
 	}
-	if opts.TLSConfig != nil {
-		r.http.TLSConfig = opts.TLSConfig.Clone()
+	if c := opts.TLSConfig; c != nil {
+		if len(c.Certificates) == 0 && c.GetCertificate == nil && c.GetConfigForClient == nil {
+			return ErrNoCertificate
+		}
+		// ServeTLS offers HTTP/2 (h2 added to NextProtos) and HTTP/1.1.
+		r.http.TLSConfig = c.Clone()
 	}
 
 	if opts.Broker != nil {
@@ -344,7 +348,9 @@ func (s *Server) Stop() error {
 	}
 
 	s.mu.Lock()
-	s.opts.Address = r.address
+	if s.opts.Address == r.ln.Addr().String() { // not changed by Init meanwhile
+		s.opts.Address = r.address
+	}
 	s.run = nil
 	s.mu.Unlock()
 	return errors.Join(errs...)

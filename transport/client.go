@@ -120,6 +120,9 @@ func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastRe
 
 // open sends the GET and reads the open event, within timeout.
 func (c *clientSocket) open(timeout time.Duration) (*codec.Decoder, error) {
+	if timeout <= 0 {
+		timeout = 1<<63 - 1 // no limit, as net.DialTimeout with 0
+	}
 	timer := time.AfterFunc(timeout, c.cancel)
 	trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
 		c.local = info.Conn.LocalAddr().String()
