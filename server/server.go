@@ -53,6 +53,7 @@ type subscription struct {
 // run is the state of a started server, made by Start and ended by Stop.
 type run struct {
 	cfg      *config
+	broker   broker.Broker // as at Start: Stop disconnects this one
 	hub      *hub.Hub
 	ownHub   bool    // the server made the hub (and closes it)
 	bridge   *bridge // set with a broker that is not this module's
@@ -197,6 +198,7 @@ func (s *Server) Start() (err error) {
 
 	r := &run{
 		cfg:     configFrom(opts.Context),
+		broker:  opts.Broker,
 		address: opts.Address,
 		exit:    make(chan struct{}),
 		regDone: make(chan struct{}),
@@ -310,10 +312,7 @@ func (s *Server) Start() (err error) {
 func (s *Server) Stop() error {
 	s.life.Lock()
 	defer s.life.Unlock()
-	s.mu.RLock()
-	r := s.run
-	opts := s.opts
-	s.mu.RUnlock()
+	r := s.current()
 	if r == nil {
 		return nil
 	}
@@ -341,9 +340,9 @@ func (s *Server) Stop() error {
 	if r.ownHub {
 		r.hub.Close()
 	}
-	if opts.Broker != nil {
-		if err := opts.Broker.Disconnect(); err != nil {
-			errs = append(errs, fmt.Errorf("sse server: broker %s disconnect: %w", opts.Broker.String(), err))
+	if r.broker != nil {
+		if err := r.broker.Disconnect(); err != nil {
+			errs = append(errs, fmt.Errorf("sse server: broker %s disconnect: %w", r.broker.String(), err))
 		}
 	}
 

@@ -133,9 +133,8 @@ func (s *Server) Subscribe(sb server.Subscriber) error {
 	s.life.Lock()
 	defer s.life.Unlock()
 	sub := &subscription{sb: own}
-	if s.current() != nil {
-		b := s.Options().Broker
-		bs, err := s.brokerSubscribe(b, own)
+	if r := s.current(); r != nil {
+		bs, err := s.brokerSubscribe(r.broker, own)
 		if err != nil {
 			return err
 		}
