@@ -71,7 +71,10 @@ type run struct {
 // server.Address, server.Broker, server.Registry, ...) and this package's
 // SSE options (EventsPath, Heartbeat, AllowedOrigins, ... : see their
 // docs), all of type server.Option. Defaults are go-micro's (see
-// server.NewOptions), except that nothing is read from the environment.
+// server.NewOptions): without server.Broker and server.Registry that is
+// go-micro's default broker and registry, as for the rpc server. Options
+// of go-micro RPC that cannot apply to HTTP (ListenOptions, HdlrWrappers,
+// Wait) are kept in Options but not used.
 func NewServer(opts ...server.Option) *Server {
 	return &Server{opts: server.NewOptions(opts...)}
 }
@@ -221,7 +224,7 @@ func (s *Server) Start() (err error) {
 	} else {
 		r.ownHub = true
 		if opts.Broker != nil {
-			r.bridge = newBridge(opts.Broker, opts.Logger)
+			r.bridge = newBridge(opts.Broker, opts.Logger, s.followsTopic)
 		}
 		hopts := r.cfg.hubOptions()
 		if r.bridge != nil {

@@ -205,3 +205,16 @@ func (s *Server) unsubscribeAll() {
 		}
 	}
 }
+
+// followsTopic reports whether a go-micro subscriber without a queue group
+// follows topic (the bridge then keeps its subscription on the broker).
+func (s *Server) followsTopic(topic string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, sub := range s.subs {
+		if sub.sb.topic == topic && sub.sb.opts.Queue == "" {
+			return true
+		}
+	}
+	return false
+}
