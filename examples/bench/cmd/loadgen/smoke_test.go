@@ -8,12 +8,12 @@ import (
 	"time"
 )
 
-// buildServers builds the three benchmark servers into a temporary folder
-// and returns their paths.
+// buildServers builds the benchmark servers (the three libraries and the
+// floor) into a temporary folder and returns their paths.
 func buildServers(t *testing.T) []string {
 	t.Helper()
 	dir := t.TempDir()
-	names := []string{"ssemicro", "r3labs", "gosse"}
+	names := []string{"ssemicro", "r3labs", "gosse", "floor"}
 	args := []string{"build", "-o", dir + string(filepath.Separator)}
 	for _, n := range names {
 		args = append(args, "../"+n)
