@@ -75,8 +75,27 @@ func TestBridgeHTTPBroker(t *testing.T) {
 		t.Fatalf("event = %+v", e)
 	}
 
+	// The last client leaving does not unsubscribe the bridge here: with
+	// go-micro's HTTP broker that would unregister the go-micro subscriber
+	// of the same topic as well. It still gets what is published next.
 	st.Close()
-	ssetest.Eventually(t, "bridge unsubscribed from news", func() bool { return s.Stats().BridgedTopics == 0 })
+	ssetest.Eventually(t, "client gone", func() bool { return s.Stats().Subscribers == 0 })
+	if err := ev.Publish(context.Background(), &Note{Text: "after", N: 2}); err != nil {
+		t.Fatalf("publish: %v", err)
+	}
+	if n := ssetest.Recv(t, got, "go-micro subscriber after the client left"); n.Text != "after" {
+		t.Fatalf("subscriber got %+v", n)
+	}
+	if s.Stats().BridgedTopics != 1 {
+		t.Fatal("bridge unsubscribed a topic a go-micro subscriber follows")
+	}
+	registered := false
+	for _, n := range nodes(reg, "micro.http.broker") {
+		registered = registered || n.Metadata["topic"] == "news"
+	}
+	if !registered {
+		t.Fatal("the go-micro subscriber's broker registration is gone")
+	}
 }
 
 // TestPublishThroughForeignBroker: with a foreign broker, Publish goes

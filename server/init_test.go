@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -171,3 +172,32 @@ type nopRWC struct{}
 func (nopRWC) Read([]byte) (int, error)    { return 0, nil }
 func (nopRWC) Write(b []byte) (int, error) { return len(b), nil }
 func (nopRWC) Close() error                { return nil }
+
+// TestInitBrokerWhileRunning: Stop disconnects the broker the server
+// started with, not one set by Init meanwhile (used at the next Start).
+func TestInitBrokerWhileRunning(t *testing.T) {
+	first, second := &countingBroker{Broker: broker.NewMemoryBroker()}, &countingBroker{Broker: broker.NewMemoryBroker()}
+	s := newServer(server.Broker(first), server.Registry(registry.NewMemoryRegistry()))
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Init(server.Broker(second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if first.disconnects.Load() != 1 || second.disconnects.Load() != 0 {
+		t.Fatalf("disconnects: first %d, second %d", first.disconnects.Load(), second.disconnects.Load())
+	}
+}
+
+type countingBroker struct {
+	broker.Broker
+	disconnects atomic.Int64
+}
+
+func (b *countingBroker) Disconnect() error {
+	b.disconnects.Add(1)
+	return b.Broker.Disconnect()
+}

@@ -67,7 +67,8 @@ type clientSocket struct {
 // the event stream. It fails when the server does not answer with the open
 // event within transport.WithTimeout (default transport.DefaultDialTimeout).
 // The returned Client is safe for concurrent Send; Recv returns messages in
-// the order the server sent them.
+// the order the server sent them. transport.WithStream changes nothing:
+// every session is a stream. WithInsecureSkipVerify applies with TLS.
 func (t *sseTransport) Dial(addr string, opts ...transport.DialOption) (transport.Client, error) {
 	d := transport.DialOptions{Timeout: transport.DefaultDialTimeout}
 	for _, o := range opts {

@@ -114,6 +114,9 @@ func startRPC(tb testing.TB, tr transport.Transport) *rpcEnv {
 		client.Registry(reg),
 		client.ContentType("application/json"),
 		client.RequestTimeout(30*time.Second),
+		// go-micro gives one request 5 s by default, and past it races with
+		// its own reader goroutine; -race on a loaded machine needs more.
+		func(o *client.Options) { o.CallOptions.ConnectionTimeout = 30 * time.Second },
 	)
 	tb.Cleanup(func() {
 		e.stopServer(tb)
