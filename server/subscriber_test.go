@@ -56,6 +56,11 @@ func TestInvalidSubscribers(t *testing.T) {
 	if err := s.Subscribe(nil); !errors.Is(err, sse.ErrInvalidSubscriber) {
 		t.Errorf("nil subscriber: %v", err)
 	}
+	// A subscriber made by another server (here go-micro's default one) is
+	// taken over with its topic, handler and options.
+	if err := s.Subscribe(server.NewSubscriber("t", func(ctx context.Context, n *Note) error { return nil })); err != nil {
+		t.Errorf("foreign subscriber: %v", err)
+	}
 }
 
 type unexported struct{}
