@@ -23,6 +23,7 @@ bench:
 	@if [ -f examples/bench/go.mod ]; then \
 		cd examples/bench && $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...; \
 	fi
+	@if [ -x examples/bench/run.sh ]; then examples/bench/run.sh; fi
 
 # fuzz: every fuzz target for FUZZTIME (go test takes one -fuzz target per run).
 fuzz:

@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/go-micro-sse/go-micro-sse v0.0.0
 	github.com/r3labs/sse/v2 v2.10.0
+	go.uber.org/goleak v1.3.0
 )
 
 require (

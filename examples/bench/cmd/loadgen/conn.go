@@ -104,12 +104,15 @@ func readLinePrefix(br *bufio.Reader) ([]byte, error) {
 		var head [prefixLen]byte
 		n := copy(head[:], line)
 		for errors.Is(err, bufio.ErrBufferFull) {
-			_, err = br.ReadSlice('\n')
+			line, err = br.ReadSlice('\n')
+			n += copy(head[n:], line)
 		}
 		if err != nil {
 			return nil, err
 		}
-		return head[:n], nil
+		b := head[:n]
+		b = bytes.TrimSuffix(b, []byte("\n")) // the whole line fit in head
+		return bytes.TrimSuffix(b, []byte("\r")), nil
 	}
 	if err != nil {
 		return nil, err
