@@ -593,3 +593,41 @@ func TestPublisherIDAndBinaryData(t *testing.T) {
 	assert.Equal(t, "//4=", string(evs[0].Data))
 	assert.Equal(t, "\xff\xfe", <-got, "handlers get the bytes as published")
 }
+
+func TestConcurrentPublishSubscribeUnsubscribe(t *testing.T) {
+	b := newConnected(t, ssebroker.SubscriberQueue(8))
+	br := subscribeHub(t, b, "t")
+	const publishers, perPublisher, churners, rounds = 3, 200, 3, 40 // fewer than the hub queue's 1024 frames
+	var wg sync.WaitGroup
+	for p := range publishers {
+		wg.Go(func() {
+			for i := range perPublisher {
+				assert.NoError(t, b.Publish("t", msg(fmt.Sprintf("%d-%d", p, i))))
+			}
+		})
+	}
+	for c := range churners {
+		wg.Go(func() {
+			for r := range rounds {
+				var calls atomic.Int64
+				var opts []mbroker.SubscribeOption
+				if r%2 == 0 {
+					opts = append(opts, mbroker.Queue(fmt.Sprintf("g%d", c%2)))
+				}
+				s, err := b.Subscribe("t", func(mbroker.Event) error { calls.Add(1); return nil }, opts...)
+				if !assert.NoError(t, err) {
+					return
+				}
+				assert.NoError(t, s.Unsubscribe())
+				after := calls.Load()
+				assert.NoError(t, b.Publish("t", msg("after")))
+				assert.Equal(t, after, calls.Load(), "a call after Unsubscribe returned")
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, 0, statsOf(b).Subscriptions)
+	n := publishers*perPublisher + churners*rounds
+	assert.Len(t, br.next(t, n), n, "the hub got every publish")
+	assert.Equal(t, uint64(n), statsOf(b).Published)
+}

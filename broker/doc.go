@@ -5,17 +5,25 @@
 // Users import it as ssebroker and hand it to micro.NewService:
 //
 //	svc := micro.NewService(
-//		micro.Server(sse.NewServer()),
+//		micro.Server(sse.NewServer()), // first: later options configure it
+//		micro.Client(client.NewClient()),
 //		micro.Broker(ssebroker.NewBroker()),
+//		micro.Registry(registry.NewMemoryRegistry()),
 //	)
+//
+// The server finds the broker's hub (SSEHub) and serves it; anything
+// published with the go-micro API (micro.NewEvent(topic, svc.Client())) or
+// with Publish reaches every browser on the topic. It is registered as
+// go-micro's "sse" broker (--broker=sse, MICRO_BROKER=sse).
 //
 // # The path of one message
 //
 // Publish maps the go-micro message to an SSE event (codec.FromMessage: the
 // body is the data, a JSON body loses go-micro's trailing newline, the
 // Sse-Event, Sse-Id and Sse-Retry headers set those fields; a header that
-// would inject a field is refused with an error and nothing is delivered
-// anywhere), publishes it into the hub (which never waits on a browser), and
+// would inject a field, or data that is not UTF-8 while the hub encodes
+// text, is refused with an error and nothing is delivered anywhere),
+// publishes it into the hub (which never waits on a browser), and
 // then hands the original go-micro message to the in-process subscriptions
 // of the topic. A browser's copy is therefore never delayed by a go-micro
 // handler, and a handler is never delayed by a browser.

@@ -42,15 +42,16 @@ type Decoder struct {
 	maxLine  int
 	maxEvent int
 
-	lastID  string // the last event ID string: set when an event ends
-	idBuf   string // the last event ID buffer: set by an id field
-	retry   time.Duration
-	fatal   error  // ErrLineTooLong or ErrEventTooLarge, returned forever
-	line    []byte // a line spanning buffer refills
-	data    []byte
-	event   string
-	hasData bool
-	evRetry time.Duration
+	lastID   string // the last event ID string: set when an event ends
+	lastType string // the last event type seen, reused while it repeats
+	idBuf    string // the last event ID buffer: set by an id field
+	retry    time.Duration
+	fatal    error  // ErrLineTooLong or ErrEventTooLarge, returned forever
+	line     []byte // a line spanning buffer refills
+	data     []byte
+	event    string
+	hasData  bool
+	evRetry  time.Duration
 
 	// whole makes every blank line return an event, with or without data,
 	// and keeps comments (for Unmarshal, which reads one frame as written).
@@ -178,18 +179,27 @@ func (d *Decoder) field(line []byte) error {
 	}
 	switch string(name) {
 	case "data":
-		n := validUTF8Len(value) + 1
+		valid := validUTF8(value)
+		n := len(value) + 1
+		if !valid {
+			n = validUTF8Len(value) + 1
+		}
 		if len(d.data)+n > d.maxEvent {
 			return ErrEventTooLarge
 		}
 		d.data = grow(d.data, n, d.maxEvent)
-		d.data = appendValidUTF8(d.data, value)
+		if valid {
+			d.data = append(d.data, value...)
+		} else {
+			d.data = appendValidUTF8(d.data, value)
+		}
 		d.data = append(d.data, '\n')
 		d.hasData = true
 	case "event":
-		if string(value) != d.event { // no allocation for a repeated type
-			d.event = validString(value)
+		if string(value) != d.lastType { // no allocation for a repeated type
+			d.lastType = validString(value)
 		}
+		d.event = d.lastType
 	case "id":
 		if bytes.IndexByte(value, 0) < 0 {
 			if string(value) != d.idBuf {

@@ -6,10 +6,12 @@ import "errors"
 // written when one is returned.
 var (
 	// ErrInvalidID means the ID holds CR, LF or NUL, which would end the
-	// field early (injecting fields) or make the browser ignore it.
-	ErrInvalidID = errors.New("sse codec: event id contains CR, LF or NUL")
-	// ErrInvalidEvent means the event type holds CR or LF.
-	ErrInvalidEvent = errors.New("sse codec: event type contains CR or LF")
+	// field early (injecting fields) or make the browser ignore it, or is
+	// not valid UTF-8, which the browser would alter.
+	ErrInvalidID = errors.New("sse codec: event id contains CR, LF, NUL or invalid UTF-8")
+	// ErrInvalidEvent means the event type holds CR or LF, or is not valid
+	// UTF-8.
+	ErrInvalidEvent = errors.New("sse codec: event type contains CR, LF or invalid UTF-8")
 	// ErrInvalidRetry means Retry is negative.
 	ErrInvalidRetry = errors.New("sse codec: negative retry")
 	// ErrInvalidUTF8 means Data is not valid UTF-8 and the encoding is

@@ -19,10 +19,11 @@ const ContentType = "text/event-stream"
 // and retry fields when set, then Data as one "data:" line per line of Data,
 // then a blank line. A zero field is not written.
 type Event struct {
-	// ID sets the browser's last event id. It must not contain CR, LF or NUL.
+	// ID sets the browser's last event id. It must be UTF-8 without CR, LF
+	// or NUL.
 	ID string
 	// Event is the event type; empty means the browser's default, "message".
-	// It must not contain CR or LF.
+	// It must be UTF-8 without CR or LF.
 	Event string
 	// Data is the payload. It is split into lines on LF, CRLF and CR; the
 	// browser joins them with LF. Empty Data writes no data line, so the

@@ -31,7 +31,9 @@ import (
 // *[]byte or *string, the event into an *Event, or a *broker.Message (see
 // ToMessage); nil discards it.
 //
-// Writes are serialised by a mutex; reads must come from one goroutine.
+// Reads use a Decoder with the default bounds (ErrLineTooLong and
+// ErrEventTooLarge past them). Writes are serialised by a mutex; reads must
+// come from one goroutine.
 // Close closes the connection once.
 type Codec struct {
 	rwc  io.ReadWriteCloser
@@ -51,10 +53,17 @@ func NewCodec(rwc io.ReadWriteCloser) microcodec.Codec { return newCodec(rwc, Da
 
 // NewBase64Codec returns a Codec over rwc that writes data base64-wrapped
 // (DataBase64) and decodes it on read, for binary bodies such as protobuf.
+// Its decoder allows lines as long as DefaultMaxEventBytes, so a body of up
+// to 3 MiB fits.
 func NewBase64Codec(rwc io.ReadWriteCloser) microcodec.Codec { return newCodec(rwc, DataBase64) }
 
 func newCodec(rwc io.ReadWriteCloser, enc DataEncoding) *Codec {
-	return &Codec{rwc: rwc, enc: enc, w: NewEncoder(rwc, WithDataEncoding(enc)), dec: NewDecoder(rwc)}
+	// Base64 data is one line: let a line be as long as an event.
+	dec := NewDecoder(rwc, MaxLineBytes(DefaultMaxEventBytes), MaxEventBytes(DefaultMaxEventBytes))
+	if enc == DataText {
+		dec = NewDecoder(rwc)
+	}
+	return &Codec{rwc: rwc, enc: enc, w: NewEncoder(rwc, WithDataEncoding(enc)), dec: dec}
 }
 
 // errNoHeader means ReadBody was called without a successful ReadHeader.

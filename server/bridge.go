@@ -18,18 +18,24 @@ import (
 // one event (codec.FromMessage) published into the hub. It is driven by
 // the hub's OnSubscribe and OnUnsubscribe hooks, which the hub calls one at
 // a time.
+//
+// A topic that a go-micro subscriber of the server without a queue group
+// also follows stays subscribed when its last client leaves (keep): brokers
+// such as go-micro's HTTP broker register one node per topic and broker, so
+// the bridge unsubscribing would unregister the go-micro subscriber too.
 type bridge struct {
 	broker broker.Broker
 	logger logger.Logger
-	hub    *hub.Hub // set before the hub has subscribers
+	hub    *hub.Hub                // set before the hub has subscribers
+	keep   func(topic string) bool // never unsubscribe topic
 
 	mu     sync.Mutex
 	subs   map[string]broker.Subscriber
 	closed bool
 }
 
-func newBridge(b broker.Broker, l logger.Logger) *bridge {
-	return &bridge{broker: b, logger: l, subs: make(map[string]broker.Subscriber)}
+func newBridge(b broker.Broker, l logger.Logger, keep func(string) bool) *bridge {
+	return &bridge{broker: b, logger: l, keep: keep, subs: make(map[string]broker.Subscriber)}
 }
 
 // subscribe is the hub's OnSubscribe hook: topic got its first client.
@@ -49,6 +55,9 @@ func (b *bridge) subscribe(topic string) {
 
 // unsubscribe is the hub's OnUnsubscribe hook: topic lost its last client.
 func (b *bridge) unsubscribe(topic string) {
+	if b.keep != nil && b.keep(topic) {
+		return
+	}
 	b.mu.Lock()
 	sub := b.subs[topic]
 	delete(b.subs, topic)

@@ -18,6 +18,9 @@ var (
 	// signature func(context.Context, *T) error (or is a value with no
 	// such methods).
 	ErrInvalidSubscriber = errors.New("sse server: invalid subscriber")
+	// ErrNoCertificate is returned by Start when TLSConfig is set but has
+	// no certificate (Certificates, GetCertificate or GetConfigForClient).
+	ErrNoCertificate = errors.New("sse server: TLSConfig has no certificate")
 	// ErrNotRunning is returned by Publish, TryPublish and PublishData
 	// before Start and after Stop: the hub they publish into lives while
 	// the server runs.

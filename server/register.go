@@ -18,8 +18,9 @@ import (
 type registration struct {
 	s *Server
 
-	mu      sync.Mutex
-	service *registry.Service // as last registered; nil when not registered
+	mu       sync.Mutex
+	service  *registry.Service // as last registered; nil when not registered
+	registry registry.Registry // where service is registered
 }
 
 func newRegistration(s *Server) *registration { return &registration{s: s} }
@@ -70,13 +71,15 @@ func (g *registration) register(opts server.Options) error {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if old := g.service; old != nil && (old.Name != svc.Name || old.Version != svc.Version || old.Nodes[0].Id != svc.Nodes[0].Id) {
-		_ = opts.Registry.Deregister(old)
+	if old := g.service; old != nil && (g.registry != opts.Registry || old.Name != svc.Name ||
+		old.Version != svc.Version || old.Nodes[0].Id != svc.Nodes[0].Id) {
+		_ = g.registry.Deregister(old)
+		g.service = nil
 	}
 	if err := opts.Registry.Register(svc, registry.RegisterTTL(opts.RegisterTTL)); err != nil {
 		return fmt.Errorf("sse server: registry %s: %w", opts.Registry.String(), err)
 	}
-	g.service = svc
+	g.service, g.registry = svc, opts.Registry
 	return nil
 }
 
@@ -87,11 +90,10 @@ func (g *registration) deregister() {
 	if g.service == nil {
 		return
 	}
-	opts := g.s.Options()
-	if err := opts.Registry.Deregister(g.service); err != nil {
-		logf(opts.Logger, "sse server: %s deregister: %v", g.service.Nodes[0].Id, err)
+	if err := g.registry.Deregister(g.service); err != nil {
+		logf(g.s.Options().Logger, "sse server: %s deregister: %v", g.service.Nodes[0].Id, err)
 	}
-	g.service = nil
+	g.service, g.registry = nil, nil
 }
 
 // nodeService describes the node as go-micro's rpc server does: node id

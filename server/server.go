@@ -53,6 +53,7 @@ type subscription struct {
 // run is the state of a started server, made by Start and ended by Stop.
 type run struct {
 	cfg      *config
+	broker   broker.Broker // as at Start: Stop disconnects this one
 	hub      *hub.Hub
 	ownHub   bool    // the server made the hub (and closes it)
 	bridge   *bridge // set with a broker that is not this module's
@@ -70,7 +71,10 @@ type run struct {
 // server.Address, server.Broker, server.Registry, ...) and this package's
 // SSE options (EventsPath, Heartbeat, AllowedOrigins, ... : see their
 // docs), all of type server.Option. Defaults are go-micro's (see
-// server.NewOptions), except that nothing is read from the environment.
+// server.NewOptions): without server.Broker and server.Registry that is
+// go-micro's default broker and registry, as for the rpc server. Options
+// of go-micro RPC that cannot apply to HTTP (ListenOptions, HdlrWrappers,
+// Wait) are kept in Options but not used.
 func NewServer(opts ...server.Option) *Server {
 	return &Server{opts: server.NewOptions(opts...)}
 }
@@ -197,6 +201,7 @@ func (s *Server) Start() (err error) {
 
 	r := &run{
 		cfg:     configFrom(opts.Context),
+		broker:  opts.Broker,
 		address: opts.Address,
 		exit:    make(chan struct{}),
 		regDone: make(chan struct{}),
@@ -219,7 +224,7 @@ func (s *Server) Start() (err error) {
 	} else {
 		r.ownHub = true
 		if opts.Broker != nil {
-			r.bridge = newBridge(opts.Broker, opts.Logger)
+			r.bridge = newBridge(opts.Broker, opts.Logger, s.followsTopic)
 		}
 		hopts := r.cfg.hubOptions()
 		if r.bridge != nil {
@@ -245,8 +250,12 @@ func (s *Server) Start() (err error) {
 		ReadHeaderTimeout: readHeaderTimeout,
 		ErrorLog:          log.New(httpErrorLog{opts.Logger}, "", 0),
 	}
-	if opts.TLSConfig != nil {
-		r.http.TLSConfig = opts.TLSConfig.Clone()
+	if c := opts.TLSConfig; c != nil {
+		if len(c.Certificates) == 0 && c.GetCertificate == nil && c.GetConfigForClient == nil {
+			return ErrNoCertificate
+		}
+		// ServeTLS offers HTTP/2 (h2 added to NextProtos) and HTTP/1.1.
+		r.http.TLSConfig = c.Clone()
 	}
 
 	if opts.Broker != nil {
@@ -306,10 +315,7 @@ func (s *Server) Start() (err error) {
 func (s *Server) Stop() error {
 	s.life.Lock()
 	defer s.life.Unlock()
-	s.mu.RLock()
-	r := s.run
-	opts := s.opts
-	s.mu.RUnlock()
+	r := s.current()
 	if r == nil {
 		return nil
 	}
@@ -337,14 +343,16 @@ func (s *Server) Stop() error {
 	if r.ownHub {
 		r.hub.Close()
 	}
-	if opts.Broker != nil {
-		if err := opts.Broker.Disconnect(); err != nil {
-			errs = append(errs, fmt.Errorf("sse server: broker %s disconnect: %w", opts.Broker.String(), err))
+	if r.broker != nil {
+		if err := r.broker.Disconnect(); err != nil {
+			errs = append(errs, fmt.Errorf("sse server: broker %s disconnect: %w", r.broker.String(), err))
 		}
 	}
 
 	s.mu.Lock()
-	s.opts.Address = r.address
+	if s.opts.Address == r.ln.Addr().String() { // not changed by Init meanwhile
+		s.opts.Address = r.address
+	}
 	s.run = nil
 	s.mu.Unlock()
 	return errors.Join(errs...)

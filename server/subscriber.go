@@ -133,9 +133,8 @@ func (s *Server) Subscribe(sb server.Subscriber) error {
 	s.life.Lock()
 	defer s.life.Unlock()
 	sub := &subscription{sb: own}
-	if s.current() != nil {
-		b := s.Options().Broker
-		bs, err := s.brokerSubscribe(b, own)
+	if r := s.current(); r != nil {
+		bs, err := s.brokerSubscribe(r.broker, own)
 		if err != nil {
 			return err
 		}
@@ -205,4 +204,17 @@ func (s *Server) unsubscribeAll() {
 			logf(logger, "sse server: unsubscribe from %q: %v", bs.Topic(), err)
 		}
 	}
+}
+
+// followsTopic reports whether a go-micro subscriber without a queue group
+// follows topic (the bridge then keeps its subscription on the broker).
+func (s *Server) followsTopic(topic string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, sub := range s.subs {
+		if sub.sb.topic == topic && sub.sb.opts.Queue == "" {
+			return true
+		}
+	}
+	return false
 }

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"context"
 	"testing"
 
@@ -98,4 +99,70 @@ func BenchmarkStreamPingPong(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkUpstream compares, on one socket, a POST per message (the
+// client waits until the server received each message, so nothing is
+// queued when it sends the next) with batching (the client sends without
+// waiting; what queues during a POST goes in the next one). One op is one
+// 100-byte message.
+func BenchmarkUpstream(b *testing.B) {
+	tr := NewTransport()
+	l, err := tr.Listen("127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	sockets := make(chan transport.Socket, 1)
+	release := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- l.Accept(func(s transport.Socket) {
+			sockets <- s
+			<-release
+		})
+	}()
+	defer func() {
+		close(release)
+		_ = l.Close()
+		<-done
+	}()
+	c, err := tr.Dial(l.Addr())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	s := <-sockets
+	msg := &transport.Message{Header: map[string]string{"Micro-Stream": "1"}, Body: bytes.Repeat([]byte("x"), 100)}
+	b.Run("POST-per-message", func(b *testing.B) {
+		var m transport.Message
+		for i := 0; i < b.N; i++ {
+			if err := c.Send(msg); err != nil {
+				b.Fatal(err)
+			}
+			if err := s.Recv(&m); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("batched", func(b *testing.B) {
+		recvd := make(chan error, 1)
+		go func() {
+			var m transport.Message
+			for i := 0; i < b.N; i++ {
+				if err := s.Recv(&m); err != nil {
+					recvd <- err
+					return
+				}
+			}
+			recvd <- nil
+		}()
+		for i := 0; i < b.N; i++ {
+			if err := c.Send(msg); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := <-recvd; err != nil {
+			b.Fatal(err)
+		}
+	})
 }

@@ -67,7 +67,8 @@ type clientSocket struct {
 // the event stream. It fails when the server does not answer with the open
 // event within transport.WithTimeout (default transport.DefaultDialTimeout).
 // The returned Client is safe for concurrent Send; Recv returns messages in
-// the order the server sent them.
+// the order the server sent them. transport.WithStream changes nothing:
+// every session is a stream. WithInsecureSkipVerify applies with TLS.
 func (t *sseTransport) Dial(addr string, opts ...transport.DialOption) (transport.Client, error) {
 	d := transport.DialOptions{Timeout: transport.DefaultDialTimeout}
 	for _, o := range opts {
@@ -120,6 +121,9 @@ func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastRe
 
 // open sends the GET and reads the open event, within timeout.
 func (c *clientSocket) open(timeout time.Duration) (*codec.Decoder, error) {
+	if timeout <= 0 {
+		timeout = 1<<63 - 1 // no limit, as net.DialTimeout with 0
+	}
 	timer := time.AfterFunc(timeout, c.cancel)
 	trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
 		c.local = info.Conn.LocalAddr().String()

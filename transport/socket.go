@@ -242,6 +242,8 @@ func (s *serverSocket) finish() {
 	if _, err := s.w.Write(frame); err == nil {
 		_ = s.rc.Flush()
 	}
+	// The connection may serve further requests: no deadline of ours stays.
+	_ = s.rc.SetWriteDeadline(time.Time{})
 }
 
 // errorData is the data of an error event: a code the client maps back to

@@ -390,3 +390,40 @@ func TestLocalRemote(t *testing.T) {
 	assert.Equal(t, p.l.Addr(), s.Local())
 	assert.Equal(t, c.Local(), s.Remote())
 }
+
+func TestListenerCloseBeforeAccept(t *testing.T) {
+	l, err := NewTransport().Listen("127.0.0.1:0")
+	require.NoError(t, err)
+	require.NoError(t, l.Close())
+	require.NoError(t, l.Close(), "second Close")
+	require.NoError(t, l.Accept(func(transport.Socket) { t.Error("no socket expected") }))
+}
+
+func TestDialWithoutTimeout(t *testing.T) {
+	p := serve(t)
+	c, s := p.dial(t, transport.WithTimeout(0))
+	require.NoError(t, c.Send(&transport.Message{Body: []byte("x")}))
+	var m transport.Message
+	require.NoError(t, s.Recv(&m))
+}
+
+// TestSendToStalledServer: with a server that never reads, Send blocks
+// once its inbox and about 1 MiB of queue are full; within
+// transport.Timeout the stuck POST fails, Close returns and the blocked Send
+// returns an error.
+func TestSendToStalledServer(t *testing.T) {
+	p := serve(t, transport.Timeout(300*time.Millisecond))
+	c, _ := p.dial(t)
+	blocked := make(chan error, 1)
+	go func() {
+		body := make([]byte, 64<<10)
+		for {
+			if err := c.Send(&transport.Message{Body: body}); err != nil {
+				blocked <- err
+				return
+			}
+		}
+	}()
+	require.NoError(t, c.Close())
+	require.Error(t, <-blocked)
+}

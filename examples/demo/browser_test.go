@@ -284,3 +284,67 @@ func firstDiff(a, b []string) int {
 	}
 	return min(len(a), len(b))
 }
+
+// TestBrowserDropResumeButton: the page's drop/resume button closes the
+// EventSource and opens a new one with ?lastEventId=<last id>; the events
+// published meanwhile arrive exactly once, in order, marked as replayed.
+func TestBrowserDropResumeButton(t *testing.T) {
+	var log requestLog
+	n := startTestNode(t, config{SSE: []server.Option{log.option()}})
+	p := openDemo(t, n, "stream=button")
+	stamped := func(i int) string {
+		return fmt.Sprintf(`{"n":%d,"at":%d}`, i, time.Now().UnixMilli())
+	}
+	var want []string
+	for i := 1; i <= 3; i++ {
+		want = append(want, stamped(i))
+		publish(t, n, "button", "", want[len(want)-1])
+	}
+	p.WaitFor(`demo.events.length >= 3`, `demo.events`)
+	p.Eval(`document.getElementById("toggle").click()`, nil)
+	p.WaitFor(`demo.state === "closed"`, `demo.states`)
+	var lastID string
+	p.Eval(`demo.lastId`, &lastID)
+	for i := 4; i <= 7; i++ {
+		want = append(want, stamped(i))
+		publish(t, n, "button", "", want[len(want)-1])
+	}
+	p.Eval(`document.getElementById("toggle").click()`, nil)
+	p.WaitFor(`demo.events.length >= 7 && demo.state === "open"`, `[demo.events, demo.states]`)
+	want = append(want, stamped(8))
+	publish(t, n, "button", "", want[len(want)-1])
+	p.WaitFor(`demo.events.length >= 8`, `demo.events`)
+
+	if got := eventData(t, p); !slices.Equal(got, want) {
+		t.Fatalf("events:\n got %q\nwant %q", got, want)
+	}
+	var replay []bool
+	p.Eval(`demo.events.map(e => e.replay)`, &replay)
+	if wantReplay := []bool{false, false, false, true, true, true, true, false}; !slices.Equal(replay, wantReplay) {
+		t.Errorf("replay marks %v, want %v", replay, wantReplay)
+	}
+	if ids := log.ids(); len(ids) != 2 || ids[1] != lastID {
+		t.Errorf("Last-Event-ID of the requests %q, want \"\" then %q", ids, lastID)
+	}
+}
+
+// TestBrowserGarbageLastEventID: an id the server cannot place, given in
+// the page's address, is answered with the sse-reset event, which the page
+// shows; live events follow.
+func TestBrowserGarbageLastEventID(t *testing.T) {
+	n := startTestNode(t, config{})
+	p := openDemo(t, n, "stream=garbage&lastEventId=not-an-id-of-ours")
+	p.WaitFor(`demo.resets.length >= 1`, `demo.events`)
+	var reason string
+	p.Eval(`demo.resets[0].reason`, &reason)
+	if reason != hub.ReasonInvalid && reason != hub.ReasonOtherEpoch {
+		t.Errorf("reset reason %q, want %q or %q", reason, hub.ReasonInvalid, hub.ReasonOtherEpoch)
+	}
+	publish(t, n, "garbage", "", "live")
+	p.WaitFor(`demo.events.some(e => e.data === "live")`, `demo.events`)
+	var shown bool
+	p.Eval(`!document.getElementById("reset").hidden`, &shown)
+	if !shown {
+		t.Error("the page does not show the reset")
+	}
+}

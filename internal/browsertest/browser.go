@@ -47,7 +47,11 @@ var ErrNoBrowser = errors.New("browsertest: no chromium found in PATH (install D
 // found in PATH, else ErrNoBrowser.
 func ExecPath() (string, error) {
 	if p := os.Getenv("BROWSERTEST_CHROMIUM"); p != "" {
-		return exec.LookPath(p)
+		path, err := exec.LookPath(p)
+		if err != nil {
+			return "", fmt.Errorf("%w: BROWSERTEST_CHROMIUM: %v", ErrNoBrowser, err)
+		}
+		return path, nil
 	}
 	for _, name := range execNames {
 		if p, err := exec.LookPath(name); err == nil {

@@ -2,6 +2,7 @@ package browsertest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -106,7 +107,7 @@ func TestShared(t *testing.T) {
 
 func TestExecPathOverride(t *testing.T) {
 	t.Setenv("BROWSERTEST_CHROMIUM", "/nonexistent/chromium")
-	if _, err := ExecPath(); err == nil {
-		t.Fatal("ExecPath accepted a missing BROWSERTEST_CHROMIUM")
+	if _, err := ExecPath(); !errors.Is(err, ErrNoBrowser) {
+		t.Fatalf("ExecPath with a missing BROWSERTEST_CHROMIUM: %v, want ErrNoBrowser", err)
 	}
 }

@@ -1,0 +1,56 @@
+// Command floor is the reference of examples/bench, not an SSE library:
+// the least a server can do per delivered event, one write(2) of the
+// encoded frame per event per connection. Its streams are HTTP/1.1
+// connections taken over after the request (headers written by hand, the
+// body delimited by the close, no chunking), held in a list with no
+// goroutine and no buffer each; a publish encodes the frame once and
+// writes it to every connection in turn from one goroutine.
+//
+// It serves the same contract as the other benchmark servers, so the load
+// generator puts a floor under their CPU time per event and memory per
+// connection.
+//
+//	floor -addr 127.0.0.1:0    # prints the bound address on stdout
+package main
+
+import (
+	"errors"
+	"log"
+	"net/http"
+	"time"
+
+	"github.com/go-micro-sse/go-micro-sse/examples/bench/internal/contract"
+)
+
+func main() {
+	flags := contract.ParseFlags()
+	ctx, stop := contract.SignalContext()
+	defer stop()
+
+	conns := &connList{}
+	pub := contract.NewPublisher(ctx, func(data []byte) error {
+		frame := make([]byte, 0, len(data)+8)
+		frame = append(frame, "data: "...)
+		frame = append(frame, data...)
+		frame = append(frame, '\n', '\n')
+		conns.writeAll(frame)
+		return nil
+	})
+	mux := contract.Mux(pub)
+	mux.HandleFunc("/events", conns.serve)
+
+	ln, err := contract.Listen(flags.Addr)
+	if err != nil {
+		log.Fatalf("floor: %v", err)
+	}
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second}
+	contract.Announce(ln.Addr().String())
+	go func() {
+		<-ctx.Done()
+		_ = hs.Close()
+		conns.closeAll()
+	}()
+	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Fatalf("floor: %v", err)
+	}
+}

@@ -1,0 +1,78 @@
+// Command quickstart is the three-line setup of go-micro-sse as a program:
+// a go-micro service with the SSE server and the SSE broker that publishes a
+// tick every second through the ordinary go-micro API. Watch it with
+//
+//	go run ./examples/quickstart -addr 127.0.0.1:8080
+//	curl -N 'http://127.0.0.1:8080/events?stream=ticks'
+//
+// or, in a browser page served from the same origin,
+// new EventSource("/events?stream=ticks").
+package main
+
+import (
+	"context"
+	"flag"
+	"log"
+	"sync"
+	"time"
+
+	"go-micro.dev/v4"
+	"go-micro.dev/v4/client"
+	"go-micro.dev/v4/registry"
+
+	ssebroker "github.com/go-micro-sse/go-micro-sse/broker"
+	sse "github.com/go-micro-sse/go-micro-sse/server"
+)
+
+// Tick is what the service publishes; browsers get it as JSON.
+type Tick struct {
+	N    int       `json:"n"`
+	Time time.Time `json:"time"`
+}
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "address to serve /events on")
+	flag.Parse()
+
+	ctx, stop := context.WithCancel(context.Background())
+	var publisher sync.WaitGroup
+	var svc micro.Service
+	svc = micro.NewService(
+		micro.Server(sse.NewServer()), // first: later options configure this server
+		micro.Client(client.NewClient()),
+		micro.Broker(ssebroker.NewBroker()),
+		micro.Registry(registry.NewMemoryRegistry()), // never go-micro's default mDNS
+		micro.Name("quickstart"),
+		micro.Address(*addr),
+		micro.AfterStart(func() error {
+			log.Printf("quickstart: curl -N 'http://%s/events?stream=ticks'", svc.Server().Options().Address)
+			publisher.Go(func() { publish(ctx, svc) })
+			return nil
+		}),
+		micro.BeforeStop(func() error {
+			stop()
+			publisher.Wait()
+			return nil
+		}),
+	)
+	if err := svc.Run(); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// publish publishes a Tick to the topic "ticks" every second until ctx ends.
+func publish(ctx context.Context, svc micro.Service) {
+	ticks := micro.NewEvent("ticks", svc.Client())
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for n := 1; ; n++ {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			if err := ticks.Publish(ctx, &Tick{N: n, Time: now}); err != nil {
+				log.Printf("quickstart: publish: %v", err)
+			}
+		}
+	}
+}
