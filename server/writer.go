@@ -42,6 +42,7 @@ type stream struct {
 	queued    bool            // in w.ready; guarded by w.mu
 	flushing  bool            // a flusher goroutine owns the stream; guarded by w.mu
 	endErr    error           // why the stream must end; set by its owner
+	ended     bool            // the writer ended it; it may still sit in w.ready
 
 	finished atomic.Bool
 }
