@@ -90,6 +90,9 @@ func (s *stream) finish(err error) {
 // errWrite marks a stream ended by a failed or timed-out write.
 var errWrite = errors.New("sse server: write to client failed")
 
+// errGone marks a stream whose client closed the connection.
+var errGone = errors.New("sse server: client closed the connection")
+
 // serve writes the first frames of an accepted stream (headers already set
 // and status written), then hands it to its write mode until it ends.
 func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, s *stream) {

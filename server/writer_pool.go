@@ -296,7 +296,7 @@ func (w *writer) flushRest(s *stream, bp *[]byte, full, rest []byte) {
 // end ends a stream the writer owns: the last chunk (unless the connection
 // failed), close, unsubscribe.
 func (w *writer) end(s *stream, err error) {
-	if !errors.Is(err, errWrite) {
+	if !errors.Is(err, errWrite) && !errors.Is(err, errGone) {
 		s.tryWrite(lastChunk)
 	}
 	w.mu.Lock()
