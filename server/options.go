@@ -108,7 +108,8 @@ func AllowedOrigins(origins ...string) server.Option {
 // The allowed origin is then echoed, never "*".
 func AllowCredentials() server.Option { return setOption(allowCredentialsKey{}, true) }
 
-// AuthorizeFunc decides whether a request may follow the topics. It returns
+// AuthorizeFunc decides whether a request may follow the topics (valid
+// names, deduplicated and sorted). It returns
 // nil to allow, an error wrapping ErrUnauthorized (401) or ErrForbidden (403)
 // to refuse; the error's text is the reason sent to the client. Any other
 // error refuses with 403.
@@ -177,7 +178,8 @@ func KeepPublisherIDs() server.Option { return setOption(keepPublisherIDsKey{}, 
 // is not valid UTF-8 is refused at publish.
 func Base64Data() server.Option { return setOption(base64DataKey{}, true) }
 
-// StreamFunc is called with the request and the topics of one stream.
+// StreamFunc is called with the request and the topics (deduplicated and
+// sorted) of one stream.
 type StreamFunc func(r *http.Request, topics []string)
 
 // OnSubscribe sets a callback run when a stream opens (after the response
