@@ -130,21 +130,26 @@ func BenchmarkIdleConnectionMemory(b *testing.B) {
 }
 
 // countingReader reads a stream and counts its frames (each ends in a blank
-// line: "\n\n"; neither chunk framing nor data holds one).
-func countingReader(c net.Conn, want int, done *sync.WaitGroup) {
+// line: "\n\n"; neither chunk framing nor data holds one), calling
+// perFrame (if set) for each; done is Done after want frames.
+func countingReader(c net.Conn, want int, done *sync.WaitGroup, perFrame func()) {
 	defer done.Done()
 	buf := make([]byte, 64<<10)
 	frames, prevLF := 0, false
 	for frames < want {
 		n, err := c.Read(buf)
 		for _, ch := range buf[:n] {
-			if ch == '\n' {
-				if prevLF {
-					frames++
-				}
-				prevLF = true
-			} else if ch != '\r' || !prevLF {
+			switch {
+			case ch != '\n':
 				prevLF = false
+			case prevLF: // the codec ends a frame with LF LF; chunk framing has CRLF only
+				frames++
+				prevLF = false
+				if perFrame != nil {
+					perFrame()
+				}
+			default:
+				prevLF = true
 			}
 		}
 		if err != nil { // io.EOF or closed: the count stays short and Wait would hang, so stop
@@ -183,7 +188,7 @@ func BenchmarkDeliver(b *testing.B) {
 				c := dialEvents(b, f.srv.Listener.Addr().String(), "stream=bench")
 				defer c.Close()
 				done.Add(1)
-				go countingReader(c, b.N, &done)
+				go countingReader(c, b.N, &done, nil)
 			}
 			ev := &codec.Event{Data: []byte(strings.Repeat("x", 64))}
 			b.ResetTimer()
@@ -217,7 +222,7 @@ func BenchmarkDeliver(b *testing.B) {
 			}
 			defer servers[i].Close()
 			done.Add(1)
-			go countingReader(c, b.N, &done)
+			go countingReader(c, b.N, &done, nil)
 		}
 		b.ResetTimer()
 		cpu0 := cpuTime()
@@ -227,6 +232,78 @@ func BenchmarkDeliver(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+		}
+		done.Wait()
+		b.StopTimer()
+		report(b, cpu0, b.N*conns)
+	})
+}
+
+// BenchmarkDeliverPaced publishes one event at a time to 100 streams and
+// waits until every stream has read it before the next: no batching, one
+// write per event per stream, the case where the write path's own cost
+// shows. "write-per-event" is the floor: one write(2) per event per
+// connection by one goroutine, same readers, no hub and no HTTP.
+func BenchmarkDeliverPaced(b *testing.B) {
+	const conns = 100
+	var round sync.WaitGroup
+	frame, _ := (&codec.Event{ID: "abcdefgh-123456", Data: []byte(strings.Repeat("x", 64))}).AppendTo(nil)
+	for _, m := range modes {
+		b.Run(m.name, func(b *testing.B) {
+			f := newFixture(b, append(m.opts, Heartbeat(time.Hour))...)
+			var done sync.WaitGroup
+			for range conns {
+				c := dialEvents(b, f.srv.Listener.Addr().String(), "stream=bench")
+				defer c.Close()
+				done.Add(1)
+				go countingReader(c, b.N, &done, round.Done)
+			}
+			ev := &codec.Event{Data: []byte(strings.Repeat("x", 64))}
+			b.ResetTimer()
+			cpu0 := cpuTime()
+			for range b.N {
+				round.Add(conns)
+				if _, err := f.hub.Publish("bench", ev); err != nil {
+					b.Fatal(err)
+				}
+				round.Wait()
+			}
+			done.Wait()
+			b.StopTimer()
+			report(b, cpu0, b.N*conns)
+		})
+	}
+	b.Run("write-per-event", func(b *testing.B) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer ln.Close()
+		var done sync.WaitGroup
+		servers := make([]net.Conn, conns)
+		for i := range servers {
+			c, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			if servers[i], err = ln.Accept(); err != nil {
+				b.Fatal(err)
+			}
+			defer servers[i].Close()
+			done.Add(1)
+			go countingReader(c, b.N, &done, round.Done)
+		}
+		b.ResetTimer()
+		cpu0 := cpuTime()
+		for range b.N {
+			round.Add(conns)
+			for _, s := range servers {
+				if _, err := s.Write(frame); err != nil {
+					b.Fatal(err)
+				}
+			}
+			round.Wait()
 		}
 		done.Wait()
 		b.StopTimer()

@@ -615,3 +615,24 @@ func TestChunkInPlace(t *testing.T) {
 }
 
 var _ = tls.VersionTLS12
+
+func TestClientGoneEndsStreamWithoutWrites(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			// The shared writers' sweep peeks before it writes a heartbeat, so
+			// a client that left is found without a failed write; an own
+			// goroutine learns it from the request's context.
+			f := newFixture(t, append(m.opts, Heartbeat(200*time.Millisecond), MaxConnections(1))...)
+			before := f.e.Stats()
+			c := dialEvents(t, f.srv.Listener.Addr().String(), "stream=a")
+			ssetest.Eventually(t, "the stream to open", func() bool { return f.e.Stats().Open == 1 })
+			c.Close()
+			ssetest.Eventually(t, "the stream to end", func() bool { return f.e.Stats().Open == 0 })
+			st := f.e.Stats()
+			if st.WriteFailed != before.WriteFailed || st.CutOffSlow != 0 {
+				t.Errorf("a client that left is counted as a failure: %+v", st)
+			}
+			ssetest.OpenT(t, f.url("stream=a"), "") // its place is free
+		})
+	}
+}

@@ -7,27 +7,35 @@ import "time"
 // with its own goroutine sends one after Heartbeat without a write; the
 // shared writers sweep their streams every Heartbeat/2 and send one to each
 // that wrote nothing during the last Heartbeat/2, so no stream stays silent
-// longer than Heartbeat.
+// longer than Heartbeat. The sweep also peeks at each socket to find the
+// clients that left.
 
 // heartbeatTick is the sweep interval of the shared writers.
 func (e *endpoint) heartbeatTick() time.Duration {
 	return max(e.cfg.Heartbeat/2, time.Millisecond)
 }
 
-// heartbeat sends the heartbeat to every idle stream of the writer.
+// heartbeat sends the heartbeat to every idle stream of the writer, and
+// ends the streams whose client has closed the connection (a peek at each
+// socket, so an idle client that left frees its place within Heartbeat/2).
 func (w *writer) heartbeat() {
 	now := time.Now().UnixNano()
 	idle := int64(w.p.e.heartbeatTick())
 	w.mu.Lock()
 	due := w.due[:0]
 	for s := range w.conns {
-		if !s.flushing && !s.queued && now-s.lastWrite.Load() >= idle {
+		if !s.flushing && !s.queued {
 			due = append(due, s)
 		}
 	}
 	w.mu.Unlock()
 	for _, s := range due {
-		w.send(s, nil, nil, w.p.heartbeatChunk)
+		switch {
+		case s.peerClosed():
+			w.end(s, errGone)
+		case now-s.lastWrite.Load() >= idle:
+			w.send(s, nil, nil, w.p.heartbeatChunk)
+		}
 	}
 	clear(due)
 	w.due = due[:0]

@@ -42,6 +42,7 @@ type stream struct {
 	queued    bool            // in w.ready; guarded by w.mu
 	flushing  bool            // a flusher goroutine owns the stream; guarded by w.mu
 	endErr    error           // why the stream must end; set by its owner
+	ended     bool            // the writer ended it; it may still sit in w.ready
 
 	finished atomic.Bool
 }
@@ -89,6 +90,9 @@ func (s *stream) finish(err error) {
 
 // errWrite marks a stream ended by a failed or timed-out write.
 var errWrite = errors.New("sse server: write to client failed")
+
+// errGone marks a stream whose client closed the connection.
+var errGone = errors.New("sse server: client closed the connection")
 
 // serve writes the first frames of an accepted stream (headers already set
 // and status written), then hands it to its write mode until it ends.

@@ -199,6 +199,9 @@ func (w *writer) flushReady() {
 
 // flush drains all pending frames of s and writes them as one chunk.
 func (w *writer) flush(s *stream) {
+	if s.ended {
+		return
+	}
 	if s.endErr != nil {
 		w.end(s, s.endErr)
 		return
@@ -296,9 +299,10 @@ func (w *writer) flushRest(s *stream, bp *[]byte, full, rest []byte) {
 // end ends a stream the writer owns: the last chunk (unless the connection
 // failed), close, unsubscribe.
 func (w *writer) end(s *stream, err error) {
-	if !errors.Is(err, errWrite) {
+	if !errors.Is(err, errWrite) && !errors.Is(err, errGone) {
 		s.tryWrite(lastChunk)
 	}
+	s.ended = true
 	w.mu.Lock()
 	delete(w.conns, s)
 	w.mu.Unlock()

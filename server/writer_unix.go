@@ -35,3 +35,21 @@ func (s *stream) tryWrite(b []byte) (int, error) {
 	})
 	return n, cmpErr(werr, err)
 }
+
+// peerClosed reports whether the client of a taken-over connection has
+// closed it (or reset it), without reading anything: a peek at the socket
+// (non-blocking, as Go's sockets are) that finds end-of-file. Without a
+// file descriptor it reports false: the next write tells.
+func (s *stream) peerClosed() bool {
+	if s.raw == nil {
+		return false
+	}
+	closed := false
+	var b [1]byte
+	s.raw.Read(func(fd uintptr) bool {
+		n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK)
+		closed = (n == 0 && err == nil) || (err != nil && err != syscall.EAGAIN && err != syscall.EINTR)
+		return true
+	})
+	return closed
+}
