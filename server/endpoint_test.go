@@ -636,3 +636,21 @@ func TestClientGoneEndsStreamWithoutWrites(t *testing.T) {
 		})
 	}
 }
+
+func TestBase64DataAndCustomParams(t *testing.T) {
+	f := newFixture(t, Base64Data(), EventsPath("/sse"), StreamParam("topic"), LastEventIDParam("since"))
+	first := f.publish(t, "bin", "skipped")
+	base := f.srv.URL + "/sse?topic=bin&since=" + url.QueryEscape(first)
+	s := ssetest.OpenT(t, base, "")
+	id, err := f.hub.Publish("bin", &codec.Event{Data: []byte{0xff, 0x00, 'a'}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev := s.Next(t); ev.ID != id || string(ev.Data) != "/wBh" {
+		t.Fatalf("got %q %q, want %q base64 /wBh", ev.ID, ev.Data, id)
+	}
+	req, _ := http.NewRequest("GET", f.srv.URL+"/sse?stream=bin", nil)
+	if resp, body := get(t, nil, req); resp.StatusCode != 400 || !strings.Contains(body, `missing "topic"`) {
+		t.Errorf("old parameter name: %d %q", resp.StatusCode, body)
+	}
+}
