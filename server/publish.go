@@ -90,24 +90,17 @@ func publishHub(h *hub.Hub, topic string, ev *codec.Event) error {
 	return nil
 }
 
+// HubStats are the counters of the hub a server serves from: Topics,
+// Subscribers (open streams of every server sharing the hub), Published,
+// Delivered (frames queued, live and replayed), CutOffSlow, HistoryEvents
+// and HistoryBytes.
+type HubStats = hub.Stats
+
 // Stats is a snapshot of what the server holds and counted: its hub's
 // (shared with this module's broker when that is the broker) and its
 // events endpoint's since the last Start.
 type Stats struct {
-	// Topics is the number of topics the hub holds.
-	Topics int
-	// Subscribers is the number of hub subscribers (open streams of every
-	// server sharing the hub).
-	Subscribers int
-	// Published counts the events published into the hub.
-	Published uint64
-	// Delivered counts the frames queued for clients, live and replayed.
-	Delivered uint64
-	// CutOffSlow counts the clients cut off for falling behind.
-	CutOffSlow uint64
-	// HistoryEvents and HistoryBytes are the history held, all topics.
-	HistoryEvents int
-	HistoryBytes  int
+	HubStats
 	// BridgedTopics is the number of topics the bridge is subscribed to on
 	// a foreign broker (0 with this module's broker).
 	BridgedTopics int
@@ -122,17 +115,7 @@ func (s *Server) Stats() Stats {
 	if r == nil {
 		return Stats{}
 	}
-	h := r.hub.Stats()
-	st := Stats{
-		Topics:        h.Topics,
-		Subscribers:   h.Subscribers,
-		Published:     h.Published,
-		Delivered:     h.Delivered,
-		CutOffSlow:    h.CutOffSlow,
-		HistoryEvents: h.HistoryEvents,
-		HistoryBytes:  h.HistoryBytes,
-		Endpoint:      r.endpoint.Stats(),
-	}
+	st := Stats{HubStats: r.hub.Stats(), Endpoint: r.endpoint.Stats()}
 	if r.bridge != nil {
 		st.BridgedTopics = r.bridge.topics()
 	}
