@@ -14,10 +14,7 @@
 package main
 
 import (
-	"errors"
 	"log"
-	"net/http"
-	"time"
 
 	"github.com/go-micro-sse/go-micro-sse/examples/bench/internal/contract"
 )
@@ -39,18 +36,7 @@ func main() {
 	mux := contract.Mux(pub)
 	mux.HandleFunc("/events", conns.serve)
 
-	ln, err := contract.Listen(flags.Addr)
-	if err != nil {
-		log.Fatalf("floor: %v", err)
-	}
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second}
-	contract.Announce(ln.Addr().String())
-	go func() {
-		<-ctx.Done()
-		_ = hs.Close()
-		conns.closeAll()
-	}()
-	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := contract.Serve(ctx, flags.Addr, mux, conns.closeAll); err != nil {
 		log.Fatalf("floor: %v", err)
 	}
 }

@@ -6,10 +6,8 @@
 package main
 
 import (
-	"errors"
 	"log"
 	"net/http"
-	"time"
 
 	gosse "github.com/tmaxmax/go-sse"
 
@@ -35,17 +33,7 @@ func main() {
 	mux := contract.Mux(pub)
 	mux.Handle("/events", s)
 
-	ln, err := contract.Listen(flags.Addr)
-	if err != nil {
-		log.Fatalf("gosse: %v", err)
-	}
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second}
-	contract.Announce(ln.Addr().String())
-	go func() {
-		<-ctx.Done()
-		_ = hs.Close()
-	}()
-	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := contract.Serve(ctx, flags.Addr, mux); err != nil {
 		log.Fatalf("gosse: %v", err)
 	}
 }

@@ -6,10 +6,7 @@
 package main
 
 import (
-	"errors"
 	"log"
-	"net/http"
-	"time"
 
 	"github.com/r3labs/sse/v2"
 
@@ -34,17 +31,7 @@ func main() {
 	mux := contract.Mux(pub)
 	mux.Handle("/events", s)
 
-	ln, err := contract.Listen(flags.Addr)
-	if err != nil {
-		log.Fatalf("r3labs: %v", err)
-	}
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second}
-	contract.Announce(ln.Addr().String())
-	go func() {
-		<-ctx.Done()
-		_ = hs.Close()
-	}()
-	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := contract.Serve(ctx, flags.Addr, mux); err != nil {
 		log.Fatalf("r3labs: %v", err)
 	}
 }
