@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"runtime"
 	"strings"
@@ -204,26 +205,8 @@ func BenchmarkDeliver(b *testing.B) {
 		})
 	}
 	b.Run("write-per-event", func(b *testing.B) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer ln.Close()
-		var done sync.WaitGroup
-		servers := make([]net.Conn, conns)
-		for i := range servers {
-			c, err := net.Dial("tcp", ln.Addr().String())
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer c.Close()
-			if servers[i], err = ln.Accept(); err != nil {
-				b.Fatal(err)
-			}
-			defer servers[i].Close()
-			done.Add(1)
-			go countingReader(c, b.N, &done, nil)
-		}
+		servers, done, closeAll := rawPairs(b, conns, nil)
+		defer closeAll()
 		b.ResetTimer()
 		cpu0 := cpuTime()
 		for range b.N {
@@ -237,6 +220,41 @@ func BenchmarkDeliver(b *testing.B) {
 		b.StopTimer()
 		report(b, cpu0, b.N*conns)
 	})
+}
+
+// rawPairs connects n loopback TCP pairs with no HTTP in between: it
+// returns the server ends, a WaitGroup done when each client end (read by
+// countingReader, calling perEvent after each event) has read b.N events,
+// and a func that closes everything.
+func rawPairs(b *testing.B, n int, perEvent func()) ([]net.Conn, *sync.WaitGroup, func()) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	all := []io.Closer{ln}
+	closeAll := func() {
+		for _, c := range all {
+			c.Close()
+		}
+	}
+	done := new(sync.WaitGroup)
+	servers := make([]net.Conn, n)
+	for i := range servers {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			closeAll()
+			b.Fatal(err)
+		}
+		all = append(all, c)
+		if servers[i], err = ln.Accept(); err != nil {
+			closeAll()
+			b.Fatal(err)
+		}
+		all = append(all, servers[i])
+		done.Add(1)
+		go countingReader(c, b.N, done, perEvent)
+	}
+	return servers, done, closeAll
 }
 
 // BenchmarkDeliverPaced publishes one event at a time to 100 streams and
@@ -274,26 +292,8 @@ func BenchmarkDeliverPaced(b *testing.B) {
 		})
 	}
 	b.Run("write-per-event", func(b *testing.B) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer ln.Close()
-		var done sync.WaitGroup
-		servers := make([]net.Conn, conns)
-		for i := range servers {
-			c, err := net.Dial("tcp", ln.Addr().String())
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer c.Close()
-			if servers[i], err = ln.Accept(); err != nil {
-				b.Fatal(err)
-			}
-			defer servers[i].Close()
-			done.Add(1)
-			go countingReader(c, b.N, &done, round.Done)
-		}
+		servers, done, closeAll := rawPairs(b, conns, round.Done)
+		defer closeAll()
 		b.ResetTimer()
 		cpu0 := cpuTime()
 		for range b.N {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"testing"
 
+	"go-micro.dev/v4/client"
 	"go-micro.dev/v4/transport"
 )
 
@@ -38,20 +39,27 @@ func BenchmarkUnary(b *testing.B) {
 	}
 }
 
+// openBenchStream starts a go-micro service on t, opens a stream to its
+// endpoint, and resets the benchmark timer (with allocation reporting).
+func openBenchStream(b *testing.B, t transport.Transport, endpoint string) client.Stream {
+	e := startRPC(b, t)
+	stream, err := e.client.Stream(context.Background(), e.client.NewRequest(e.name, endpoint, &Req{}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	return stream
+}
+
 // BenchmarkStreamUp is the throughput of a go-micro stream: the client
 // sends b.N messages without waiting, the server receives them all and
 // answers once. One op is one message.
 func BenchmarkStreamUp(b *testing.B) {
 	for _, bt := range benchTransports {
 		b.Run(bt.name, func(b *testing.B) {
-			e := startRPC(b, bt.new())
-			stream, err := e.client.Stream(context.Background(), e.client.NewRequest(e.name, "Greeter.Sink", &Req{}))
-			if err != nil {
-				b.Fatal(err)
-			}
+			stream := openBenchStream(b, bt.new(), "Greeter.Sink")
 			defer stream.Close()
-			b.ReportAllocs()
-			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				if err := stream.Send(&Req{Seq: i, Name: "stream message"}); err != nil {
 					b.Fatal(err)
@@ -77,14 +85,8 @@ func BenchmarkStreamUp(b *testing.B) {
 func BenchmarkStreamPingPong(b *testing.B) {
 	for _, bt := range benchTransports {
 		b.Run(bt.name, func(b *testing.B) {
-			e := startRPC(b, bt.new())
-			stream, err := e.client.Stream(context.Background(), e.client.NewRequest(e.name, "Greeter.Echo", &Req{}))
-			if err != nil {
-				b.Fatal(err)
-			}
+			stream := openBenchStream(b, bt.new(), "Greeter.Echo")
 			defer stream.Close()
-			b.ReportAllocs()
-			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				if err := stream.Send(&Req{Seq: i}); err != nil {
 					b.Fatal(err)
