@@ -22,6 +22,7 @@ type sseBroker struct {
 	opts      mbroker.Options
 	connected bool
 	topics    map[string]*topicSubs
+	js        *jetStream // with the JetStream option, from the first Connect
 
 	stats counters
 }
@@ -79,10 +80,15 @@ func (b *sseBroker) Options() mbroker.Options {
 func (b *sseBroker) Address() string { return address }
 
 // Connect makes Publish and Subscribe usable. It is idempotent and may
-// follow a Disconnect.
+// follow a Disconnect. With the JetStream option, the first Connect finds
+// or creates the stream and gives its epoch to the hub, and every Connect
+// starts consuming the stream after the last sequence fed to the hub.
 func (b *sseBroker) Connect() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if err := b.connectJetStream(); err != nil {
+		return err
+	}
 	b.connected = true
 	return nil
 }
@@ -96,6 +102,7 @@ func (b *sseBroker) Connect() error {
 func (b *sseBroker) Disconnect() error {
 	b.mu.Lock()
 	b.connected = false
+	js := b.js
 	var ended []*subscription
 	for _, ts := range b.topics {
 		ended = append(ended, ts.all()...)
@@ -107,6 +114,9 @@ func (b *sseBroker) Disconnect() error {
 	b.mu.Unlock()
 	for _, s := range ended {
 		s.wait()
+	}
+	if js != nil {
+		js.stop()
 	}
 	return nil
 }

@@ -31,12 +31,20 @@ var errNilMessage = errors.New("sse broker: nil message")
 // to its in-process subscriptions, and the error is returned only when
 // there are none.
 //
+// With the JetStream option, Publish stores the message in the stream and
+// returns once JetStream acknowledged it (an error wrapping
+// ErrNotAcknowledged otherwise); the hub and the in-process subscriptions
+// of every node, this one included, get it from the stream.
+//
 // Handlers get the message as published (go-micro's headers, JSON with its
 // trailing newline), each with its own copy of the header map and a copy
 // of the body shared among them.
 func (b *sseBroker) Publish(topic string, m *mbroker.Message, _ ...mbroker.PublishOption) error {
 	if m == nil {
 		return errNilMessage
+	}
+	if js := b.jetStreamSide(); js != nil {
+		return b.publishJetStream(js, topic, m)
 	}
 	b.mu.RLock()
 	defer b.mu.RUnlock()

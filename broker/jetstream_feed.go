@@ -1,0 +1,114 @@
+package broker
+
+import (
+	"context"
+	"errors"
+
+	"github.com/nats-io/nats.go/jetstream"
+	mbroker "go-micro.dev/v4/broker"
+	"go-micro.dev/v4/logger"
+
+	"github.com/go-micro-sse/go-micro-sse/internal/hub"
+)
+
+// This file is where the JetStream side meets the hub (the seam of
+// internal/hub): the epoch and the source of older events given to the
+// hub at the first Connect, and each consumed message appended to the
+// hub's log with its stream sequence.
+
+// attachJetStream gives the broker's hub the stream's epoch and the stream
+// as the source of the events older than the hub's log.
+func (b *sseBroker) attachJetStream(j *jetStream) {
+	b.hub.Apply(hub.WithEpoch(j.epoch), hub.WithSource(jetStreamSource{j}))
+}
+
+// feed is the consumer's handler: it appends one stored message to the
+// hub's log with its stream sequence and hands it to the in-process
+// subscriptions of its topic. A message already fed (a consumer restarted
+// at a sequence the hub has) is ignored by the hub.
+func (b *sseBroker) feed(j *jetStream, msg jetstream.Msg) {
+	meta, err := msg.Metadata()
+	if err != nil {
+		j.log.Logf(logger.WarnLevel, "sse broker: jetstream stream %q: message without metadata: %v", j.name, err)
+		return
+	}
+	seq := meta.Sequence.Stream
+	if seq <= j.lastFed.Load() {
+		return
+	}
+	defer j.lastFed.Store(seq)
+	e, ok := j.storedEvent(msg, meta)
+	if !ok {
+		return
+	}
+	if _, err := b.hub.Append(hub.Record{Topic: e.topic, Seq: e.seq, At: e.at, Event: e.event}); err != nil &&
+		!errors.Is(err, hub.ErrStale) && !errors.Is(err, hub.ErrUnknownTopic) {
+		j.log.Logf(logger.WarnLevel, "sse broker: jetstream stream %q: sequence %d to %q: %v", j.name, seq, e.topic, err)
+	}
+	b.mu.RLock()
+	ts := b.topics[e.topic]
+	if ts != nil {
+		if d := ts.deliver(e.topic, decodeStored(msg.Data(), msg.Headers())); d > 0 {
+			b.stats.dropped.Add(d)
+		}
+	}
+	b.mu.RUnlock()
+}
+
+// jetStreamSource is the hub's Source: the stream itself.
+type jetStreamSource struct{ j *jetStream }
+
+// Fetch implements hub.Source with the stream (see fetchRange).
+func (s jetStreamSource) Fetch(ctx context.Context, topics []string, after, upTo uint64, max int) ([]hub.Record, error) {
+	evs, err := s.j.fetchRange(ctx, topics, after, upTo, max)
+	if errors.Is(err, errRangeGone) {
+		return nil, errors.Join(hub.ErrGone, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]hub.Record, len(evs))
+	for i, e := range evs {
+		out[i] = hub.Record{Topic: e.topic, Seq: e.seq, At: e.at, Event: e.event}
+	}
+	return out, nil
+}
+
+// connectJetStream sets up the JetStream side on the first Connect with
+// the JetStream option and (re)starts consuming; b.mu is held.
+func (b *sseBroker) connectJetStream() error {
+	if b.js == nil {
+		j, err := newJetStream(&b.opts)
+		if err != nil || j == nil {
+			return err
+		}
+		if err := j.open(); err != nil {
+			return err
+		}
+		b.attachJetStream(j)
+		b.js = j
+	}
+	j := b.js
+	j.consume(func(m jetstream.Msg) { b.feed(j, m) })
+	return nil
+}
+
+// jetStreamSide returns the JetStream side while connected in JetStream
+// mode, else nil.
+func (b *sseBroker) jetStreamSide() *jetStream {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if !b.connected {
+		return nil
+	}
+	return b.js
+}
+
+// publishJetStream is Publish in JetStream mode (see Publish).
+func (b *sseBroker) publishJetStream(j *jetStream, topic string, m *mbroker.Message) error {
+	if err := j.publish(topic, m); err != nil {
+		return err
+	}
+	b.stats.published.Add(1)
+	return nil
+}
