@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"time"
 
+	"go-micro.dev/v4/logger"
 	"go-micro.dev/v4/server"
 
 	"github.com/go-micro-sse/go-micro-sse/codec"
@@ -236,6 +237,10 @@ type config struct {
 
 	ShutdownGrace      time.Duration
 	GoroutinePerStream bool
+
+	// Logger is the server's go-micro logger (set by Start; nil means
+	// go-micro's default).
+	Logger logger.Logger
 }
 
 // configFrom returns the defaults overridden by the SSE options found in

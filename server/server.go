@@ -207,6 +207,7 @@ func (s *Server) Start() (err error) {
 		regDone: make(chan struct{}),
 		served:  make(chan struct{}),
 	}
+	r.cfg.Logger = opts.Logger
 	var undo []func()
 	defer func() {
 		if err != nil {
