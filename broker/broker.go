@@ -76,8 +76,18 @@ func (b *sseBroker) Options() mbroker.Options {
 }
 
 // Address returns "inproc": the broker listens on nothing; browsers reach
-// its topics through the server's /events endpoint.
-func (b *sseBroker) Address() string { return address }
+// its topics through the server's /events endpoint. In JetStream mode, once
+// connected, it is the URL of the NATS server the connection is on.
+func (b *sseBroker) Address() string {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.js != nil {
+		if u := b.js.nc.ConnectedUrlRedacted(); u != "" {
+			return u
+		}
+	}
+	return address
+}
 
 // Connect makes Publish and Subscribe usable. It is idempotent and may
 // follow a Disconnect. With the JetStream option, the first Connect finds

@@ -168,7 +168,7 @@ func streamEpoch(t time.Time) string {
 // publish timeout, a stream that refuses it) wraps ErrNotAcknowledged.
 // While the connection is not up, nothing is sent. A message sent whose
 // acknowledgement was lost may still be stored (and delivered).
-func (j *jetStream) publish(topic string, m *mbroker.Message) error {
+func (j *jetStream) publish(ctx context.Context, topic string, m *mbroker.Message) error {
 	if _, err := codec.FromMessage(m); err != nil {
 		return fmt.Errorf("sse broker: publish to %q: %w", topic, err)
 	}
@@ -185,7 +185,7 @@ func (j *jetStream) publish(topic string, m *mbroker.Message) error {
 	if !j.nc.IsConnected() {
 		return fmt.Errorf("sse broker: publish to %q: %w: nats connection %s", topic, ErrNotAcknowledged, j.nc.Status())
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), j.limits.publishTimeout)
+	ctx, cancel := context.WithTimeout(ctx, j.limits.publishTimeout)
 	defer cancel()
 	msg := &nats.Msg{Subject: Subject(j.name, topic), Data: data}
 	if _, err := j.js.PublishMsg(ctx, msg, jetstream.WithExpectStream(j.name)); err != nil {

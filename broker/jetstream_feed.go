@@ -105,8 +105,16 @@ func (b *sseBroker) jetStreamSide() *jetStream {
 }
 
 // publishJetStream is Publish in JetStream mode (see Publish).
-func (b *sseBroker) publishJetStream(j *jetStream, topic string, m *mbroker.Message) error {
-	if err := j.publish(topic, m); err != nil {
+func (b *sseBroker) publishJetStream(j *jetStream, topic string, m *mbroker.Message, opts []mbroker.PublishOption) error {
+	var o mbroker.PublishOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	ctx := o.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := j.publish(ctx, topic, m); err != nil {
 		return err
 	}
 	b.stats.published.Add(1)

@@ -27,7 +27,7 @@ const stream = "events"
 
 // runNATS starts an embedded nats-server with JetStream on 127.0.0.1:port
 // (-1: any) storing in dir, and shuts it down when the test ends.
-func runNATS(t *testing.T, dir string, port int) *natsserver.Server {
+func runNATS(t testing.TB, dir string, port int) *natsserver.Server {
 	t.Helper()
 	ns, err := natsserver.NewServer(&natsserver.Options{
 		Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir, NoSigs: true, NoLog: true,
@@ -49,7 +49,7 @@ func stopNATS(ns *natsserver.Server) {
 
 // connectNATS connects to url, reconnecting forever, and closes the
 // connection when the test ends (after the services started later).
-func connectNATS(t *testing.T, url string) *nats.Conn {
+func connectNATS(t testing.TB, url string) *nats.Conn {
 	t.Helper()
 	nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 	require.NoError(t, err)
@@ -66,7 +66,7 @@ type jsNode struct {
 }
 
 // startNode starts a node on url's JetStream with the server options given.
-func startNode(t *testing.T, url string, bopts []mbroker.Option, sopts ...server.Option) *jsNode {
+func startNode(t testing.TB, url string, bopts []mbroker.Option, sopts ...server.Option) *jsNode {
 	t.Helper()
 	nc := connectNATS(t, url)
 	b := ssebroker.NewBroker(append([]mbroker.Option{ssebroker.JetStream(nc, stream)}, bopts...)...)

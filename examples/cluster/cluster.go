@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -72,6 +74,7 @@ func startCluster(c config) (cl *cluster, err error) {
 		return nil, fmt.Errorf("cluster: nats-server: %w", err)
 	}
 	go ns.Start()
+	c.Addrs = slices.Clone(c.Addrs)
 	cl = &cluster{cfg: c, ns: ns, store: store, nodes: make([]*sseNode, len(c.Addrs))}
 	defer func() {
 		if err != nil {
@@ -81,8 +84,13 @@ func startCluster(c config) (cl *cluster, err error) {
 	if !ns.ReadyForConnections(startTimeout) {
 		return cl, errors.New("cluster: nats-server did not start")
 	}
-	for _, a := range c.Addrs {
-		cl.origins = append(cl.origins, "http://"+a)
+	// The pages call the other nodes (CORS): every node's origin is known
+	// before the first starts, so a port 0 is chosen here.
+	for i, a := range c.Addrs {
+		if c.Addrs[i], err = pickPort(a); err != nil {
+			return cl, err
+		}
+		cl.origins = append(cl.origins, "http://"+c.Addrs[i])
 	}
 	for i := range c.Addrs {
 		if err := cl.StartNode(i); err != nil {
@@ -95,6 +103,20 @@ func startCluster(c config) (cl *cluster, err error) {
 		}
 	}
 	return cl, nil
+}
+
+// pickPort returns addr, with a free port in place of port 0.
+func pickPort(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port != "0" {
+		return addr, err
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return "", fmt.Errorf("cluster: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
 }
 
 // NATSURL is the client URL of the embedded nats-server.
