@@ -60,7 +60,7 @@ type jetStreamSource struct{ j *jetStream }
 
 // Fetch implements hub.Source with the stream (see fetchRange).
 func (s jetStreamSource) Fetch(ctx context.Context, topics []string, after, upTo uint64, max int) ([]hub.Record, error) {
-	evs, err := s.j.fetchRange(ctx, topics, after, upTo, max)
+	evs, err := s.j.fetchRange(ctx, topics, after, upTo, max, 0)
 	if errors.Is(err, errRangeGone) {
 		return nil, errors.Join(hub.ErrGone, err)
 	}

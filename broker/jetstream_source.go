@@ -25,8 +25,10 @@ type storedEvent struct {
 }
 
 // fetchRange reads from the stream, in sequence order, the events of topics
-// with a sequence in (after, upTo], at most max of them; fewer than max
-// means the range is done. It uses a short-lived consumer filtered to the
+// with a sequence in (after, upTo], at most max of them and, loosely, about
+// maxBytes of data (it stops after the event that reaches it; 0: no byte
+// bound); fewer than max with less data than maxBytes means the range is
+// done. It uses a short-lived consumer filtered to the
 // topics' subjects, starting at after+1, and deletes it when done.
 //
 // The range is gone (errRangeGone) when the stream's first sequence is
@@ -35,7 +37,7 @@ type storedEvent struct {
 // limit and its oldest is above after+1 (older ones of that topic may have
 // been dropped). The second test may call a range gone that is not (a
 // topic exactly at its limit): a reset, never a silent gap.
-func (j *jetStream) fetchRange(ctx context.Context, topics []string, after, upTo uint64, max int) ([]storedEvent, error) {
+func (j *jetStream) fetchRange(ctx context.Context, topics []string, after, upTo uint64, max, maxBytes int) ([]storedEvent, error) {
 	if upTo <= after || max <= 0 || len(topics) == 0 {
 		return nil, nil
 	}
@@ -76,7 +78,9 @@ func (j *jetStream) fetchRange(ctx context.Context, topics []string, after, upTo
 	// each fetch return as soon as its messages are in.
 	pending := cons.CachedInfo().NumPending
 	var out []storedEvent
-	for len(out) < max && pending > 0 {
+	size := 0
+	full := func() bool { return len(out) >= max || maxBytes > 0 && size >= maxBytes }
+	for !full() && pending > 0 {
 		n := int(min(uint64(max-len(out)), pending))
 		batch, err := cons.Fetch(n, jetstream.FetchContext(ctx))
 		if err != nil {
@@ -89,12 +93,13 @@ func (j *jetStream) fetchRange(ctx context.Context, topics []string, after, upTo
 			if err != nil {
 				continue
 			}
-			if meta.Sequence.Stream > upTo {
+			if done || meta.Sequence.Stream > upTo || full() {
 				done = true
-				continue
+				continue // drain the batch
 			}
 			if e, ok := j.storedEvent(msg, meta); ok {
 				out = append(out, e)
+				size += len(e.event.Data)
 			}
 		}
 		if err := batch.Error(); err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go-micro.dev/v4"
 	mbroker "go-micro.dev/v4/broker"
 	"go-micro.dev/v4/server"
 
@@ -288,4 +289,17 @@ func TestJetStreamConnectErrors(t *testing.T) {
 	require.NoError(t, b.Connect())
 	require.NoError(t, b.Disconnect())
 	assert.True(t, errors.Is(b.Publish("ticks", msg("x")), ssebroker.ErrNotConnected))
+}
+
+func TestJetStreamGoMicroSubscribersOnEveryNode(t *testing.T) {
+	ns := runNATS(t, t.TempDir(), -1)
+	a := startNode(t, ns.ClientURL(), nil)
+	got := make(chan *Tick, 4)
+	nc := connectNATS(t, ns.ClientURL())
+	b := ssebroker.NewBroker(ssebroker.JetStream(nc, stream))
+	startSSE(t, "subscriber", b, nil, "ticks", got) // micro.RegisterSubscriber on node B
+
+	ctx := metadataContext(map[string]string{"Sse-Event": "tick"})
+	require.NoError(t, micro.NewEvent("ticks", a.svc.Client()).Publish(ctx, &Tick{N: 7, Text: "from A"}))
+	assert.Equal(t, &Tick{N: 7, Text: "from A"}, ssetest.Recv(t, got, "node B's go-micro subscriber"))
 }
