@@ -22,7 +22,8 @@ type sseBroker struct {
 	opts      mbroker.Options
 	connected bool
 	topics    map[string]*topicSubs
-	js        *jetStream // with the JetStream option, from the first Connect
+	js        *jetStream // with the JetStream option, from the first SSEHub or Connect
+	jsErr     error      // why SSEHub could not make the JetStream hub
 
 	stats counters
 }
@@ -38,11 +39,13 @@ type sseBroker struct {
 // concurrent use.
 func NewBroker(opts ...mbroker.Option) mbroker.Broker {
 	b := &sseBroker{
-		hub:    hub.New(),
 		opts:   *mbroker.NewOptions(),
 		topics: make(map[string]*topicSubs),
 	}
 	b.apply(opts)
+	if !jetStreamSet(&b.opts) { // with JetStream, the hub is made with the stream's epoch
+		b.hub = hub.New()
+	}
 	return b
 }
 
@@ -136,8 +139,10 @@ func (b *sseBroker) String() string { return "sse" }
 
 // SSEHub returns the broker's hub, the one the server serves to browsers
 // (it implements hub.Provider). It is created by NewBroker and lives as
-// long as the broker.
-func (b *sseBroker) SSEHub() *hub.Hub { return b.hub }
+// long as the broker; with the JetStream option it is created by the first
+// SSEHub or Connect, once the stream's epoch is known (nil if the stream
+// cannot be reached then; Connect returns why).
+func (b *sseBroker) SSEHub() *hub.Hub { return b.sseHub() }
 
 // Stats returns the broker's counters.
 func (b *sseBroker) Stats() Stats {

@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/nats-io/nats.go/jetstream"
 	mbroker "go-micro.dev/v4/broker"
@@ -15,12 +16,6 @@ import (
 // internal/hub): the epoch and the source of older events given to the
 // hub at the first Connect, and each consumed message appended to the
 // hub's log with its stream sequence.
-
-// attachJetStream gives the broker's hub the stream's epoch and the stream
-// as the source of the events older than the hub's log.
-func (b *sseBroker) attachJetStream(j *jetStream) {
-	b.hub.Apply(hub.WithEpoch(j.epoch), hub.WithSource(jetStreamSource{j}))
-}
 
 // feed is the consumer's handler: it appends one stored message to the
 // hub's log with its stream sequence and hands it to the in-process
@@ -59,8 +54,8 @@ func (b *sseBroker) feed(j *jetStream, msg jetstream.Msg) {
 type jetStreamSource struct{ j *jetStream }
 
 // Fetch implements hub.Source with the stream (see fetchRange).
-func (s jetStreamSource) Fetch(ctx context.Context, topics []string, after, upTo uint64, max int) ([]hub.Record, error) {
-	evs, err := s.j.fetchRange(ctx, topics, after, upTo, max, 0)
+func (s jetStreamSource) Fetch(ctx context.Context, r hub.Range) ([]hub.Record, error) {
+	evs, err := s.j.fetchRange(ctx, r.Topics, r.After, r.UpTo, r.MaxEvents, r.MaxBytes)
 	if errors.Is(err, errRangeGone) {
 		return nil, errors.Join(hub.ErrGone, err)
 	}
@@ -74,19 +69,53 @@ func (s jetStreamSource) Fetch(ctx context.Context, topics []string, after, upTo
 	return out, nil
 }
 
-// connectJetStream sets up the JetStream side on the first Connect with
-// the JetStream option and (re)starts consuming; b.mu is held.
+// sseHub is SSEHub: with the JetStream option, the hub is made by the
+// first call (or Connect), with the stream's epoch and the stream as its
+// source of older events.
+func (b *sseBroker) sseHub() *hub.Hub {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.hub == nil && b.jsErr == nil {
+		if b.jsErr = b.openJetStreamLocked(); b.jsErr != nil {
+			b.opts.Logger.Logf(logger.ErrorLevel, "%v", b.jsErr)
+		}
+	}
+	return b.hub
+}
+
+// openJetStreamLocked finds or creates the stream and makes the hub fed
+// from it; b.mu is held.
+func (b *sseBroker) openJetStreamLocked() error {
+	j, err := newJetStream(&b.opts)
+	if err != nil {
+		return err
+	}
+	if j == nil {
+		return nil
+	}
+	if b.hub != nil {
+		return fmt.Errorf("sse broker: jetstream: %w", ErrJetStreamTooLate)
+	}
+	if err := j.open(); err != nil {
+		return err
+	}
+	b.hub = hub.New(hub.WithEpoch(j.epoch), hub.WithSource(jetStreamSource{j}))
+	b.js = j
+	return nil
+}
+
+// connectJetStream, on Connect with the JetStream option, makes the hub if
+// SSEHub did not and (re)starts consuming after the last sequence fed;
+// b.mu is held. When SSEHub could not make the hub, the server serving
+// this broker runs without it, so Connect fails too.
 func (b *sseBroker) connectJetStream() error {
+	if b.jsErr != nil {
+		return b.jsErr
+	}
 	if b.js == nil {
-		j, err := newJetStream(&b.opts)
-		if err != nil || j == nil {
+		if err := b.openJetStreamLocked(); err != nil || b.js == nil {
 			return err
 		}
-		if err := j.open(); err != nil {
-			return err
-		}
-		b.attachJetStream(j)
-		b.js = j
 	}
 	j := b.js
 	j.consume(func(m jetstream.Msg) { b.feed(j, m) })

@@ -68,7 +68,8 @@ type jetStreamConn struct {
 // under the topic's subject (see Subject) and returns once JetStream
 // acknowledged it, or an error wrapping ErrNotAcknowledged. Every node
 // consumes the stream and feeds its hub, so an event has the same id on
-// every node; see the package documentation, "Many nodes".
+// every node; see the package documentation, "Many nodes". Give it to
+// NewBroker (the hub is made with the stream's epoch).
 func JetStream(nc *nats.Conn, stream string) mbroker.Option {
 	return setBrokerOption(jetStreamKey{}, jetStreamConn{nc: nc, stream: stream})
 }
@@ -103,6 +104,12 @@ func JetStreamPublishTimeout(d time.Duration) mbroker.Option {
 // events older than the node's log (default 10s).
 func JetStreamFetchTimeout(d time.Duration) mbroker.Option {
 	return setBrokerOption(jetStreamFetchTimeoutKey{}, d)
+}
+
+// jetStreamSet reports whether the JetStream option is set.
+func jetStreamSet(o *mbroker.Options) bool {
+	_, ok := o.Context.Value(jetStreamKey{}).(jetStreamConn)
+	return ok
 }
 
 // jetStreamLimitsFrom reads the JetStream settings from the options.
