@@ -21,8 +21,8 @@ const (
 	ReasonTooManyTopics = "too_many_topics" // 400: more than MaxTopicsPerConnection
 	ReasonBadTopic      = "bad_topic"       // 400: empty, too long or not matching TopicPattern
 	ReasonLastEventID   = "last_event_id"   // 400: Last-Event-ID longer than any id of ours
-	ReasonUnauthorized  = "unauthorized"    // 401: Authorize returned ErrUnauthorized
-	ReasonForbidden     = "forbidden"       // 403: Authorize returned another error
+	ReasonUnauthorized  = "unauthorized"    // 401: no valid token (Auth), or Authorize returned ErrUnauthorized
+	ReasonForbidden     = "forbidden"       // 403: a topic the rules refuse (Auth), or Authorize returned another error
 	ReasonOverLimit     = "over_limit"      // 503: MaxConnections streams are open
 	ReasonUnknownTopic  = "unknown_topic"   // 404: ExplicitTopics and the topic was not created
 	ReasonUnavailable   = "unavailable"     // 503: shutting down or the hub is closed
@@ -115,12 +115,9 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.refuse(w, r, http.StatusBadRequest, ReasonLastEventID, "Last-Event-ID too long")
 		return
 	}
-	if status, text := e.authorize(r, topics); status != 0 {
-		reason := ReasonForbidden
-		if status == http.StatusUnauthorized {
-			reason = ReasonUnauthorized
-		}
-		e.refuse(w, r, status, reason, text)
+	r, expiry, status, text := e.authorize(r, topics)
+	if status != 0 {
+		e.refuse(w, r, status, authReason(status), text)
 		return
 	}
 	if !e.enter() {
@@ -150,6 +147,7 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.sub = sub
+	e.watchExpiry(s, expiry)
 	e.accepted.Add(1)
 	e.setStreamHeaders(w.Header(), r)
 	w.WriteHeader(http.StatusOK)

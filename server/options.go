@@ -236,6 +236,9 @@ type config struct {
 
 	ShutdownGrace      time.Duration
 	GoroutinePerStream bool
+
+	RPCPath string      // the prefix of the RPC endpoints (rpc_endpoint.go)
+	auth    *authConfig // go-micro auth (auth_options.go); nil without Auth
 }
 
 // configFrom returns the defaults overridden by the SSE options found in
@@ -253,10 +256,15 @@ func configFrom(ctx context.Context) *config {
 		MaxTopicNameLength:     DefaultMaxTopicNameLength,
 		TopicPattern:           DefaultTopicPattern,
 		ShutdownGrace:          DefaultShutdownGrace,
+		RPCPath:                DefaultRPCPath,
 	}
 	if ctx == nil {
 		return c
 	}
+	if v, ok := ctx.Value(rpcPathKey{}).(string); ok {
+		c.RPCPath = rpcPathOf(v)
+	}
+	c.auth = authConfigFrom(ctx)
 	str(ctx, eventsPathKey{}, &c.Path)
 	str(ctx, streamParamKey{}, &c.StreamParam)
 	str(ctx, lastEventIDParamKey{}, &c.LastEventIDParam)
