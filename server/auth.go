@@ -25,7 +25,8 @@ var (
 // the account in the request's context. It returns the request to go on
 // with (its context carrying the account), when the token expires (zero:
 // never or no auth), and 0, or the status (401, 403; 503 when the rules
-// cannot be read) and the reason to send.
+// cannot be read) and the reason to send. A hook that panics refuses
+// (403): authorization fails closed.
 func (e *endpoint) authorize(r *http.Request, topics []string) (_ *http.Request, expiry time.Time, status int, reason string) {
 	if a := e.cfg.auth; a != nil {
 		acc, exp, status, reason := a.authenticate(r)
@@ -45,7 +46,10 @@ func (e *endpoint) authorize(r *http.Request, topics []string) (_ *http.Request,
 	if e.cfg.Authorize == nil {
 		return r, expiry, 0, ""
 	}
-	err := e.cfg.Authorize(r, topics)
+	var err error
+	if !e.callHook("Authorize", topics, func() { err = e.cfg.Authorize(r, topics) }) {
+		return r, time.Time{}, http.StatusForbidden, "authorization failed"
+	}
 	switch {
 	case err == nil:
 		return r, expiry, 0, ""

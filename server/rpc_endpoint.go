@@ -73,12 +73,13 @@ func (s *Server) serveRPC(rn *run, w http.ResponseWriter, hr *http.Request) {
 		e.refuseRPC(w, opts.Name, ReasonMethod, merrors.MethodNotAllowed(opts.Name, "%s: use %s", endpoint, rpcAllow(m)))
 		return
 	}
-	lastID := e.lastEventID(hr)
-	if len(lastID) > maxLastEventIDBytes {
-		e.refuseRPC(w, opts.Name, ReasonLastEventID, merrors.BadRequest(opts.Name, "Last-Event-ID too long"))
+	q, reason, text := e.queryOf(hr)
+	if reason != "" {
+		e.refuseRPC(w, opts.Name, reason, merrors.BadRequest(opts.Name, "%s", text))
 		return
 	}
-	req, status, text := s.newRPCRequest(opts, rn.cfg, hr, endpoint, m.stream)
+	lastID := e.lastEventID(hr, q)
+	req, status, text := s.newRPCRequest(opts, rn.cfg, hr, q, endpoint, m.stream)
 	if status != 0 {
 		e.refuseRPC(w, opts.Name, ReasonBadRequest, merrors.New(opts.Name, text, int32(status)))
 		return
@@ -122,25 +123,53 @@ func (e *endpoint) refuseRPC(w http.ResponseWriter, service, reason string, err 
 	writeRPCError(w, service, err)
 }
 
-// rpcPreflight answers an OPTIONS request to an RPC endpoint: the events
-// endpoint's preflight, with POST allowed for unary methods.
+// rpcPreflight answers an OPTIONS request to an RPC endpoint as the
+// events endpoint's preflight does (cors.go), with the methods of the
+// endpoint (GET, and POST for a unary method, which may also send
+// Content-Type).
 func (e *endpoint) rpcPreflight(w http.ResponseWriter, r *http.Request, m *rpcMethod) {
 	h := w.Header()
 	h.Set("Allow", rpcAllow(m))
-	if r.Header.Get("Origin") == "" || r.Header.Get("Access-Control-Request-Method") == "" {
+	method := r.Header.Get("Access-Control-Request-Method")
+	if r.Header.Get("Origin") == "" || method == "" {
 		w.WriteHeader(http.StatusNoContent)
 		return
+	}
+	if len(e.cfg.AllowedOrigins) > 0 {
+		h.Add("Vary", "Access-Control-Request-Method")
+		h.Add("Vary", "Access-Control-Request-Headers")
 	}
 	if !e.setCORS(h, r) {
 		e.refuse(w, r, http.StatusForbidden, ReasonOrigin, "origin not allowed")
 		return
 	}
-	h.Set("Access-Control-Allow-Methods", rpcAllow(m))
-	if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
-		h.Set("Access-Control-Allow-Headers", req)
-	} else {
-		h.Set("Access-Control-Allow-Headers", "Content-Type, Authorization, Last-Event-ID")
+	unary := m != nil && !m.stream
+	var requested []string
+	ok := true
+	for _, v := range r.Header.Values("Access-Control-Request-Headers") {
+		for name := range strings.SplitSeq(v, ",") {
+			if name = strings.TrimSpace(name); name == "" {
+				continue
+			}
+			if unary && strings.EqualFold(name, "Content-Type") {
+				requested = append(requested, name)
+				continue
+			}
+			names, allowed := e.allowedHeaders([]string{name})
+			ok = ok && allowed
+			requested = append(requested, names...)
+		}
 	}
-	h.Set("Access-Control-Max-Age", "600")
+	if m == nil || !ok || method != http.MethodGet && (!unary || method != http.MethodPost) {
+		h.Del("Access-Control-Allow-Origin")
+		h.Del("Access-Control-Allow-Credentials")
+		e.refuse(w, r, http.StatusForbidden, ReasonOrigin, "method or headers not allowed")
+		return
+	}
+	h.Set("Access-Control-Allow-Methods", strings.TrimSuffix(rpcAllow(m), ", OPTIONS"))
+	if len(requested) > 0 {
+		h.Set("Access-Control-Allow-Headers", strings.Join(requested, ", "))
+	}
+	h.Set("Access-Control-Max-Age", corsMaxAge)
 	w.WriteHeader(http.StatusNoContent)
 }

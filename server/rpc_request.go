@@ -83,7 +83,7 @@ func (r *rpcRequest) Codec() mcodec.Reader {
 // newRPCRequest reads the request of an RPC call; a refusal is returned as
 // a status and reason (415 for a content type no codec decodes, 413 for a
 // body too large).
-func (s *Server) newRPCRequest(opts server.Options, cfg *config, hr *http.Request, endpoint string, stream bool) (*rpcRequest, int, string) {
+func (s *Server) newRPCRequest(opts server.Options, cfg *config, hr *http.Request, q url.Values, endpoint string, stream bool) (*rpcRequest, int, string) {
 	req := &rpcRequest{
 		service:     opts.Name,
 		endpoint:    endpoint,
@@ -108,7 +108,6 @@ func (s *Server) newRPCRequest(opts server.Options, cfg *config, hr *http.Reques
 		}
 		req.body = b
 	} else {
-		q := hr.URL.Query()
 		if q.Has(RPCRequestParam) {
 			req.body = []byte(q.Get(RPCRequestParam))
 		} else {
