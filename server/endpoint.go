@@ -46,6 +46,10 @@ type EndpointStats struct {
 	// WriteFailed counts streams ended because a write failed or timed
 	// out: the client went away or stopped reading.
 	WriteFailed uint64
+	// HookPanics counts the panics recovered in the user's hooks
+	// (Authorize, OnSubscribe, OnUnsubscribe); each ended only the stream
+	// concerned.
+	HookPanics uint64
 }
 
 // endpoint is the /events http.Handler: it validates a request, subscribes
@@ -71,6 +75,7 @@ type endpoint struct {
 	accepted    atomic.Uint64
 	cutOffSlow  atomic.Uint64
 	writeFailed atomic.Uint64
+	hookPanics  atomic.Uint64
 	refusedMu   sync.Mutex
 	refused     map[string]uint64
 }
@@ -153,8 +158,9 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.accepted.Add(1)
 	e.setStreamHeaders(w.Header(), r)
 	w.WriteHeader(http.StatusOK)
-	if e.cfg.OnSubscribe != nil {
-		e.cfg.OnSubscribe(r, topics)
+	if fn := e.cfg.OnSubscribe; fn != nil && !e.callHook("OnSubscribe", topics, func() { fn(r, topics) }) {
+		s.finish(errHookPanic) // releases the slot and the subscription
+		return
 	}
 	e.serve(w, r, s)
 }
@@ -242,6 +248,7 @@ func (e *endpoint) Stats() EndpointStats {
 		Refused:     refused,
 		CutOffSlow:  e.cutOffSlow.Load(),
 		WriteFailed: e.writeFailed.Load(),
+		HookPanics:  e.hookPanics.Load(),
 	}
 }
 

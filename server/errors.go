@@ -25,4 +25,9 @@ var (
 	// before Start and after Stop: the hub they publish into lives while
 	// the server runs.
 	ErrNotRunning = errors.New("sse server: not running")
+	// ErrWildcardCredentials is returned by Init and Start when
+	// AllowedOrigins holds "*" and AllowCredentials is set: that would let
+	// any site read a user's cookie-authenticated streams. List the
+	// origins instead.
+	ErrWildcardCredentials = errors.New("sse server: CORS: any origin (\"*\") with credentials")
 )
