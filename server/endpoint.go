@@ -20,7 +20,7 @@ const (
 	ReasonNoStream      = "no_stream"       // 400: no stream parameter
 	ReasonTooManyTopics = "too_many_topics" // 400: more than MaxTopicsPerConnection
 	ReasonBadTopic      = "bad_topic"       // 400: empty, too long or not matching TopicPattern
-	ReasonLastEventID   = "last_event_id"   // 400: Last-Event-ID longer than any id of ours
+	ReasonBadQuery      = "bad_query"       // 400: the query cannot be parsed (over 10,000 parameters)
 	ReasonUnauthorized  = "unauthorized"    // 401: Authorize returned ErrUnauthorized
 	ReasonForbidden     = "forbidden"       // 403: Authorize returned another error
 	ReasonOverLimit     = "over_limit"      // 503: MaxConnections streams are open
@@ -110,16 +110,16 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.refuse(w, r, http.StatusMethodNotAllowed, ReasonMethod, "method not allowed: use GET")
 		return
 	}
-	topics, reason, text := e.topicsOf(r)
+	q, reason, text := e.queryOf(r)
+	var topics []string
+	if reason == "" {
+		topics, reason, text = e.topicsOf(q)
+	}
 	if reason != "" {
 		e.refuse(w, r, http.StatusBadRequest, reason, text)
 		return
 	}
-	lastID := e.lastEventID(r)
-	if len(lastID) > maxLastEventIDBytes {
-		e.refuse(w, r, http.StatusBadRequest, ReasonLastEventID, "Last-Event-ID too long")
-		return
-	}
+	lastID := e.lastEventID(r, q)
 	if status, text := e.authorize(r, topics); status != 0 {
 		reason := ReasonForbidden
 		if status == http.StatusUnauthorized {
