@@ -186,8 +186,13 @@ func ExplicitTopics() server.Option { return setOption(explicitTopicsKey{}, true
 func KeepPublisherIDs() server.Option { return setOption(keepPublisherIDsKey{}, true) }
 
 // Base64Data writes every event's data as one line of standard base64, so
-// binary payloads pass (a browser decodes with atob). Without it data that
-// is not valid UTF-8 is refused at publish.
+// binary payloads pass (a browser decodes with atob). Without it a message
+// reaches browsers base64-encoded only when it asks for it (the header
+// Sse-Encoding: base64, codec.HeaderEncoding); a go-micro message whose body
+// is not valid UTF-8 and asks for nothing goes to in-process subscribers
+// only (skipped for browsers, counted in the broker's or the server's
+// Stats.BinarySkipped, logged with its topic), and Publish of such an
+// Event returns codec.ErrInvalidUTF8.
 func Base64Data() server.Option { return setOption(base64DataKey{}, true) }
 
 // StreamFunc is called with the request and the topics (deduplicated and
