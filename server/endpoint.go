@@ -20,9 +20,9 @@ const (
 	ReasonNoStream      = "no_stream"       // 400: no stream parameter
 	ReasonTooManyTopics = "too_many_topics" // 400: more than MaxTopicsPerConnection
 	ReasonBadTopic      = "bad_topic"       // 400: empty, too long or not matching TopicPattern
-	ReasonLastEventID   = "last_event_id"   // 400: Last-Event-ID longer than any id of ours
-	ReasonUnauthorized  = "unauthorized"    // 401: Authorize returned ErrUnauthorized
-	ReasonForbidden     = "forbidden"       // 403: Authorize returned another error
+	ReasonBadQuery      = "bad_query"       // 400: the query cannot be parsed (over 10,000 parameters)
+	ReasonUnauthorized  = "unauthorized"    // 401: no valid token (Auth), or Authorize returned ErrUnauthorized
+	ReasonForbidden     = "forbidden"       // 403: a topic the rules refuse (Auth), or Authorize returned another error
 	ReasonOverLimit     = "over_limit"      // 503: MaxConnections streams are open
 	ReasonUnknownTopic  = "unknown_topic"   // 404: ExplicitTopics and the topic was not created
 	ReasonUnavailable   = "unavailable"     // 503: shutting down or the hub is closed
@@ -110,22 +110,19 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.refuse(w, r, http.StatusMethodNotAllowed, ReasonMethod, "method not allowed: use GET")
 		return
 	}
-	topics, reason, text := e.topicsOf(r)
+	q, reason, text := e.queryOf(r)
+	var topics []string
+	if reason == "" {
+		topics, reason, text = e.topicsOf(q)
+	}
 	if reason != "" {
 		e.refuse(w, r, http.StatusBadRequest, reason, text)
 		return
 	}
-	lastID := e.lastEventID(r)
-	if len(lastID) > maxLastEventIDBytes {
-		e.refuse(w, r, http.StatusBadRequest, ReasonLastEventID, "Last-Event-ID too long")
-		return
-	}
-	if status, text := e.authorize(r, topics); status != 0 {
-		reason := ReasonForbidden
-		if status == http.StatusUnauthorized {
-			reason = ReasonUnauthorized
-		}
-		e.refuse(w, r, status, reason, text)
+	lastID := e.lastEventID(r, q)
+	r, expiry, status, text := e.authorize(r, topics)
+	if status != 0 {
+		e.refuse(w, r, status, authReason(status), text)
 		return
 	}
 	if !e.enter() {
@@ -155,6 +152,7 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.sub = sub
+	e.watchExpiry(s, expiry)
 	e.accepted.Add(1)
 	e.setStreamHeaders(w.Header(), r)
 	w.WriteHeader(http.StatusOK)
