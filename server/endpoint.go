@@ -24,6 +24,8 @@ const (
 	ReasonUnauthorized  = "unauthorized"    // 401: Authorize returned ErrUnauthorized
 	ReasonForbidden     = "forbidden"       // 403: Authorize returned another error
 	ReasonOverLimit     = "over_limit"      // 503: MaxConnections streams are open
+	ReasonClientLimit   = "client_limit"    // 429: MaxConnectionsPerClient streams of this client are open
+	ReasonRate          = "rate"            // 429: the client connects faster than ConnectRate
 	ReasonUnknownTopic  = "unknown_topic"   // 404: ExplicitTopics and the topic was not created
 	ReasonUnavailable   = "unavailable"     // 503: shutting down or the hub is closed
 )
@@ -67,7 +69,8 @@ type endpoint struct {
 	once   sync.Once
 	wg     sync.WaitGroup // every goroutine of the endpoint
 
-	pool *writerPool // shared writers of taken-over HTTP/1.1 streams; nil if GoroutinePerStream
+	limits *limiter
+	pool   *writerPool // shared writers of taken-over HTTP/1.1 streams; nil if GoroutinePerStream
 
 	byeBy       atomic.Int64 // unix nanoseconds: the latest deadline of a shutdown hint
 	open        atomic.Int64
@@ -87,6 +90,7 @@ func newEndpoint(h *hub.Hub, c *config) *endpoint {
 		cfg:     c,
 		done:    make(chan struct{}),
 		refused: make(map[string]uint64),
+		limits:  newLimiter(c),
 	}
 	e.openFrame, _ = (&codec.Event{Retry: c.Retry}).AppendTo(nil)
 	e.heartbeatFrame, _ = (&codec.Event{Comment: "heartbeat"}).AppendTo(nil)
@@ -108,6 +112,16 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		w.Header().Set("Allow", "GET, OPTIONS")
 		e.refuse(w, r, http.StatusMethodNotAllowed, ReasonMethod, "method not allowed: use GET")
+		return
+	}
+	var client string
+	if !e.callHook("ClientAddress", nil, func() { client = e.limits.clientOf(r) }) {
+		e.refuse(w, r, http.StatusForbidden, ReasonForbidden, "client address unknown")
+		return
+	}
+	if ok, wait := e.limits.allowConnect(client, time.Now()); !ok {
+		w.Header().Set("Retry-After", retryAfterOf(wait))
+		e.refuse(w, r, http.StatusTooManyRequests, ReasonRate, "too many requests: connect rate exceeded")
 		return
 	}
 	q, reason, text := e.queryOf(r)
@@ -134,15 +148,22 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer e.wg.Done()
-	if !e.acquire() {
+	switch e.limits.acquire(client, time.Now()) {
+	case ReasonOverLimit:
 		w.Header().Set("Retry-After", e.retryAfter())
 		e.refuse(w, r, http.StatusServiceUnavailable, ReasonOverLimit, "too many connections")
 		return
+	case ReasonClientLimit:
+		w.Header().Set("Retry-After", e.retryAfter())
+		e.refuse(w, r, http.StatusTooManyRequests, ReasonClientLimit, "too many connections from this client")
+		return
 	}
+	e.open.Add(1)
 	s := newStream(e, r, topics)
+	s.client = client
 	sub, err := e.hub.Subscribe(topics, lastID, hub.Notify(s.notify))
 	if err != nil {
-		e.release()
+		e.release(client)
 		switch {
 		case errors.Is(err, hub.ErrUnknownTopic):
 			e.refuse(w, r, http.StatusNotFound, ReasonUnknownTopic, err.Error())
@@ -231,6 +252,12 @@ func (e *endpoint) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// release uncounts a stream of client admitted by the limits.
+func (e *endpoint) release(client string) {
+	e.open.Add(-1)
+	e.limits.release(client)
 }
 
 // Stats returns what the endpoint counted so far.
