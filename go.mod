@@ -7,6 +7,7 @@ require (
 	github.com/stretchr/testify v1.12.1
 	go-micro.dev/v4 v4.11.0
 	go.uber.org/goleak v1.3.0
+	google.golang.org/protobuf v1.28.1
 )
 
 require (
@@ -46,7 +47,6 @@ require (
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
 	golang.org/x/tools v0.51.0 // indirect
-	google.golang.org/protobuf v1.28.1 // indirect
 	gopkg.in/tomb.v1 v1.0.0-20141024135613-dd632973f1e7 // indirect
 	gopkg.in/warnings.v0 v0.1.2 // indirect
 )

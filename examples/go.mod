@@ -44,11 +44,13 @@ require (
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
 	golang.org/x/tools v0.51.0 // indirect
-	google.golang.org/protobuf v1.28.1 // indirect
 	gopkg.in/tomb.v1 v1.0.0-20141024135613-dd632973f1e7 // indirect
 	gopkg.in/warnings.v0 v0.1.2 // indirect
 )
 
-require github.com/go-micro-sse/go-micro-sse v0.0.0
+require (
+	github.com/go-micro-sse/go-micro-sse v0.0.0
+	google.golang.org/protobuf v1.28.1
+)
 
 replace github.com/go-micro-sse/go-micro-sse => ../

@@ -21,8 +21,8 @@ const (
 	ReasonTooManyTopics = "too_many_topics" // 400: more than MaxTopicsPerConnection
 	ReasonBadTopic      = "bad_topic"       // 400: empty, too long or not matching TopicPattern
 	ReasonBadQuery      = "bad_query"       // 400: the query cannot be parsed (over 10,000 parameters)
-	ReasonUnauthorized  = "unauthorized"    // 401: Authorize returned ErrUnauthorized
-	ReasonForbidden     = "forbidden"       // 403: Authorize returned another error
+	ReasonUnauthorized  = "unauthorized"    // 401: no valid token (Auth), or Authorize returned ErrUnauthorized
+	ReasonForbidden     = "forbidden"       // 403: a topic the rules refuse (Auth), or Authorize returned another error
 	ReasonOverLimit     = "over_limit"      // 503: MaxConnections streams are open
 	ReasonClientLimit   = "client_limit"    // 429: MaxConnectionsPerClient streams of this client are open
 	ReasonRate          = "rate"            // 429: the client connects faster than ConnectRate
@@ -114,14 +114,8 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.refuse(w, r, http.StatusMethodNotAllowed, ReasonMethod, "method not allowed: use GET")
 		return
 	}
-	var client string
-	if !e.callHook("ClientAddress", nil, func() { client = e.limits.clientOf(r) }) {
-		e.refuse(w, r, http.StatusForbidden, ReasonForbidden, "client address unknown")
-		return
-	}
-	if ok, wait := e.limits.allowConnect(client, time.Now()); !ok {
-		w.Header().Set("Retry-After", retryAfterOf(wait))
-		e.refuse(w, r, http.StatusTooManyRequests, ReasonRate, "too many requests: connect rate exceeded")
+	client, ok := e.checkRate(w, r)
+	if !ok {
 		return
 	}
 	q, reason, text := e.queryOf(r)
@@ -134,12 +128,9 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lastID := e.lastEventID(r, q)
-	if status, text := e.authorize(r, topics); status != 0 {
-		reason := ReasonForbidden
-		if status == http.StatusUnauthorized {
-			reason = ReasonUnauthorized
-		}
-		e.refuse(w, r, status, reason, text)
+	r, expiry, status, text := e.authorize(r, topics)
+	if status != 0 {
+		e.refuse(w, r, status, authReason(status), text)
 		return
 	}
 	if !e.enter() {
@@ -148,17 +139,9 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer e.wg.Done()
-	switch e.limits.acquire(client, time.Now()) {
-	case ReasonOverLimit:
-		w.Header().Set("Retry-After", e.retryAfter())
-		e.refuse(w, r, http.StatusServiceUnavailable, ReasonOverLimit, "too many connections")
-		return
-	case ReasonClientLimit:
-		w.Header().Set("Retry-After", e.retryAfter())
-		e.refuse(w, r, http.StatusTooManyRequests, ReasonClientLimit, "too many connections from this client")
+	if !e.acquire(w, r, client) {
 		return
 	}
-	e.open.Add(1)
 	s := newStream(e, r, topics)
 	s.client = client
 	sub, err := e.hub.Subscribe(topics, lastID, hub.Notify(s.notify))
@@ -176,6 +159,7 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.sub = sub
+	e.watchExpiry(s, expiry)
 	e.accepted.Add(1)
 	e.setStreamHeaders(w.Header(), r)
 	w.WriteHeader(http.StatusOK)
@@ -252,12 +236,6 @@ func (e *endpoint) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// release uncounts a stream of client admitted by the limits.
-func (e *endpoint) release(client string) {
-	e.open.Add(-1)
-	e.limits.release(client)
 }
 
 // Stats returns what the endpoint counted so far.

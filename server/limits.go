@@ -183,3 +183,44 @@ func defaultMaxConnections() int {
 	}
 	return max(1, int(n-n/16))
 }
+
+// checkRate finds the client address of r and takes a token of its connect
+// rate; when it cannot, it answers the refusal (429 with Retry-After, or
+// 403 if the ClientAddress hook panicked) and returns false.
+func (e *endpoint) checkRate(w http.ResponseWriter, r *http.Request) (client string, ok bool) {
+	if !e.callHook("ClientAddress", nil, func() { client = e.limits.clientOf(r) }) {
+		e.refuse(w, r, http.StatusForbidden, ReasonForbidden, "client address unknown")
+		return "", false
+	}
+	if ok, wait := e.limits.allowConnect(client, time.Now()); !ok {
+		w.Header().Set("Retry-After", retryAfterOf(wait))
+		e.refuse(w, r, http.StatusTooManyRequests, ReasonRate, "too many requests: connect rate exceeded")
+		return "", false
+	}
+	return client, true
+}
+
+// acquire counts a new stream of client against MaxConnections and
+// MaxConnectionsPerClient; when it does not fit, it answers the refusal
+// (503 or 429, with Retry-After) and returns false. Every true must be
+// paired with release(client).
+func (e *endpoint) acquire(w http.ResponseWriter, r *http.Request, client string) bool {
+	switch e.limits.acquire(client, time.Now()) {
+	case ReasonOverLimit:
+		w.Header().Set("Retry-After", e.retryAfter())
+		e.refuse(w, r, http.StatusServiceUnavailable, ReasonOverLimit, "too many connections")
+		return false
+	case ReasonClientLimit:
+		w.Header().Set("Retry-After", e.retryAfter())
+		e.refuse(w, r, http.StatusTooManyRequests, ReasonClientLimit, "too many connections from this client")
+		return false
+	}
+	e.open.Add(1)
+	return true
+}
+
+// release uncounts a stream of client that acquire admitted.
+func (e *endpoint) release(client string) {
+	e.open.Add(-1)
+	e.limits.release(client)
+}

@@ -242,8 +242,13 @@ func ExplicitTopics() server.Option { return setOption(explicitTopicsKey{}, true
 func KeepPublisherIDs() server.Option { return setOption(keepPublisherIDsKey{}, true) }
 
 // Base64Data writes every event's data as one line of standard base64, so
-// binary payloads pass (a browser decodes with atob). Without it data that
-// is not valid UTF-8 is refused at publish.
+// binary payloads pass (a browser decodes with atob). Without it a message
+// reaches browsers base64-encoded only when it asks for it (the header
+// Sse-Encoding: base64, codec.HeaderEncoding); a go-micro message whose body
+// is not valid UTF-8 and asks for nothing goes to in-process subscribers
+// only (skipped for browsers, counted in the broker's or the server's
+// Stats.BinarySkipped, logged with its topic), and Publish of such an
+// Event returns codec.ErrInvalidUTF8.
 func Base64Data() server.Option { return setOption(base64DataKey{}, true) }
 
 // StreamFunc is called with the request and the topics (deduplicated and
@@ -314,6 +319,8 @@ type config struct {
 	ShutdownGrace      time.Duration
 	GoroutinePerStream bool
 
+	RPCPath string      // the prefix of the RPC endpoints (rpc_endpoint.go)
+	auth    *authConfig // go-micro auth (auth_options.go); nil without Auth
 	// Logger is the server's go-micro logger (set by Start; nil means
 	// go-micro's default).
 	Logger logger.Logger
@@ -334,6 +341,7 @@ func configFrom(ctx context.Context) *config {
 		MaxTopicNameLength:      DefaultMaxTopicNameLength,
 		TopicPattern:            DefaultTopicPattern,
 		ShutdownGrace:           DefaultShutdownGrace,
+		RPCPath:                 DefaultRPCPath,
 		AllowedHeaders:          DefaultAllowedHeaders,
 		MaxConnections:          defaultMaxConnections(),
 		MaxConnectionsPerClient: DefaultMaxConnectionsPerClient,
@@ -346,6 +354,10 @@ func configFrom(ctx context.Context) *config {
 	if ctx == nil {
 		return c
 	}
+	if v, ok := ctx.Value(rpcPathKey{}).(string); ok {
+		c.RPCPath = rpcPathOf(v)
+	}
+	c.auth = authConfigFrom(ctx)
 	str(ctx, eventsPathKey{}, &c.Path)
 	str(ctx, streamParamKey{}, &c.StreamParam)
 	str(ctx, lastEventIDParamKey{}, &c.LastEventIDParam)

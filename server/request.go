@@ -65,4 +65,3 @@ func (e *endpoint) lastEventID(r *http.Request, q url.Values) string {
 	}
 	return id
 }
-

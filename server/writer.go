@@ -46,6 +46,10 @@ type stream struct {
 	ended     bool            // the writer ended it; it may still sit in w.ready
 
 	finished atomic.Bool
+
+	// With Auth and a token that expires (auth_expiry.go).
+	expired    atomic.Bool // the token expired: the stream ends with the expiry event
+	stopExpiry func() bool // stops the expiry timer; nil without one
 }
 
 // newStream returns a stream of r on topics, not yet subscribed.
@@ -73,6 +77,9 @@ func (s *stream) finish(err error) {
 		return
 	}
 	e := s.e
+	if s.stopExpiry != nil {
+		s.stopExpiry()
+	}
 	s.sub.Close()
 	switch {
 	case errors.Is(err, hub.ErrSlow):
