@@ -3,6 +3,7 @@ module github.com/go-micro-sse/go-micro-sse
 go 1.26.0
 
 require (
+	github.com/go-micro/plugins/v4/auth/jwt v1.2.0
 	github.com/google/uuid v1.6.0
 	github.com/stretchr/testify v1.12.1
 	go-micro.dev/v4 v4.11.0
@@ -17,6 +18,7 @@ require (
 	github.com/bitly/go-simplejson v0.5.0 // indirect
 	github.com/bmizerany/assert v0.0.0-20160611221934-b7ed37b82869 // indirect
 	github.com/cpuguy83/go-md2man/v2 v2.0.2 // indirect
+	github.com/dgrijalva/jwt-go v3.2.0+incompatible // indirect
 	github.com/emirpasic/gods v1.12.0 // indirect
 	github.com/fsnotify/fsnotify v1.6.0 // indirect
 	github.com/go-git/gcfg v1.5.0 // indirect

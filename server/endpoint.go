@@ -24,6 +24,8 @@ const (
 	ReasonUnauthorized  = "unauthorized"    // 401: no valid token (Auth), or Authorize returned ErrUnauthorized
 	ReasonForbidden     = "forbidden"       // 403: a topic the rules refuse (Auth), or Authorize returned another error
 	ReasonOverLimit     = "over_limit"      // 503: MaxConnections streams are open
+	ReasonClientLimit   = "client_limit"    // 429: MaxConnectionsPerClient streams of this client are open
+	ReasonRate          = "rate"            // 429: the client connects faster than ConnectRate
 	ReasonUnknownTopic  = "unknown_topic"   // 404: ExplicitTopics and the topic was not created
 	ReasonUnavailable   = "unavailable"     // 503: shutting down or the hub is closed
 )
@@ -67,7 +69,8 @@ type endpoint struct {
 	once   sync.Once
 	wg     sync.WaitGroup // every goroutine of the endpoint
 
-	pool *writerPool // shared writers of taken-over HTTP/1.1 streams; nil if GoroutinePerStream
+	limits *limiter
+	pool   *writerPool // shared writers of taken-over HTTP/1.1 streams; nil if GoroutinePerStream
 
 	byeBy       atomic.Int64 // unix nanoseconds: the latest deadline of a shutdown hint
 	open        atomic.Int64
@@ -87,6 +90,7 @@ func newEndpoint(h *hub.Hub, c *config) *endpoint {
 		cfg:     c,
 		done:    make(chan struct{}),
 		refused: make(map[string]uint64),
+		limits:  newLimiter(c),
 	}
 	e.openFrame, _ = (&codec.Event{Retry: c.Retry}).AppendTo(nil)
 	e.heartbeatFrame, _ = (&codec.Event{Comment: "heartbeat"}).AppendTo(nil)
@@ -110,6 +114,10 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.refuse(w, r, http.StatusMethodNotAllowed, ReasonMethod, "method not allowed: use GET")
 		return
 	}
+	client, ok := e.checkRate(w, r)
+	if !ok {
+		return
+	}
 	q, reason, text := e.queryOf(r)
 	var topics []string
 	if reason == "" {
@@ -131,15 +139,14 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer e.wg.Done()
-	if !e.acquire() {
-		w.Header().Set("Retry-After", e.retryAfter())
-		e.refuse(w, r, http.StatusServiceUnavailable, ReasonOverLimit, "too many connections")
+	if !e.acquire(w, r, client) {
 		return
 	}
 	s := newStream(e, r, topics)
+	s.client = client
 	sub, err := e.hub.Subscribe(topics, lastID, hub.Notify(s.notify))
 	if err != nil {
-		e.release()
+		e.release(client)
 		switch {
 		case errors.Is(err, hub.ErrUnknownTopic):
 			e.refuse(w, r, http.StatusNotFound, ReasonUnknownTopic, err.Error())

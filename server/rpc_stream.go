@@ -263,12 +263,11 @@ func (s *Server) serveRPCStream(ctx context.Context, e *endpoint, w http.Respons
 		return
 	}
 	defer e.wg.Done()
-	if !e.acquire() {
-		w.Header().Set("Retry-After", e.retryAfter())
-		e.refuse(w, hr, http.StatusServiceUnavailable, ReasonOverLimit, "too many connections")
+	client, ok := e.checkRate(w, hr)
+	if !ok || !e.acquire(w, hr, client) {
 		return
 	}
-	defer e.release()
+	defer e.release(client)
 	e.accepted.Add(1)
 
 	ctx, cancel := context.WithCancel(ctx)

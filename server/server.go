@@ -16,7 +16,6 @@ import (
 	"reflect"
 	"strings"
 	"sync"
-	"time"
 
 	"go-micro.dev/v4/broker"
 	"go-micro.dev/v4/logger"
@@ -25,10 +24,6 @@ import (
 
 	"github.com/go-micro-sse/go-micro-sse/internal/hub"
 )
-
-// readHeaderTimeout bounds how long a client may take to send its request
-// headers. It is no WriteTimeout: streams have per-write deadlines.
-const readHeaderTimeout = 30 * time.Second
 
 // Server is a go-micro server.Server serving Server-Sent Events over HTTP.
 // All its methods are safe for concurrent use. Make one with NewServer.
@@ -274,7 +269,9 @@ func (s *Server) Start() (err error) {
 	r.ln = ln
 	r.http = &http.Server{
 		Handler:           s.serveHTTP(r),
-		ReadHeaderTimeout: readHeaderTimeout,
+		ReadHeaderTimeout: r.cfg.ReadHeaderTimeout,
+		IdleTimeout:       r.cfg.IdleTimeout,
+		MaxHeaderBytes:    r.cfg.MaxHeaderBytes,
 		ErrorLog:          log.New(httpErrorLog{opts.Logger}, "", 0),
 	}
 	if c := opts.TLSConfig; c != nil {

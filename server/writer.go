@@ -27,6 +27,7 @@ type stream struct {
 	e      *endpoint
 	r      *http.Request // nil once taken over, unless OnUnsubscribe needs it
 	topics []string
+	client string // its address for the per-client limits; "" if exempt
 	sub    *hub.Subscriber
 
 	// wake is signalled by notify while the stream has its own goroutine.
@@ -89,7 +90,7 @@ func (s *stream) finish(err error) {
 	if s.conn != nil {
 		e.shared.Add(-1)
 	}
-	e.release()
+	e.release(s.client)
 	if fn := e.cfg.OnUnsubscribe; fn != nil {
 		e.callHook("OnUnsubscribe", s.topics, func() { fn(s.r, s.topics) })
 	}
