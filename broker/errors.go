@@ -1,6 +1,10 @@
 package broker
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/go-micro-sse/go-micro-sse/internal/hub"
+)
 
 // Errors a caller may need to tell apart, checked with errors.Is.
 var (
@@ -26,4 +30,9 @@ var (
 	// ErrNoConnection is returned by Connect for JetStream with a nil
 	// *nats.Conn.
 	ErrNoConnection = errors.New("sse broker: no nats connection")
+	// ErrIDTooLong is returned (wrapped) by Publish when the server
+	// serving the hub keeps publisher ids (KeepPublisherIDs) and the
+	// message's Sse-Id is longer than the server's MaxPublisherIDLength:
+	// no client could resume from it. It is the server's ErrIDTooLong.
+	ErrIDTooLong = hub.ErrIDTooLong
 )
