@@ -15,6 +15,7 @@ import (
 	"go-micro.dev/v4/logger"
 
 	"github.com/go-micro-sse/go-micro-sse/codec"
+	"github.com/go-micro-sse/go-micro-sse/internal/hub"
 )
 
 // jetStream is the JetStream side of a broker made with the JetStream
@@ -42,6 +43,7 @@ type jetStream struct {
 
 	stream jetstream.Stream
 	epoch  string
+	hub    *hub.Hub // the hub fed from the stream (its data encoding)
 	// start is the stream sequence this node's log starts at (the stream's
 	// last sequence + 1 when the broker first connected).
 	start uint64
@@ -169,7 +171,10 @@ func streamEpoch(t time.Time) string {
 // While the connection is not up, nothing is sent. A message sent whose
 // acknowledgement was lost may still be stored (and delivered).
 func (j *jetStream) publish(ctx context.Context, topic string, m *mbroker.Message) error {
-	if _, err := codec.FromMessage(m); err != nil {
+	// Headers that would inject a field are refused here; a binary body is
+	// stored (in-process subscribers get it) and each node decides, with
+	// its hub's data encoding, whether browsers can.
+	if _, err := codec.FromMessageFor(m, codec.DataBase64); err != nil {
 		return fmt.Errorf("sse broker: publish to %q: %w", topic, err)
 	}
 	if topic == "" {

@@ -9,6 +9,7 @@ import (
 	mbroker "go-micro.dev/v4/broker"
 	"go-micro.dev/v4/logger"
 
+	"github.com/go-micro-sse/go-micro-sse/codec"
 	"github.com/go-micro-sse/go-micro-sse/internal/hub"
 )
 
@@ -32,18 +33,25 @@ func (b *sseBroker) feed(j *jetStream, msg jetstream.Msg) {
 		return
 	}
 	defer j.lastFed.Store(seq)
-	e, ok := j.storedEvent(msg, meta)
+	e, ok := j.storedEvent(msg, meta, b.hub.DataEncoding())
 	if !ok {
 		return
 	}
-	if _, err := b.hub.Append(hub.Record{Topic: e.topic, Seq: e.seq, At: e.at, Event: e.event}); err != nil &&
-		!errors.Is(err, hub.ErrStale) && !errors.Is(err, hub.ErrUnknownTopic) {
-		j.log.Logf(logger.WarnLevel, "sse broker: jetstream stream %q: sequence %d to %q: %v", j.name, seq, e.topic, err)
+	switch {
+	case errors.Is(e.err, codec.ErrInvalidUTF8):
+		b.skipBinary(e.topic, j.log, e.err) // for in-process subscribers only
+	case e.err != nil:
+		j.skipped.Add(1)
+		j.log.Logf(logger.WarnLevel, "sse broker: jetstream stream %q: sequence %d on %q is no event: %v", j.name, seq, e.topic, e.err)
+	default:
+		_, err := b.hub.Append(hub.Record{Topic: e.topic, Seq: e.seq, At: e.at, Event: e.event})
+		if err != nil && !errors.Is(err, hub.ErrStale) && !errors.Is(err, hub.ErrUnknownTopic) {
+			j.log.Logf(logger.WarnLevel, "sse broker: jetstream stream %q: sequence %d to %q: %v", j.name, seq, e.topic, err)
+		}
 	}
 	b.mu.RLock()
-	ts := b.topics[e.topic]
-	if ts != nil {
-		if d := ts.deliver(e.topic, decodeStored(msg.Data(), msg.Headers())); d > 0 {
+	if ts := b.topics[e.topic]; ts != nil {
+		if d := ts.deliver(e.topic, e.msg); d > 0 {
 			b.stats.dropped.Add(d)
 		}
 	}
@@ -100,6 +108,7 @@ func (b *sseBroker) openJetStreamLocked() error {
 		return err
 	}
 	b.hub = hub.New(hub.WithEpoch(j.epoch), hub.WithSource(jetStreamSource{j}))
+	j.hub = b.hub
 	b.js = j
 	return nil
 }

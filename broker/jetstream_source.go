@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	mbroker "go-micro.dev/v4/broker"
 
 	"github.com/go-micro-sse/go-micro-sse/codec"
 )
@@ -22,6 +23,8 @@ type storedEvent struct {
 	seq   uint64
 	at    time.Time
 	event codec.Event
+	msg   *mbroker.Message // the go-micro message the event came from
+	err   error            // why it is no event for browsers
 }
 
 // fetchRange reads from the stream, in sequence order, the events of topics
@@ -97,7 +100,7 @@ func (j *jetStream) fetchRange(ctx context.Context, topics []string, after, upTo
 				done = true
 				continue // drain the batch
 			}
-			if e, ok := j.storedEvent(msg, meta); ok {
+			if e, ok := j.storedEvent(msg, meta, j.hub.DataEncoding()); ok && e.err == nil {
 				out = append(out, e)
 				size += len(e.event.Data)
 			}
@@ -154,19 +157,24 @@ func (j *jetStream) checkHeld(ctx context.Context, subjects []string, after uint
 	return nil
 }
 
-// storedEvent maps one stored message to the event of its topic; ok is
-// false for a message that is not one (a subject outside the topic rule,
-// or headers that would inject a field), which is counted and skipped.
-func (j *jetStream) storedEvent(msg jetstream.Msg, meta *jetstream.MsgMetadata) (storedEvent, bool) {
+// storedEvent maps one stored message to the event of its topic, with the
+// hub's data encoding enc; ok is false for a message whose subject is not
+// a topic's (counted and skipped). e.err is set when the message is no
+// event for browsers (a binary body in text mode: codec.ErrInvalidUTF8;
+// headers that would inject a field); e.msg, the go-micro message, is
+// still for in-process subscribers.
+func (j *jetStream) storedEvent(msg jetstream.Msg, meta *jetstream.MsgMetadata, enc codec.DataEncoding) (e storedEvent, ok bool) {
 	topic, ok := TopicOf(j.name, msg.Subject())
 	if !ok {
 		j.skipped.Add(1)
 		return storedEvent{}, false
 	}
-	ev, err := codec.FromMessage(decodeStored(msg.Data(), msg.Headers()))
+	e = storedEvent{topic: topic, seq: meta.Sequence.Stream, at: meta.Timestamp, msg: decodeStored(msg.Data(), msg.Headers())}
+	ev, err := codec.FromMessageFor(e.msg, enc)
 	if err != nil {
-		j.skipped.Add(1)
-		return storedEvent{}, false
+		e.err = err
+		return e, true
 	}
-	return storedEvent{topic: topic, seq: meta.Sequence.Stream, at: meta.Timestamp, event: *ev}, true
+	e.event = *ev
+	return e, true
 }
