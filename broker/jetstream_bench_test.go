@@ -47,74 +47,95 @@ func BenchmarkJetStreamPublish(b *testing.B) {
 
 // BenchmarkJetStreamFanOut measures end to end, publish to a client's
 // read of the event, with the same 6,000 SSE clients served by three nodes
-// (2,000 each) and by one node, in one run. Each op publishes 100 events
-// through the nodes' brokers (acknowledged, round robin over the nodes),
-// paced at 50 per second, and waits until every client has read every
-// event; it reports the latency p50 and p99 and the delivered events per
-// second (client reads / time from the first publish to the last read).
+// (2,000 each) and by one node, in one run, the events published by a
+// service of their own (acknowledged). Each op publishes a workload and
+// waits until every client has read every event; it reports the latency
+// p50 and p99 and the delivered events per second (client reads / time
+// from the first publish to the last read):
+//
+//   - paced: 100 events at 20 per second, one publisher (latency at a rate
+//     the nodes keep up with);
+//   - burst: 200 events from 8 concurrent publishers, as fast as they are
+//     acknowledged (what the nodes deliver at most).
+//
 // The clients are raw TCP connections in this process: 6,000 streams are
 // 12,000 open files here, under the 20,000 a process may have.
 func BenchmarkJetStreamFanOut(b *testing.B) {
 	for _, c := range []struct{ nodes, clients int }{{3, 2000}, {1, 6000}} {
 		b.Run(fmt.Sprintf("nodes=%d/clients=%d", c.nodes, c.clients), func(b *testing.B) {
-			benchmarkFanOut(b, c.nodes, c.clients)
+			ns := runNATS(b, b.TempDir(), -1)
+			publisher := startNode(b, ns.ClientURL(), nil)
+			var clients []*rawClient
+			for range c.nodes {
+				n := startNode(b, ns.ClientURL(), nil)
+				for range c.clients {
+					clients = append(clients, dialRaw(b, n.svc.Addr(), "bench"))
+				}
+			}
+			b.Run("paced", func(b *testing.B) { benchmarkFanOut(b, publisher, clients, 100, 20, 1) })
+			b.Run("burst", func(b *testing.B) { benchmarkFanOut(b, publisher, clients, 200, 0, 8) })
 		})
 	}
 }
 
-const (
-	fanOutEvents = 100
-	fanOutRate   = 50 // events per second
-)
-
-func benchmarkFanOut(b *testing.B, nodes, perNode int) {
-	ns := runNATS(b, b.TempDir(), -1)
-	var cluster []*jsNode
-	for range nodes {
-		cluster = append(cluster, startNode(b, ns.ClientURL(), nil))
-	}
-	var clients []*rawClient
-	for _, n := range cluster {
-		for range perNode {
-			clients = append(clients, dialRaw(b, n.svc.Addr(), "bench"))
-		}
-	}
+// benchmarkFanOut publishes events through publisher (at rate per second
+// from one goroutine, or, with rate 0, from publishers goroutines as fast
+// as acknowledged) and waits until every client has read them all.
+func benchmarkFanOut(b *testing.B, publisher *jsNode, clients []*rawClient, events, rate, publishers int) {
 	var lat []int64
 	var delivered, elapsed float64
 	for b.Loop() {
-		for _, c := range clients {
-			c.reset(fanOutEvents)
-		}
 		var wg sync.WaitGroup
 		for _, c := range clients {
+			c.reset(events)
 			wg.Add(1)
-			go func() { defer wg.Done(); c.read(b, fanOutEvents) }()
+			go func() { defer wg.Done(); c.read(b, events) }()
 		}
 		start := time.Now()
-		tick := time.NewTicker(time.Second / fanOutRate)
-		for i := range fanOutEvents {
-			n := cluster[i%len(cluster)]
-			body := strconv.FormatInt(time.Now().UnixNano(), 10)
-			if err := n.broker.Publish("bench", &mbroker.Message{Header: map[string]string{}, Body: []byte(body)}); err != nil {
-				b.Fatal(err)
-			}
-			<-tick.C
-		}
-		tick.Stop()
+		publishTimes(b, publisher, events, rate, publishers)
 		wg.Wait()
 		var last int64
 		for _, c := range clients {
 			lat = append(lat, c.lat...)
 			last = max(last, c.last)
 		}
-		delivered += float64(len(clients) * fanOutEvents)
+		delivered += float64(len(clients) * events)
 		elapsed += time.Unix(0, last).Sub(start).Seconds()
 	}
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2])/1e6, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100])/1e6, "p99-ms")
 	b.ReportMetric(delivered/elapsed, "delivered/s")
-	b.ReportMetric(float64(lat[len(lat)-1])/1e6, "max-ms")
+}
+
+// publishTimes publishes n events whose data is the send time in Unix ns.
+func publishTimes(b *testing.B, p *jsNode, n, rate, publishers int) {
+	publish := func() {
+		body := strconv.FormatInt(time.Now().UnixNano(), 10)
+		if err := p.broker.Publish("bench", &mbroker.Message{Header: map[string]string{}, Body: []byte(body)}); err != nil {
+			b.Error(err)
+		}
+	}
+	if rate > 0 {
+		tick := time.NewTicker(time.Second / time.Duration(rate))
+		defer tick.Stop()
+		for range n {
+			publish()
+			<-tick.C
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range publishers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += publishers {
+				publish()
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // rawClient is one SSE stream on a raw TCP connection: the least a client
