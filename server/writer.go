@@ -81,6 +81,7 @@ func (s *stream) finish(err error) {
 		s.stopExpiry()
 	}
 	s.sub.Close()
+	e.leaveBridge(s.topics)
 	switch {
 	case errors.Is(err, hub.ErrSlow):
 		e.cutOffSlow.Add(1)
