@@ -8,6 +8,7 @@ import (
 	"go-micro.dev/v4/logger"
 
 	"github.com/go-micro-sse/go-micro-sse/internal/hub"
+	"github.com/go-micro-sse/go-micro-sse/internal/topicwarn"
 )
 
 // address is what Address returns: the broker has no network address, its
@@ -22,8 +23,12 @@ type sseBroker struct {
 	opts      mbroker.Options
 	connected bool
 	topics    map[string]*topicSubs
+	// live holds every subscription whose goroutine has not returned,
+	// unsubscribed ones included: Disconnect waits for them.
+	live map[*subscription]struct{}
 
-	stats counters
+	stats        counters
+	binaryWarned topicwarn.Set // topics a binary skip was logged for
 }
 
 // NewBroker returns a go-micro broker.Broker named "sse" with its own hub
@@ -40,6 +45,7 @@ func NewBroker(opts ...mbroker.Option) mbroker.Broker {
 		hub:    hub.New(),
 		opts:   *mbroker.NewOptions(),
 		topics: make(map[string]*topicSubs),
+		live:   make(map[*subscription]struct{}),
 	}
 	b.apply(opts)
 	return b
@@ -89,23 +95,27 @@ func (b *sseBroker) Connect() error {
 
 // Disconnect makes Publish and Subscribe return ErrNotConnected and ends
 // every in-process subscription: messages still queued for them are
-// dropped (counted), and Disconnect waits for handler calls in progress to
-// return (except the caller's own, when called from a handler). The hub
-// and the browsers it serves are not affected: the hub belongs to the
-// broker for its whole life. Disconnect is idempotent.
+// dropped (counted). It then waits until no handler call runs, of any
+// subscription, unsubscribed ones included: call it from outside the
+// handlers (from a handler it would wait for itself), as go-micro's
+// service Stop does. The hub and the browsers it serves are not affected:
+// the hub belongs to the broker for its whole life. Disconnect is
+// idempotent.
 func (b *sseBroker) Disconnect() error {
 	b.mu.Lock()
 	b.connected = false
-	var ended []*subscription
 	for _, ts := range b.topics {
-		ended = append(ended, ts.all()...)
+		for _, s := range ts.all() {
+			s.end()
+		}
 	}
 	clear(b.topics)
-	for _, s := range ended {
-		s.end()
+	live := make([]*subscription, 0, len(b.live))
+	for s := range b.live {
+		live = append(live, s)
 	}
 	b.mu.Unlock()
-	for _, s := range ended {
+	for _, s := range live {
 		s.wait()
 	}
 	return nil
@@ -132,6 +142,7 @@ func (b *sseBroker) Stats() Stats {
 		Delivered:     b.stats.delivered.Load(),
 		Dropped:       b.stats.dropped.Load(),
 		HandlerErrors: b.stats.handlerErrors.Load(),
+		BinarySkipped: b.stats.binarySkipped.Load(),
 		Subscriptions: n,
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"time"
 
+	"go-micro.dev/v4/logger"
 	"go-micro.dev/v4/server"
 
 	"github.com/go-micro-sse/go-micro-sse/codec"
@@ -23,6 +24,9 @@ const (
 	DefaultMaxTopicsPerConnection = 16
 	DefaultMaxTopicNameLength     = 200
 	DefaultShutdownGrace          = 5 * time.Second
+	DefaultReadHeaderTimeout      = 10 * time.Second
+	DefaultIdleTimeout            = 2 * time.Minute
+	DefaultMaxHeaderBytes         = 64 << 10
 )
 
 // DefaultTopicPattern is the topic names allowed when TopicPattern is not
@@ -33,31 +37,38 @@ var DefaultTopicPattern = regexp.MustCompile(`^[A-Za-z0-9_.:/@-]+$`)
 // The private keys under which the SSE options ride in go-micro's
 // server.Options.Context, one type per option.
 type (
-	eventsPathKey             struct{}
-	streamParamKey            struct{}
-	lastEventIDParamKey       struct{}
-	retryKey                  struct{}
-	heartbeatKey              struct{}
-	writeTimeoutKey           struct{}
-	allowedOriginsKey         struct{}
-	allowCredentialsKey       struct{}
-	authorizeKey              struct{}
-	headersKey                struct{}
-	maxConnectionsKey         struct{}
-	maxTopicsPerConnectionKey struct{}
-	maxTopicNameLengthKey     struct{}
-	topicPatternKey           struct{}
-	maxHistoryEventsKey       struct{}
-	maxHistoryBytesKey        struct{}
-	maxHistoryAgeKey          struct{}
-	queueLimitsKey            struct{}
-	explicitTopicsKey         struct{}
-	keepPublisherIDsKey       struct{}
-	base64DataKey             struct{}
-	onSubscribeKey            struct{}
-	onUnsubscribeKey          struct{}
-	shutdownGraceKey          struct{}
-	goroutinePerStreamKey     struct{}
+	eventsPathKey              struct{}
+	streamParamKey             struct{}
+	lastEventIDParamKey        struct{}
+	retryKey                   struct{}
+	heartbeatKey               struct{}
+	writeTimeoutKey            struct{}
+	allowedOriginsKey          struct{}
+	allowCredentialsKey        struct{}
+	allowedHeadersKey          struct{}
+	authorizeKey               struct{}
+	headersKey                 struct{}
+	maxConnectionsKey          struct{}
+	maxConnectionsPerClientKey struct{}
+	connectRateKey             struct{}
+	clientAddressKey           struct{}
+	readHeaderTimeoutKey       struct{}
+	idleTimeoutKey             struct{}
+	maxHeaderBytesKey          struct{}
+	maxTopicsPerConnectionKey  struct{}
+	maxTopicNameLengthKey      struct{}
+	topicPatternKey            struct{}
+	maxHistoryEventsKey        struct{}
+	maxHistoryBytesKey         struct{}
+	maxHistoryAgeKey           struct{}
+	queueLimitsKey             struct{}
+	explicitTopicsKey          struct{}
+	keepPublisherIDsKey        struct{}
+	base64DataKey              struct{}
+	onSubscribeKey             struct{}
+	onUnsubscribeKey           struct{}
+	shutdownGraceKey           struct{}
+	goroutinePerStreamKey      struct{}
 )
 
 // setOption stores v under k in go-micro's server.Options.Context, the way
@@ -98,15 +109,25 @@ func Heartbeat(d time.Duration) server.Option { return setOption(heartbeatKey{},
 func WriteTimeout(d time.Duration) server.Option { return setOption(writeTimeoutKey{}, d) }
 
 // AllowedOrigins sets the origins allowed to read the events cross-origin
-// (CORS). "*" allows any origin. Without it no CORS header is sent.
+// (CORS), each as a browser sends it in Origin ("https://app.example").
+// "*" allows any origin, but not with AllowCredentials (Init and Start
+// return ErrWildcardCredentials). Without it no CORS header is sent.
 func AllowedOrigins(origins ...string) server.Option {
 	return setOption(allowedOriginsKey{}, append([]string(nil), origins...))
 }
 
 // AllowCredentials lets cross-origin EventSource clients created with
-// withCredentials: true read the events (Access-Control-Allow-Credentials).
-// The allowed origin is then echoed, never "*".
+// withCredentials: true read the events (Access-Control-Allow-Credentials)
+// from the origins listed in AllowedOrigins; the allowed origin is then
+// echoed, never "*".
 func AllowCredentials() server.Option { return setOption(allowCredentialsKey{}, true) }
+
+// AllowedHeaders sets the request headers a CORS preflight may ask for
+// (default DefaultAllowedHeaders: Last-Event-ID, Cache-Control, Accept,
+// Authorization); a preflight asking for another is refused.
+func AllowedHeaders(names ...string) server.Option {
+	return setOption(allowedHeadersKey{}, append([]string(nil), names...))
+}
 
 // AuthorizeFunc decides whether a request may follow the topics (valid
 // names, deduplicated and sorted). It returns
@@ -126,8 +147,55 @@ func Authorize(fn AuthorizeFunc) server.Option { return setOption(authorizeKey{}
 func Headers(h http.Header) server.Option { return setOption(headersKey{}, h.Clone()) }
 
 // MaxConnections limits the open event streams of the server; past it a
-// request is answered 503 with Retry-After (default 0: no limit).
+// request is answered 503 with Retry-After. The default is the process's
+// limit of open files (RLIMIT_NOFILE) less a sixteenth, or 10,000 where it
+// is unknown; n < 0 means no limit, 0 the default.
 func MaxConnections(n int) server.Option { return setOption(maxConnectionsKey{}, n) }
+
+// MaxConnectionsPerClient limits the open event streams of one client
+// address (see ClientAddress); past it a request is answered 429 with
+// Retry-After (default DefaultMaxConnectionsPerClient, 256; n < 0 means no
+// limit, 0 the default).
+func MaxConnectionsPerClient(n int) server.Option {
+	return setOption(maxConnectionsPerClientKey{}, n)
+}
+
+// connectRate is the value of the ConnectRate option.
+type connectRate struct {
+	perSecond float64
+	burst     int
+}
+
+// ConnectRate limits the events requests of one client address to
+// perSecond on average, with bursts of burst (a token bucket); past it a
+// request is answered 429 with a Retry-After of the time until one fits
+// (default DefaultConnectRate, 20/s, bursts of DefaultConnectBurst, 40).
+// perSecond < 0 means no limit; 0 the default.
+func ConnectRate(perSecond float64, burst int) server.Option {
+	return setOption(connectRateKey{}, connectRate{perSecond, burst})
+}
+
+// ClientAddress sets how the per-client limits (MaxConnectionsPerClient,
+// ConnectRate) find the address of a request. By default it is the host of
+// RemoteAddr, and clients on a loopback address are exempt. Behind a
+// trusted reverse proxy, return the address the proxy sets (the last entry
+// of X-Forwarded-For that the proxy added); an empty result exempts the
+// request. The function must not trust headers a client can set directly.
+func ClientAddress(fn ClientAddressFunc) server.Option { return setOption(clientAddressKey{}, fn) }
+
+// ReadHeaderTimeout bounds how long a client may take to send its request
+// headers (http.Server.ReadHeaderTimeout; default 10s).
+func ReadHeaderTimeout(d time.Duration) server.Option { return setOption(readHeaderTimeoutKey{}, d) }
+
+// IdleTimeout bounds how long a keep-alive connection waits for its next
+// request (http.Server.IdleTimeout, for the mounted handler; an events
+// stream is never idle in that sense; default 2m).
+func IdleTimeout(d time.Duration) server.Option { return setOption(idleTimeoutKey{}, d) }
+
+// MaxHeaderBytes bounds the size of a request's headers, request line
+// included (http.Server.MaxHeaderBytes; default 64 KiB); larger is
+// answered 431.
+func MaxHeaderBytes(n int) server.Option { return setOption(maxHeaderBytesKey{}, n) }
 
 // MaxTopicsPerConnection limits the topics one request may follow
 // (default 16); more is answered 400.
@@ -174,8 +242,13 @@ func ExplicitTopics() server.Option { return setOption(explicitTopicsKey{}, true
 func KeepPublisherIDs() server.Option { return setOption(keepPublisherIDsKey{}, true) }
 
 // Base64Data writes every event's data as one line of standard base64, so
-// binary payloads pass (a browser decodes with atob). Without it data that
-// is not valid UTF-8 is refused at publish.
+// binary payloads pass (a browser decodes with atob). Without it a message
+// reaches browsers base64-encoded only when it asks for it (the header
+// Sse-Encoding: base64, codec.HeaderEncoding); a go-micro message whose body
+// is not valid UTF-8 and asks for nothing goes to in-process subscribers
+// only (skipped for browsers, counted in the broker's or the server's
+// Stats.BinarySkipped, logged with its topic), and Publish of such an
+// Event returns codec.ErrInvalidUTF8.
 func Base64Data() server.Option { return setOption(base64DataKey{}, true) }
 
 // StreamFunc is called with the request and the topics (deduplicated and
@@ -212,11 +285,20 @@ type config struct {
 	WriteTimeout     time.Duration
 
 	AllowedOrigins   []string
+	AllowedHeaders   []string
 	AllowCredentials bool
 	Authorize        AuthorizeFunc
 	Headers          http.Header
 
-	MaxConnections         int
+	MaxConnections          int // < 0: no limit
+	MaxConnectionsPerClient int // < 0: no limit
+	ConnectRate             float64
+	ConnectBurst            int
+	ClientAddress           ClientAddressFunc
+	ReadHeaderTimeout       time.Duration
+	IdleTimeout             time.Duration
+	MaxHeaderBytes          int
+
 	MaxTopicsPerConnection int
 	MaxTopicNameLength     int
 	TopicPattern           *regexp.Regexp
@@ -236,6 +318,12 @@ type config struct {
 
 	ShutdownGrace      time.Duration
 	GoroutinePerStream bool
+
+	RPCPath string      // the prefix of the RPC endpoints (rpc_endpoint.go)
+	auth    *authConfig // go-micro auth (auth_options.go); nil without Auth
+	// Logger is the server's go-micro logger (set by Start; nil means
+	// go-micro's default).
+	Logger logger.Logger
 }
 
 // configFrom returns the defaults overridden by the SSE options found in
@@ -243,20 +331,33 @@ type config struct {
 // durations and sizes keep the default.
 func configFrom(ctx context.Context) *config {
 	c := &config{
-		Path:                   DefaultEventsPath,
-		StreamParam:            DefaultStreamParam,
-		LastEventIDParam:       DefaultLastEventIDParam,
-		Retry:                  DefaultRetry,
-		Heartbeat:              DefaultHeartbeat,
-		WriteTimeout:           DefaultWriteTimeout,
-		MaxTopicsPerConnection: DefaultMaxTopicsPerConnection,
-		MaxTopicNameLength:     DefaultMaxTopicNameLength,
-		TopicPattern:           DefaultTopicPattern,
-		ShutdownGrace:          DefaultShutdownGrace,
+		Path:                    DefaultEventsPath,
+		StreamParam:             DefaultStreamParam,
+		LastEventIDParam:        DefaultLastEventIDParam,
+		Retry:                   DefaultRetry,
+		Heartbeat:               DefaultHeartbeat,
+		WriteTimeout:            DefaultWriteTimeout,
+		MaxTopicsPerConnection:  DefaultMaxTopicsPerConnection,
+		MaxTopicNameLength:      DefaultMaxTopicNameLength,
+		TopicPattern:            DefaultTopicPattern,
+		ShutdownGrace:           DefaultShutdownGrace,
+		RPCPath:                 DefaultRPCPath,
+		AllowedHeaders:          DefaultAllowedHeaders,
+		MaxConnections:          defaultMaxConnections(),
+		MaxConnectionsPerClient: DefaultMaxConnectionsPerClient,
+		ConnectRate:             DefaultConnectRate,
+		ConnectBurst:            DefaultConnectBurst,
+		ReadHeaderTimeout:       DefaultReadHeaderTimeout,
+		IdleTimeout:             DefaultIdleTimeout,
+		MaxHeaderBytes:          DefaultMaxHeaderBytes,
 	}
 	if ctx == nil {
 		return c
 	}
+	if v, ok := ctx.Value(rpcPathKey{}).(string); ok {
+		c.RPCPath = rpcPathOf(v)
+	}
+	c.auth = authConfigFrom(ctx)
 	str(ctx, eventsPathKey{}, &c.Path)
 	str(ctx, streamParamKey{}, &c.StreamParam)
 	str(ctx, lastEventIDParamKey{}, &c.LastEventIDParam)
@@ -264,7 +365,17 @@ func configFrom(ctx context.Context) *config {
 	positive(ctx, heartbeatKey{}, &c.Heartbeat)
 	positive(ctx, writeTimeoutKey{}, &c.WriteTimeout)
 	positive(ctx, shutdownGraceKey{}, &c.ShutdownGrace)
-	positive(ctx, maxConnectionsKey{}, &c.MaxConnections)
+	nonZero(ctx, maxConnectionsKey{}, &c.MaxConnections)
+	nonZero(ctx, maxConnectionsPerClientKey{}, &c.MaxConnectionsPerClient)
+	if v, ok := ctx.Value(connectRateKey{}).(connectRate); ok && v.perSecond != 0 {
+		c.ConnectRate, c.ConnectBurst = v.perSecond, max(v.burst, 1)
+	}
+	if v, ok := ctx.Value(clientAddressKey{}).(ClientAddressFunc); ok {
+		c.ClientAddress = v
+	}
+	positive(ctx, readHeaderTimeoutKey{}, &c.ReadHeaderTimeout)
+	positive(ctx, idleTimeoutKey{}, &c.IdleTimeout)
+	positive(ctx, maxHeaderBytesKey{}, &c.MaxHeaderBytes)
 	positive(ctx, maxTopicsPerConnectionKey{}, &c.MaxTopicsPerConnection)
 	positive(ctx, maxTopicNameLengthKey{}, &c.MaxTopicNameLength)
 	positive(ctx, maxHistoryEventsKey{}, &c.HistoryEvents)
@@ -272,6 +383,9 @@ func configFrom(ctx context.Context) *config {
 	positive(ctx, maxHistoryAgeKey{}, &c.HistoryAge)
 	if v, ok := ctx.Value(allowedOriginsKey{}).([]string); ok {
 		c.AllowedOrigins = v
+	}
+	if v, ok := ctx.Value(allowedHeadersKey{}).([]string); ok {
+		c.AllowedHeaders = v
 	}
 	if v, ok := ctx.Value(authorizeKey{}).(AuthorizeFunc); ok {
 		c.Authorize = v
@@ -340,7 +454,20 @@ func positive[T int | time.Duration](ctx context.Context, k any, dst *T) {
 	}
 }
 
+// nonZero is positive for limits where a negative value means "none".
+func nonZero(ctx context.Context, k any, dst *int) {
+	if v, ok := ctx.Value(k).(int); ok && v != 0 {
+		*dst = max(v, -1)
+	}
+}
+
 func flag(ctx context.Context, k any) bool {
 	v, _ := ctx.Value(k).(bool)
 	return v
+}
+
+// check returns an error for a configuration the server refuses to run
+// with.
+func (c *config) check() error {
+	return c.checkCORS()
 }

@@ -27,6 +27,7 @@ type stream struct {
 	e      *endpoint
 	r      *http.Request // nil once taken over, unless OnUnsubscribe needs it
 	topics []string
+	client string // its address for the per-client limits; "" if exempt
 	sub    *hub.Subscriber
 
 	// wake is signalled by notify while the stream has its own goroutine.
@@ -45,11 +46,18 @@ type stream struct {
 	ended     bool            // the writer ended it; it may still sit in w.ready
 
 	finished atomic.Bool
+
+	// With Auth and a token that expires (auth_expiry.go).
+	expired    atomic.Bool // the token expired: the stream ends with the expiry event
+	stopExpiry func() bool // stops the expiry timer; nil without one
+	http2      bool        // counted in the endpoint's open HTTP/2 streams
+	remote     string      // the client's address, for the log
+	opened     int64       // unix nanoseconds, for the log
 }
 
 // newStream returns a stream of r on topics, not yet subscribed.
 func newStream(e *endpoint, r *http.Request, topics []string) *stream {
-	return &stream{e: e, r: r, topics: topics, wake: make(chan struct{}, 1)}
+	return &stream{e: e, r: r, topics: topics, wake: make(chan struct{}, 1), remote: r.RemoteAddr, opened: time.Now().UnixNano()}
 }
 
 // notify is the hub's Notify callback: the queue became non-empty or the
@@ -72,6 +80,9 @@ func (s *stream) finish(err error) {
 		return
 	}
 	e := s.e
+	if s.stopExpiry != nil {
+		s.stopExpiry()
+	}
 	s.sub.Close()
 	switch {
 	case errors.Is(err, hub.ErrSlow):
@@ -82,9 +93,13 @@ func (s *stream) finish(err error) {
 	if s.conn != nil {
 		e.shared.Add(-1)
 	}
-	e.release()
-	if e.cfg.OnUnsubscribe != nil {
-		e.cfg.OnUnsubscribe(s.r, s.topics)
+	if s.http2 {
+		e.http2.Add(-1)
+	}
+	e.release(s.client)
+	e.logClose(s, err)
+	if fn := e.cfg.OnUnsubscribe; fn != nil {
+		e.callHook("OnUnsubscribe", s.topics, func() { fn(s.r, s.topics) })
 	}
 }
 

@@ -209,9 +209,7 @@ func (w *writer) flush(s *stream) {
 	bp := getBuf()
 	b := append((*bp)[:0], make([]byte, chunkHead)...)
 	b, err := s.sub.Drain(b)
-	if errors.Is(err, hub.ErrClosed) {
-		b = append(b, w.p.e.byeFrame...)
-	}
+	b = append(b, w.p.e.endFrame(s, err)...)
 	s.endErr = err
 	if len(b) == chunkHead {
 		putBuf(bp, b)

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"net/http"
 	"time"
 
@@ -25,9 +24,7 @@ func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, rc *ht
 		case <-s.wake:
 			bp = getBuf()
 			frames, end = s.sub.Drain((*bp)[:0])
-			if errors.Is(end, hub.ErrClosed) {
-				frames = append(frames, e.byeFrame...)
-			}
+			frames = append(frames, e.endFrame(s, end)...)
 		case <-hb.C:
 			frames = e.heartbeatFrame
 		case <-r.Context().Done():

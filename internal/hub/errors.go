@@ -20,4 +20,12 @@ var (
 	ErrSlow = errors.New("sse hub: subscriber too slow, cut off")
 	// ErrUnsubscribed means the subscriber was closed by its owner.
 	ErrUnsubscribed = errors.New("sse hub: unsubscribed")
+	// ErrIDTooLong means Publish, with KeepPublisherIDs, got an event id
+	// longer than MaxPublisherIDLen bytes: no client could resume from it.
+	ErrIDTooLong = errors.New("sse hub: publisher id too long")
 )
+
+// MaxPublisherIDLen is the longest publisher id (KeepPublisherIDs) Publish
+// accepts, in bytes. A lastEventID longer than this is no id of the hub's
+// (ReasonInvalid).
+const MaxPublisherIDLen = 256

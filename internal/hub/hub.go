@@ -124,7 +124,8 @@ const idReserve = len("id: ") + maxIDLen + len("\n")
 // ev is not modified or retained (its Data is copied into the encoded
 // frame). Publish never waits on a subscriber: one whose queue is full is
 // cut off with ErrSlow. Errors: ErrInvalidTopic, ErrUnknownTopic (with
-// ExplicitTopics), ErrClosed, or a codec error (codec.ErrInvalidID, ...) for
+// ExplicitTopics), ErrClosed, ErrIDTooLong (with KeepPublisherIDs), or a
+// codec error (codec.ErrInvalidID, ...) for
 // an event that cannot be encoded.
 func (h *Hub) Publish(name string, ev *codec.Event) (string, error) {
 	if err := checkTopic(name); err != nil {
@@ -139,6 +140,9 @@ func (h *Hub) Publish(name string, ev *codec.Event) (string, error) {
 	e := *ev
 	enc := codec.DataEncoding(h.enc.Load())
 	keep := h.keepIDs.Load() && e.ID != ""
+	if keep && len(e.ID) > MaxPublisherIDLen {
+		return "", fmt.Errorf("sse hub: publish to %q: %w: %d bytes, at most %d", name, ErrIDTooLong, len(e.ID), MaxPublisherIDLen)
+	}
 	var buf []byte
 	if keep {
 		buf = make([]byte, 0, len("id: \n")+len(e.ID)+frameSize(&e, enc))

@@ -159,6 +159,9 @@ func (h *Hub) resumeLocked(s *Subscriber, lastID string) {
 // placeLocked finds the sequence number lastID stands for on s's topics,
 // or the reason it cannot.
 func (h *Hub) placeLocked(s *Subscriber, lastID string) (after uint64, reason string) {
+	if len(lastID) > MaxPublisherIDLen { // longer than any id of ours
+		return 0, ReasonInvalid
+	}
 	epoch, seq, isHubID := parseID(lastID)
 	switch {
 	case isHubID && epoch == h.epoch:
