@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -53,6 +54,16 @@ type EndpointStats struct {
 	// (Authorize, OnSubscribe, OnUnsubscribe); each ended only the stream
 	// concerned.
 	HookPanics uint64
+	// HTTP2 is how many of the open streams are HTTP/2 (each holds a
+	// goroutine, as do the other Open-Shared streams).
+	HTTP2 int
+	// ResumedExact counts the streams opened with a Last-Event-ID that was
+	// placed: they got exactly the events after it.
+	ResumedExact uint64
+	// Resets counts the streams opened with a Last-Event-ID that could not
+	// be placed, by the reason their sse-reset event gave ("other-epoch",
+	// "evicted", "unknown-id", "invalid-id").
+	Resets map[string]uint64
 }
 
 // endpoint is the /events http.Handler: it validates a request, subscribes
@@ -81,8 +92,11 @@ type endpoint struct {
 	cutOffSlow  atomic.Uint64
 	writeFailed atomic.Uint64
 	hookPanics  atomic.Uint64
-	refusedMu   sync.Mutex
+	http2       atomic.Int64
+	exact       atomic.Uint64
+	refusedMu   sync.Mutex // guards refused and resets
 	refused     map[string]uint64
+	resets      map[string]uint64
 }
 
 // newEndpoint returns the events endpoint serving h with c.
@@ -92,6 +106,7 @@ func newEndpoint(h *hub.Hub, c *config) *endpoint {
 		cfg:     c,
 		done:    make(chan struct{}),
 		refused: make(map[string]uint64),
+		resets:  make(map[string]uint64),
 		limits:  newLimiter(c),
 	}
 	e.openFrame, _ = (&codec.Event{Retry: c.Retry}).AppendTo(nil)
@@ -168,6 +183,12 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.sub = sub
 	e.watchExpiry(s, expiry)
 	e.accepted.Add(1)
+	e.countResume(sub.Resume())
+	if r.ProtoMajor >= 2 {
+		s.http2 = true
+		e.http2.Add(1)
+	}
+	e.logOpen(r, s)
 	e.setStreamHeaders(w.Header(), r)
 	w.WriteHeader(http.StatusOK)
 	if fn := e.cfg.OnSubscribe; fn != nil && !e.callHook("OnSubscribe", topics, func() { fn(r, topics) }) {
@@ -223,10 +244,11 @@ func (e *endpoint) setStreamHeaders(h http.Header, r *http.Request) {
 }
 
 // refuse answers a request with status and the reason as text, and counts it.
-func (e *endpoint) refuse(w http.ResponseWriter, _ *http.Request, status int, reason, text string) {
+func (e *endpoint) refuse(w http.ResponseWriter, r *http.Request, status int, reason, text string) {
 	e.refusedMu.Lock()
 	e.refused[reason]++
 	e.refusedMu.Unlock()
+	e.logRefused(r, status, reason)
 	http.Error(w, text, status)
 }
 
@@ -278,19 +300,32 @@ func (e *endpoint) Shutdown(ctx context.Context) error {
 // Stats returns what the endpoint counted so far.
 func (e *endpoint) Stats() EndpointStats {
 	e.refusedMu.Lock()
-	refused := make(map[string]uint64, len(e.refused))
-	for k, v := range e.refused {
-		refused[k] = v
-	}
+	refused := maps.Clone(e.refused)
+	resets := maps.Clone(e.resets)
 	e.refusedMu.Unlock()
 	return EndpointStats{
-		Open:        int(e.open.Load()),
-		Shared:      int(e.shared.Load()),
-		Accepted:    e.accepted.Load(),
-		Refused:     refused,
-		CutOffSlow:  e.cutOffSlow.Load(),
-		WriteFailed: e.writeFailed.Load(),
-		HookPanics:  e.hookPanics.Load(),
+		Open:         int(e.open.Load()),
+		Shared:       int(e.shared.Load()),
+		Accepted:     e.accepted.Load(),
+		Refused:      refused,
+		CutOffSlow:   e.cutOffSlow.Load(),
+		WriteFailed:  e.writeFailed.Load(),
+		HookPanics:   e.hookPanics.Load(),
+		HTTP2:        int(e.http2.Load()),
+		ResumedExact: e.exact.Load(),
+		Resets:       resets,
+	}
+}
+
+// countResume counts how a new stream's Last-Event-ID was placed.
+func (e *endpoint) countResume(r hub.Resume) {
+	switch r.Outcome {
+	case hub.ResumeExact:
+		e.exact.Add(1)
+	case hub.ResumeLost:
+		e.refusedMu.Lock()
+		e.resets[r.Reason]++
+		e.refusedMu.Unlock()
 	}
 }
 

@@ -50,11 +50,14 @@ type stream struct {
 	// With Auth and a token that expires (auth_expiry.go).
 	expired    atomic.Bool // the token expired: the stream ends with the expiry event
 	stopExpiry func() bool // stops the expiry timer; nil without one
+	http2      bool        // counted in the endpoint's open HTTP/2 streams
+	remote     string      // the client's address, for the log
+	opened     int64       // unix nanoseconds, for the log
 }
 
 // newStream returns a stream of r on topics, not yet subscribed.
 func newStream(e *endpoint, r *http.Request, topics []string) *stream {
-	return &stream{e: e, r: r, topics: topics, wake: make(chan struct{}, 1)}
+	return &stream{e: e, r: r, topics: topics, wake: make(chan struct{}, 1), remote: r.RemoteAddr, opened: time.Now().UnixNano()}
 }
 
 // notify is the hub's Notify callback: the queue became non-empty or the
@@ -91,7 +94,11 @@ func (s *stream) finish(err error) {
 	if s.conn != nil {
 		e.shared.Add(-1)
 	}
+	if s.http2 {
+		e.http2.Add(-1)
+	}
 	e.release(s.client)
+	e.logClose(s, err)
 	if fn := e.cfg.OnUnsubscribe; fn != nil {
 		e.callHook("OnUnsubscribe", s.topics, func() { fn(s.r, s.topics) })
 	}
