@@ -5,25 +5,23 @@ BENCHTIME ?= 1s
 
 .PHONY: test bench fuzz run
 
-# test: what CI runs (bash .ci/run calls `CI=true make test`). examples/bench
-# is a separate module that ./... does not reach: its tests run too.
+# test: what CI runs (bash .ci/run calls `CI=true make test`): gofmt over the
+# whole tree, then vet and the tests of every Go module. The library is the
+# root; examples (demo, quickstart, the Chromium harness) and examples/bench
+# are modules of their own, which the root's ./... does not reach.
 test:
-	$(GO) vet ./...
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
 	$(GO) test -race -timeout 20m ./...
-	@if [ -f examples/bench/go.mod ]; then \
-		echo "cd examples/bench && go vet ./... && go test ./..."; \
-		cd examples/bench && $(GO) vet ./... && $(GO) test -timeout 5m ./...; \
-	fi
+	cd examples && $(GO) vet ./... && $(GO) test -race -timeout 20m ./...
+	cd examples/bench && $(GO) vet ./... && $(GO) test -timeout 5m ./...
 
 # bench: the module's benchmarks, then the comparison with other SSE
 # libraries in examples/bench (a separate module, not reached by ./...).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
-	@if [ -f examples/bench/go.mod ]; then \
-		cd examples/bench && $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...; \
-	fi
-	@if [ -x examples/bench/run.sh ]; then examples/bench/run.sh; fi
+	cd examples/bench && $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+	examples/bench/run.sh
 
 # fuzz: every fuzz target for FUZZTIME (go test takes one -fuzz target per run).
 fuzz:
@@ -34,5 +32,6 @@ fuzz:
 		done; \
 	done
 
+# run: the demo (examples/demo, in the examples module).
 run:
-	$(GO) run ./examples/demo
+	cd examples && $(GO) run ./demo

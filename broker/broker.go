@@ -8,6 +8,7 @@ import (
 	"go-micro.dev/v4/logger"
 
 	"github.com/go-micro-sse/go-micro-sse/internal/hub"
+	"github.com/go-micro-sse/go-micro-sse/internal/topicwarn"
 )
 
 // address is what Address returns: the broker has no network address, its
@@ -23,7 +24,8 @@ type sseBroker struct {
 	connected bool
 	topics    map[string]*topicSubs
 
-	stats counters
+	stats        counters
+	binaryWarned topicwarn.Set // topics a binary skip was logged for
 }
 
 // NewBroker returns a go-micro broker.Broker named "sse" with its own hub
@@ -132,6 +134,7 @@ func (b *sseBroker) Stats() Stats {
 		Delivered:     b.stats.delivered.Load(),
 		Dropped:       b.stats.dropped.Load(),
 		HandlerErrors: b.stats.handlerErrors.Load(),
+		BinarySkipped: b.stats.binarySkipped.Load(),
 		Subscriptions: n,
 	}
 }

@@ -579,11 +579,15 @@ func TestPublisherIDAndBinaryData(t *testing.T) {
 	h := hubOf(t, b)
 	br := subscribeHub(t, b, "t")
 
-	// Binary data is refused in text mode: nowhere, not mangled.
+	// Binary data in text mode reaches handlers, not browsers (never
+	// mangled): skipped and counted.
 	got := make(chan string, 2)
 	_, err := b.Subscribe("t", func(e mbroker.Event) error { got <- string(e.Message().Body); return nil })
 	require.NoError(t, err)
-	assert.ErrorIs(t, b.Publish("t", msg("\xff\xfe")), codec.ErrInvalidUTF8)
+	require.NoError(t, b.Publish("t", msg("\xff\xfe")))
+	assert.Equal(t, "\xff\xfe", <-got, "handlers get the bytes as published")
+	assert.Empty(t, br.pending(t), "browsers get nothing of it")
+	assert.Equal(t, uint64(1), statsOf(b).BinarySkipped)
 
 	// With the server's base64 option (applied to the hub) it goes through.
 	h.Apply(hub.WithDataEncoding(codec.DataBase64), hub.KeepPublisherIDs())

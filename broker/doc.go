@@ -21,8 +21,10 @@
 // Publish maps the go-micro message to an SSE event (codec.FromMessage: the
 // body is the data, a JSON body loses go-micro's trailing newline, the
 // Sse-Event, Sse-Id and Sse-Retry headers set those fields; a header that
-// would inject a field, or data that is not UTF-8 while the hub encodes
-// text, is refused with an error and nothing is delivered anywhere),
+// would inject a field is refused with an error and nothing is delivered
+// anywhere; Sse-Encoding: base64 base64-encodes the data for browsers, and
+// a body that is not UTF-8 without it, or the server's Base64Data, is
+// skipped for browsers only, counted in Stats.BinarySkipped and logged),
 // publishes it into the hub (which never waits on a browser), and
 // then hands the original go-micro message to the in-process subscriptions
 // of the topic. A browser's copy is therefore never delayed by a go-micro

@@ -1,6 +1,10 @@
 package broker
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/go-micro-sse/go-micro-sse/internal/hub"
+)
 
 // Errors a caller may need to tell apart, checked with errors.Is.
 var (
@@ -11,4 +15,9 @@ var (
 	ErrInvalidTopic = errors.New("sse broker: empty topic")
 	// ErrNilHandler is returned by Subscribe for a nil handler.
 	ErrNilHandler = errors.New("sse broker: nil handler")
+	// ErrIDTooLong is returned (wrapped) by Publish when the server
+	// serving the hub keeps publisher ids (KeepPublisherIDs) and the
+	// message's Sse-Id is longer than the server's MaxPublisherIDLength:
+	// no client could resume from it. It is the server's ErrIDTooLong.
+	ErrIDTooLong = hub.ErrIDTooLong
 )

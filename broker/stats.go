@@ -17,11 +17,16 @@ type Stats struct {
 	Dropped uint64
 	// HandlerErrors counts handler calls that returned an error.
 	HandlerErrors uint64
+	// BinarySkipped counts messages published with a body that is not
+	// UTF-8 while neither the server (Base64Data) nor the message
+	// (Sse-Encoding: base64) asked for base64: browsers did not get them,
+	// in-process subscriptions did. Each is logged with its topic.
+	BinarySkipped uint64
 	// Subscriptions is the number of in-process subscriptions now.
 	Subscriptions int
 }
 
 // counters are the live counters behind Stats.
 type counters struct {
-	published, delivered, dropped, handlerErrors atomic.Uint64
+	published, delivered, dropped, handlerErrors, binarySkipped atomic.Uint64
 }

@@ -20,6 +20,10 @@ var (
 	ErrInvalidUTF8 = errors.New("sse codec: data is not valid UTF-8")
 )
 
+// ErrInvalidEncoding means a message's Sse-Encoding header (HeaderEncoding)
+// is neither EncodingText nor EncodingBase64.
+var ErrInvalidEncoding = errors.New("sse codec: unknown data encoding")
+
 // Errors the decoder returns when the stream exceeds its bound.
 var (
 	// ErrLineTooLong means one line of the stream is longer than the

@@ -69,3 +69,45 @@ func TestToMessageRoundTrip(t *testing.T) {
 		t.Fatalf("unset fields became headers: %v", m.Header)
 	}
 }
+
+func TestFromMessageFor(t *testing.T) {
+	bin := []byte{0xff, 0x00, 'a'}
+	cases := []struct {
+		name  string
+		enc   DataEncoding
+		asked string
+		body  []byte
+		want  string
+		err   error
+	}{
+		{"text stream, UTF-8 body", DataText, "", []byte("héllo\nx"), "héllo\nx", nil},
+		{"text stream, binary body", DataText, "", bin, "", ErrInvalidUTF8},
+		{"text stream, binary body, text asked", DataText, EncodingText, bin, "", ErrInvalidUTF8},
+		{"text stream, base64 asked", DataText, EncodingBase64, bin, "/wBh", nil},
+		{"text stream, base64 asked for text", DataText, EncodingBase64, []byte("hé"), "aMOp", nil},
+		{"base64 stream, binary body", DataBase64, "", bin, string(bin), nil},
+		{"base64 stream, base64 asked: not twice", DataBase64, EncodingBase64, bin, string(bin), nil},
+		{"unknown encoding", DataText, "gzip", []byte("x"), "", ErrInvalidEncoding},
+		{"unknown encoding, base64 stream", DataBase64, "Base64", []byte("x"), "", ErrInvalidEncoding},
+	}
+	for _, c := range cases {
+		h := map[string]string{HeaderEvent: "e"}
+		if c.asked != "" {
+			h[HeaderEncoding] = c.asked
+		}
+		ev, err := FromMessageFor(&broker.Message{Header: h, Body: c.body}, c.enc)
+		if c.err != nil {
+			if !errors.Is(err, c.err) || ev != nil {
+				t.Errorf("%s: got %+v, %v; want %v", c.name, ev, err, c.err)
+			}
+			continue
+		}
+		if err != nil || string(ev.Data) != c.want || ev.Event != "e" {
+			t.Errorf("%s: got %+v, %v; want data %q", c.name, ev, err, c.want)
+		}
+	}
+	// Header errors come first, as in FromMessage.
+	if _, err := FromMessageFor(&broker.Message{Header: map[string]string{HeaderID: "1\n", HeaderEncoding: EncodingBase64}}, DataText); !errors.Is(err, ErrInvalidID) {
+		t.Errorf("injected id: got %v", err)
+	}
+}

@@ -17,12 +17,16 @@ var (
 )
 
 // authorize runs the Authorize hook, if any. It returns 0 when the request
-// may proceed, else the status (401 or 403) and the reason to send.
+// may proceed, else the status (401 or 403) and the reason to send. A hook
+// that panics refuses (403): authorization fails closed.
 func (e *endpoint) authorize(r *http.Request, topics []string) (status int, reason string) {
 	if e.cfg.Authorize == nil {
 		return 0, ""
 	}
-	err := e.cfg.Authorize(r, topics)
+	var err error
+	if !e.callHook("Authorize", topics, func() { err = e.cfg.Authorize(r, topics) }) {
+		return http.StatusForbidden, "authorization failed"
+	}
 	switch {
 	case err == nil:
 		return 0, ""

@@ -3,12 +3,14 @@ package server
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"go-micro.dev/v4/broker"
 	"go-micro.dev/v4/logger"
 
 	"github.com/go-micro-sse/go-micro-sse/codec"
 	"github.com/go-micro-sse/go-micro-sse/internal/hub"
+	"github.com/go-micro-sse/go-micro-sse/internal/topicwarn"
 )
 
 // bridge feeds the server's own hub from a go-micro broker that is not this
@@ -32,6 +34,9 @@ type bridge struct {
 	mu     sync.Mutex
 	subs   map[string]broker.Subscriber
 	closed bool
+
+	binarySkipped atomic.Uint64 // messages no client got: not UTF-8, no base64
+	binaryWarned  topicwarn.Set // topics a binary skip was logged for
 }
 
 func newBridge(b broker.Broker, l logger.Logger, keep func(string) bool) *bridge {
@@ -69,18 +74,35 @@ func (b *bridge) unsubscribe(topic string) {
 	}
 }
 
-// deliver publishes one broker message into the hub. A message that cannot
-// become an event (a header that would inject a field) is logged and
-// dropped, not returned: brokers such as the memory broker stop delivering
-// to other subscribers on a handler error, and a retry would not help.
+// deliver publishes one broker message into the hub (codec.FromMessageFor
+// with the hub's data encoding: base64 when the server or the message asks
+// for it). A message that cannot become an event (a header that would
+// inject a field) is logged and dropped, not returned: brokers such as the
+// memory broker stop delivering to other subscribers on a handler error,
+// and a retry would not help. A body that is not UTF-8, with no base64
+// asked for, is skipped for the clients (the server's go-micro subscribers
+// get it from the broker anyway): counted in Stats.BinarySkipped, and
+// logged as a warning the first time for each topic, at debug level after.
 func (b *bridge) deliver(topic string, e broker.Event) error {
-	ev, err := codec.FromMessage(e.Message())
-	if err != nil {
-		logf(b.logger, "sse server: bridge: message on %q dropped: %v", topic, err)
-		return nil
+	ev, err := codec.FromMessageFor(e.Message(), b.hub.DataEncoding())
+	if err == nil {
+		_, err = b.hub.Publish(topic, ev)
 	}
-	if _, err := b.hub.Publish(topic, ev); err != nil && !errors.Is(err, hub.ErrClosed) {
-		logf(b.logger, "sse server: bridge: publish on %q: %v", topic, err)
+	switch {
+	case err == nil || errors.Is(err, hub.ErrClosed):
+	case errors.Is(err, codec.ErrInvalidUTF8):
+		n := b.binarySkipped.Add(1)
+		level := logger.DebugLevel
+		if b.binaryWarned.First(topic) {
+			level = logger.WarnLevel
+		}
+		l := b.logger
+		if l == nil {
+			l = logger.DefaultLogger
+		}
+		l.Logf(level, "sse server: bridge: topic %q: message not sent to clients (%d so far): %v", topic, n, err)
+	default:
+		logf(b.logger, "sse server: bridge: message on %q dropped: %v", topic, err)
 	}
 	return nil
 }

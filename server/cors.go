@@ -1,9 +1,41 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 )
+
+// CORS, as the Fetch standard has it. A GET from an allowed origin gets
+// Access-Control-Allow-Origin (and Access-Control-Allow-Credentials with
+// AllowCredentials); every answer of a server with AllowedOrigins varies on
+// Origin. A preflight (OPTIONS with Origin and
+// Access-Control-Request-Method) is answered 204 with the allowed origin,
+// methods and headers when the origin is allowed, the method is GET and
+// every requested header is one of AllowedHeaders (compared without case);
+// otherwise 403 without CORS headers, so the browser refuses the request.
+// "*" with AllowCredentials is refused by Init and Start
+// (ErrWildcardCredentials): any site could read a user's
+// cookie-authenticated streams. Even if it got through, "*" never echoes
+// an origin with credentials.
+
+// DefaultAllowedHeaders are the request headers a cross-origin events
+// request may carry unless AllowedHeaders says otherwise: the ones an
+// EventSource or a polyfill sends.
+var DefaultAllowedHeaders = []string{"Last-Event-ID", "Cache-Control", "Accept", "Authorization"}
+
+// corsMaxAge is how long, in seconds, a browser may cache a preflight.
+const corsMaxAge = "600"
+
+// checkCORS refuses a configuration that would let any origin read
+// credentialed streams.
+func (c *config) checkCORS() error {
+	if c.AllowCredentials && slices.Contains(c.AllowedOrigins, "*") {
+		return fmt.Errorf("%w: AllowedOrigins(\"*\") with AllowCredentials", ErrWildcardCredentials)
+	}
+	return nil
+}
 
 // corsOrigin returns the value of Access-Control-Allow-Origin for the
 // request's Origin, or "" when the request is not cross-origin or its
@@ -16,10 +48,7 @@ func (e *endpoint) corsOrigin(r *http.Request) string {
 	if slices.Contains(e.cfg.AllowedOrigins, origin) {
 		return origin
 	}
-	if slices.Contains(e.cfg.AllowedOrigins, "*") {
-		if e.cfg.AllowCredentials {
-			return origin // credentials forbid "*": echo the origin
-		}
+	if slices.Contains(e.cfg.AllowedOrigins, "*") && !e.cfg.AllowCredentials {
 		return "*"
 	}
 	return ""
@@ -43,26 +72,54 @@ func (e *endpoint) setCORS(h http.Header, r *http.Request) bool {
 }
 
 // preflight answers an OPTIONS request: 204 with the CORS preflight
-// headers for an allowed origin, 403 for a preflight from another origin,
-// 204 with Allow for a plain OPTIONS.
+// headers for an allowed origin asking for GET and allowed headers, 403 for
+// any other preflight, 204 with Allow for a plain OPTIONS.
 func (e *endpoint) preflight(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Allow", "GET, OPTIONS")
-	isPreflight := r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != ""
-	if !isPreflight {
+	method := r.Header.Get("Access-Control-Request-Method")
+	if r.Header.Get("Origin") == "" || method == "" {
 		w.WriteHeader(http.StatusNoContent)
 		return
+	}
+	if len(e.cfg.AllowedOrigins) > 0 {
+		h.Add("Vary", "Access-Control-Request-Method")
+		h.Add("Vary", "Access-Control-Request-Headers")
 	}
 	if !e.setCORS(h, r) {
 		e.refuse(w, r, http.StatusForbidden, ReasonOrigin, "origin not allowed")
 		return
 	}
-	h.Set("Access-Control-Allow-Methods", "GET, OPTIONS")
-	if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
-		h.Set("Access-Control-Allow-Headers", req)
-	} else {
-		h.Set("Access-Control-Allow-Headers", "Last-Event-ID, Cache-Control")
+	requested, ok := e.allowedHeaders(r.Header.Values("Access-Control-Request-Headers"))
+	if method != http.MethodGet || !ok {
+		for _, k := range []string{"Access-Control-Allow-Origin", "Access-Control-Allow-Credentials"} {
+			h.Del(k)
+		}
+		e.refuse(w, r, http.StatusForbidden, ReasonOrigin, "method or headers not allowed: GET with "+strings.Join(e.cfg.AllowedHeaders, ", "))
+		return
 	}
-	h.Set("Access-Control-Max-Age", "600")
+	h.Set("Access-Control-Allow-Methods", "GET")
+	if len(requested) > 0 {
+		h.Set("Access-Control-Allow-Headers", strings.Join(requested, ", "))
+	}
+	h.Set("Access-Control-Max-Age", corsMaxAge)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// allowedHeaders splits the Access-Control-Request-Headers values into
+// names and reports whether each is one of AllowedHeaders.
+func (e *endpoint) allowedHeaders(values []string) (names []string, ok bool) {
+	for _, v := range values {
+		for name := range strings.SplitSeq(v, ",") {
+			name = strings.TrimSpace(name)
+			if name == "" {
+				continue
+			}
+			if !slices.ContainsFunc(e.cfg.AllowedHeaders, func(a string) bool { return strings.EqualFold(a, name) }) {
+				return nil, false
+			}
+			names = append(names, name)
+		}
+	}
+	return names, true
 }

@@ -20,7 +20,7 @@ const (
 	ReasonNoStream      = "no_stream"       // 400: no stream parameter
 	ReasonTooManyTopics = "too_many_topics" // 400: more than MaxTopicsPerConnection
 	ReasonBadTopic      = "bad_topic"       // 400: empty, too long or not matching TopicPattern
-	ReasonLastEventID   = "last_event_id"   // 400: Last-Event-ID longer than any id of ours
+	ReasonBadQuery      = "bad_query"       // 400: the query cannot be parsed (over 10,000 parameters)
 	ReasonUnauthorized  = "unauthorized"    // 401: Authorize returned ErrUnauthorized
 	ReasonForbidden     = "forbidden"       // 403: Authorize returned another error
 	ReasonOverLimit     = "over_limit"      // 503: MaxConnections streams are open
@@ -46,6 +46,10 @@ type EndpointStats struct {
 	// WriteFailed counts streams ended because a write failed or timed
 	// out: the client went away or stopped reading.
 	WriteFailed uint64
+	// HookPanics counts the panics recovered in the user's hooks
+	// (Authorize, OnSubscribe, OnUnsubscribe); each ended only the stream
+	// concerned.
+	HookPanics uint64
 }
 
 // endpoint is the /events http.Handler: it validates a request, subscribes
@@ -71,6 +75,7 @@ type endpoint struct {
 	accepted    atomic.Uint64
 	cutOffSlow  atomic.Uint64
 	writeFailed atomic.Uint64
+	hookPanics  atomic.Uint64
 	refusedMu   sync.Mutex
 	refused     map[string]uint64
 }
@@ -105,16 +110,16 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.refuse(w, r, http.StatusMethodNotAllowed, ReasonMethod, "method not allowed: use GET")
 		return
 	}
-	topics, reason, text := e.topicsOf(r)
+	q, reason, text := e.queryOf(r)
+	var topics []string
+	if reason == "" {
+		topics, reason, text = e.topicsOf(q)
+	}
 	if reason != "" {
 		e.refuse(w, r, http.StatusBadRequest, reason, text)
 		return
 	}
-	lastID := e.lastEventID(r)
-	if len(lastID) > maxLastEventIDBytes {
-		e.refuse(w, r, http.StatusBadRequest, ReasonLastEventID, "Last-Event-ID too long")
-		return
-	}
+	lastID := e.lastEventID(r, q)
 	if status, text := e.authorize(r, topics); status != 0 {
 		reason := ReasonForbidden
 		if status == http.StatusUnauthorized {
@@ -153,8 +158,9 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.accepted.Add(1)
 	e.setStreamHeaders(w.Header(), r)
 	w.WriteHeader(http.StatusOK)
-	if e.cfg.OnSubscribe != nil {
-		e.cfg.OnSubscribe(r, topics)
+	if fn := e.cfg.OnSubscribe; fn != nil && !e.callHook("OnSubscribe", topics, func() { fn(r, topics) }) {
+		s.finish(errHookPanic) // releases the slot and the subscription
+		return
 	}
 	e.serve(w, r, s)
 }
@@ -242,6 +248,7 @@ func (e *endpoint) Stats() EndpointStats {
 		Refused:     refused,
 		CutOffSlow:  e.cutOffSlow.Load(),
 		WriteFailed: e.writeFailed.Load(),
+		HookPanics:  e.hookPanics.Load(),
 	}
 }
 

@@ -1,6 +1,10 @@
 package server
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/go-micro-sse/go-micro-sse/internal/hub"
+)
 
 // Errors of the server's methods that a caller may need to tell apart
 // (errors.Is).
@@ -25,4 +29,19 @@ var (
 	// before Start and after Stop: the hub they publish into lives while
 	// the server runs.
 	ErrNotRunning = errors.New("sse server: not running")
+	// ErrIDTooLong is returned (wrapped) by Publish and TryPublish, with
+	// KeepPublisherIDs, for an event whose id is longer than
+	// MaxPublisherIDLength bytes: no client could resume from it. This
+	// module's broker returns the same error.
+	ErrIDTooLong = hub.ErrIDTooLong
+	// ErrWildcardCredentials is returned by Init and Start when
+	// AllowedOrigins holds "*" and AllowCredentials is set: that would let
+	// any site read a user's cookie-authenticated streams. List the
+	// origins instead.
+	ErrWildcardCredentials = errors.New("sse server: CORS: any origin (\"*\") with credentials")
 )
+
+// MaxPublisherIDLength is the longest event id a publisher may set with
+// KeepPublisherIDs, in bytes. A Last-Event-ID longer than this is no id of
+// the server's: the stream opens with sse-reset (invalid-id).
+const MaxPublisherIDLength = hub.MaxPublisherIDLen

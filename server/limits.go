@@ -4,17 +4,29 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
+
+	"github.com/go-micro-sse/go-micro-sse/internal/hub"
 )
 
-// maxLastEventIDBytes bounds the Last-Event-ID a request may carry; the
-// hub's ids are far shorter, so a longer one is not ours.
-const maxLastEventIDBytes = 1024
+// queryOf parses the query of a request, or returns a 400 reason when it
+// cannot be parsed at all (more parameters than net/url allows, 10,000 by
+// default). A query that is only partly malformed keeps what parsed, as
+// r.URL.Query does.
+func (e *endpoint) queryOf(r *http.Request) (q url.Values, reason, text string) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil && len(q) == 0 {
+		return nil, ReasonBadQuery, fmt.Sprintf("query not usable: %v", err)
+	}
+	return q, "", ""
+}
 
-// topicsOf returns the deduplicated topics of a request, or a 400 reason.
-func (e *endpoint) topicsOf(r *http.Request) (topics []string, reason, text string) {
-	topics = r.URL.Query()[e.cfg.StreamParam]
+// topicsOf returns the deduplicated topics of a request's query, or a 400
+// reason.
+func (e *endpoint) topicsOf(q url.Values) (topics []string, reason, text string) {
+	topics = q[e.cfg.StreamParam]
 	if len(topics) == 0 {
 		return nil, ReasonNoStream, fmt.Sprintf("missing %q query parameter", e.cfg.StreamParam)
 	}
@@ -37,12 +49,20 @@ func (e *endpoint) topicsOf(r *http.Request) (topics []string, reason, text stri
 }
 
 // lastEventID returns the id a request resumes from: the Last-Event-ID
-// header, else the LastEventIDParam query parameter.
-func (e *endpoint) lastEventID(r *http.Request) string {
-	if id := r.Header.Get("Last-Event-ID"); id != "" {
-		return id
+// header, else the LastEventIDParam query parameter. An id longer than any
+// the hub could have given is cut to one byte more than that, so that the
+// hub answers it as an id it cannot place (sse-reset, invalid-id) without
+// echoing a large header back: never a 4xx, after which EventSource would
+// not reconnect.
+func (e *endpoint) lastEventID(r *http.Request, q url.Values) string {
+	id := r.Header.Get("Last-Event-ID")
+	if id == "" {
+		id = q.Get(e.cfg.LastEventIDParam)
 	}
-	return r.URL.Query().Get(e.cfg.LastEventIDParam)
+	if len(id) > hub.MaxPublisherIDLen {
+		id = id[:hub.MaxPublisherIDLen+1]
+	}
+	return id
 }
 
 // acquire counts a new stream against MaxConnections and reports whether

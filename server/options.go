@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"time"
 
+	"go-micro.dev/v4/logger"
 	"go-micro.dev/v4/server"
 
 	"github.com/go-micro-sse/go-micro-sse/codec"
@@ -41,6 +42,7 @@ type (
 	writeTimeoutKey           struct{}
 	allowedOriginsKey         struct{}
 	allowCredentialsKey       struct{}
+	allowedHeadersKey         struct{}
 	authorizeKey              struct{}
 	headersKey                struct{}
 	maxConnectionsKey         struct{}
@@ -98,15 +100,25 @@ func Heartbeat(d time.Duration) server.Option { return setOption(heartbeatKey{},
 func WriteTimeout(d time.Duration) server.Option { return setOption(writeTimeoutKey{}, d) }
 
 // AllowedOrigins sets the origins allowed to read the events cross-origin
-// (CORS). "*" allows any origin. Without it no CORS header is sent.
+// (CORS), each as a browser sends it in Origin ("https://app.example").
+// "*" allows any origin, but not with AllowCredentials (Init and Start
+// return ErrWildcardCredentials). Without it no CORS header is sent.
 func AllowedOrigins(origins ...string) server.Option {
 	return setOption(allowedOriginsKey{}, append([]string(nil), origins...))
 }
 
 // AllowCredentials lets cross-origin EventSource clients created with
-// withCredentials: true read the events (Access-Control-Allow-Credentials).
-// The allowed origin is then echoed, never "*".
+// withCredentials: true read the events (Access-Control-Allow-Credentials)
+// from the origins listed in AllowedOrigins; the allowed origin is then
+// echoed, never "*".
 func AllowCredentials() server.Option { return setOption(allowCredentialsKey{}, true) }
+
+// AllowedHeaders sets the request headers a CORS preflight may ask for
+// (default DefaultAllowedHeaders: Last-Event-ID, Cache-Control, Accept,
+// Authorization); a preflight asking for another is refused.
+func AllowedHeaders(names ...string) server.Option {
+	return setOption(allowedHeadersKey{}, append([]string(nil), names...))
+}
 
 // AuthorizeFunc decides whether a request may follow the topics (valid
 // names, deduplicated and sorted). It returns
@@ -174,8 +186,13 @@ func ExplicitTopics() server.Option { return setOption(explicitTopicsKey{}, true
 func KeepPublisherIDs() server.Option { return setOption(keepPublisherIDsKey{}, true) }
 
 // Base64Data writes every event's data as one line of standard base64, so
-// binary payloads pass (a browser decodes with atob). Without it data that
-// is not valid UTF-8 is refused at publish.
+// binary payloads pass (a browser decodes with atob). Without it a message
+// reaches browsers base64-encoded only when it asks for it (the header
+// Sse-Encoding: base64, codec.HeaderEncoding); a go-micro message whose body
+// is not valid UTF-8 and asks for nothing goes to in-process subscribers
+// only (skipped for browsers, counted in the broker's or the server's
+// Stats.BinarySkipped, logged with its topic), and Publish of such an
+// Event returns codec.ErrInvalidUTF8.
 func Base64Data() server.Option { return setOption(base64DataKey{}, true) }
 
 // StreamFunc is called with the request and the topics (deduplicated and
@@ -212,6 +229,7 @@ type config struct {
 	WriteTimeout     time.Duration
 
 	AllowedOrigins   []string
+	AllowedHeaders   []string
 	AllowCredentials bool
 	Authorize        AuthorizeFunc
 	Headers          http.Header
@@ -236,6 +254,10 @@ type config struct {
 
 	ShutdownGrace      time.Duration
 	GoroutinePerStream bool
+
+	// Logger is the server's go-micro logger (set by Start; nil means
+	// go-micro's default).
+	Logger logger.Logger
 }
 
 // configFrom returns the defaults overridden by the SSE options found in
@@ -253,6 +275,7 @@ func configFrom(ctx context.Context) *config {
 		MaxTopicNameLength:     DefaultMaxTopicNameLength,
 		TopicPattern:           DefaultTopicPattern,
 		ShutdownGrace:          DefaultShutdownGrace,
+		AllowedHeaders:         DefaultAllowedHeaders,
 	}
 	if ctx == nil {
 		return c
@@ -272,6 +295,9 @@ func configFrom(ctx context.Context) *config {
 	positive(ctx, maxHistoryAgeKey{}, &c.HistoryAge)
 	if v, ok := ctx.Value(allowedOriginsKey{}).([]string); ok {
 		c.AllowedOrigins = v
+	}
+	if v, ok := ctx.Value(allowedHeadersKey{}).([]string); ok {
+		c.AllowedHeaders = v
 	}
 	if v, ok := ctx.Value(authorizeKey{}).(AuthorizeFunc); ok {
 		c.Authorize = v
@@ -343,4 +369,10 @@ func positive[T int | time.Duration](ctx context.Context, k any, dst *T) {
 func flag(ctx context.Context, k any) bool {
 	v, _ := ctx.Value(k).(bool)
 	return v
+}
+
+// check returns an error for a configuration the server refuses to run
+// with.
+func (c *config) check() error {
+	return c.checkCORS()
 }

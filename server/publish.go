@@ -104,6 +104,11 @@ type Stats struct {
 	// BridgedTopics is the number of topics the bridge is subscribed to on
 	// a foreign broker (0 with this module's broker).
 	BridgedTopics int
+	// BinarySkipped counts messages the bridge got from a foreign broker
+	// whose body is not UTF-8 while neither Base64Data nor the message
+	// (Sse-Encoding: base64) asked for base64: no client got them. With
+	// this module's broker the broker counts them (its Stats).
+	BinarySkipped uint64
 	// Endpoint is the events endpoint's count.
 	Endpoint EndpointStats
 }
@@ -118,6 +123,7 @@ func (s *Server) Stats() Stats {
 	st := Stats{HubStats: r.hub.Stats(), Endpoint: r.endpoint.Stats()}
 	if r.bridge != nil {
 		st.BridgedTopics = r.bridge.topics()
+		st.BinarySkipped = r.bridge.binarySkipped.Load()
 	}
 	return st
 }

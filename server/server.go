@@ -83,13 +83,17 @@ func NewServer(opts ...server.Option) *Server {
 // and options given later replace earlier ones. While the server runs,
 // changes take effect at the next Start, except the registry metadata,
 // name, version and advertised address, used at the next registration.
+//
+// Init returns ErrWildcardCredentials when the options, as merged, allow
+// any origin with credentials; the options are applied all the same, and
+// Start refuses to run with them.
 func (s *Server) Init(opts ...server.Option) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, o := range opts {
 		o(&s.opts)
 	}
-	return nil
+	return configFrom(s.opts.Context).check()
 }
 
 // Options returns a copy of the server's options. While the server runs,
@@ -207,6 +211,10 @@ func (s *Server) Start() (err error) {
 		regDone: make(chan struct{}),
 		served:  make(chan struct{}),
 	}
+	if err := r.cfg.check(); err != nil {
+		return err
+	}
+	r.cfg.Logger = opts.Logger
 	var undo []func()
 	defer func() {
 		if err != nil {

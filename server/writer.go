@@ -83,8 +83,8 @@ func (s *stream) finish(err error) {
 		e.shared.Add(-1)
 	}
 	e.release()
-	if e.cfg.OnUnsubscribe != nil {
-		e.cfg.OnUnsubscribe(s.r, s.topics)
+	if fn := e.cfg.OnUnsubscribe; fn != nil {
+		e.callHook("OnUnsubscribe", s.topics, func() { fn(s.r, s.topics) })
 	}
 }
 

@@ -10,7 +10,7 @@ import (
 
 	"go-micro.dev/v4/server"
 
-	"github.com/go-micro-sse/go-micro-sse/internal/browsertest"
+	"github.com/go-micro-sse/go-micro-sse/examples/internal/browsertest"
 	"github.com/go-micro-sse/go-micro-sse/internal/hub"
 	sse "github.com/go-micro-sse/go-micro-sse/server"
 )

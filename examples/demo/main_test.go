@@ -12,7 +12,7 @@ import (
 
 	"go-micro.dev/v4/server"
 
-	"github.com/go-micro-sse/go-micro-sse/internal/browsertest"
+	"github.com/go-micro-sse/go-micro-sse/examples/internal/browsertest"
 	"github.com/go-micro-sse/go-micro-sse/internal/ssetest"
 	sse "github.com/go-micro-sse/go-micro-sse/server"
 )

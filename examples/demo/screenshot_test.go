@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-micro-sse/go-micro-sse/internal/browsertest"
+	"github.com/go-micro-sse/go-micro-sse/examples/internal/browsertest"
 )
 
 var updateScreenshot = flag.Bool("update-screenshot", false,

@@ -2,7 +2,7 @@
 // a go-micro service with the SSE server and the SSE broker that publishes a
 // tick every second through the ordinary go-micro API. Watch it with
 //
-//	go run ./examples/quickstart -addr 127.0.0.1:8080
+//	cd examples && go run ./quickstart -addr 127.0.0.1:8080
 //	curl -N 'http://127.0.0.1:8080/events?stream=ticks'
 //
 // or, in a browser page served from the same origin,

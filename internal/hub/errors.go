@@ -35,4 +35,12 @@ var (
 	// ErrInvalidEpoch means an epoch given with WithEpoch is not 1 to
 	// MaxEpochLen characters of [0-9a-z]; New panics with it.
 	ErrInvalidEpoch = errors.New("sse hub: invalid epoch")
+	// ErrIDTooLong means Publish, with KeepPublisherIDs, got an event id
+	// longer than MaxPublisherIDLen bytes: no client could resume from it.
+	ErrIDTooLong = errors.New("sse hub: publisher id too long")
 )
+
+// MaxPublisherIDLen is the longest publisher id (KeepPublisherIDs) Publish
+// accepts, in bytes. A lastEventID longer than this is no id of the hub's
+// (ReasonInvalid).
+const MaxPublisherIDLen = 256

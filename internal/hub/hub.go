@@ -145,8 +145,9 @@ const idReserve = len("id: ") + maxIDLen + len("\n")
 // is copied into the encoded frame). Publish never waits on a subscriber:
 // one that falls further behind than the history reaches is ended with
 // ErrEvicted. Errors: ErrInvalidTopic, ErrUnknownTopic (with
-// ExplicitTopics), ErrClosed, ErrFed (a hub fed from outside), or a codec
-// error (codec.ErrInvalidID, ...) for an event that cannot be encoded.
+// ExplicitTopics), ErrClosed, ErrFed (a hub fed from outside), ErrIDTooLong
+// (with KeepPublisherIDs), or a codec error (codec.ErrInvalidID, ...) for an
+// event that cannot be encoded.
 func (h *Hub) Publish(name string, ev *codec.Event) (string, error) {
 	if h.src != nil {
 		return "", fmt.Errorf("sse hub: publish to %q: %w", name, ErrFed)
@@ -218,6 +219,9 @@ func (h *Hub) encode(ev *codec.Event) (buf []byte, pubID string, err error) {
 	e := *ev
 	enc := codec.DataEncoding(h.enc.Load())
 	if h.keepIDs.Load() && e.ID != "" {
+		if len(e.ID) > MaxPublisherIDLen {
+			return nil, "", fmt.Errorf("%w: %d bytes, at most %d", ErrIDTooLong, len(e.ID), MaxPublisherIDLen)
+		}
 		buf = make([]byte, 0, len("id: \n")+len(e.ID)+frameSize(&e, enc))
 		pubID = e.ID
 	} else {

@@ -191,6 +191,9 @@ func (h *Hub) placeLocked(s *Subscriber, ts []*topic, lastID string) {
 // findLocked returns the sequence lastID stands for on topics ts, or 0 and
 // the reason it cannot be placed.
 func (h *Hub) findLocked(ts []*topic, lastID string) (after uint64, reason string) {
+	if len(lastID) > MaxPublisherIDLen { // longer than any id of ours
+		return 0, ReasonInvalid
+	}
 	epoch, seq, isHubID := parseID(lastID)
 	switch {
 	case isHubID && epoch == h.epoch:

@@ -11,9 +11,9 @@
 // /proc/<pid>/stat), each afresh for every run, in turn (A B C A B C ...)
 // so that a drift of the machine's speed hits all of them alike; it prints
 // one JSON line per run on stdout, then the medians and the ratios to the
-// first server:
+// first server, or to each server named by -ref:
 //
-//	loadgen -server bin/ssemicro,bin/r3labs,bin/gosse -conns 2000 -n 200 -rate 100 -size 100 -reps 5
+//	loadgen -server bin/ssemicro,bin/r3labs,bin/limit -ref ssemicro,limit -conns 2000 -n 200 -rate 100 -size 100 -reps 5
 //
 // With -target it loads a server that is already running (no memory or CPU
 // figures: -1).
@@ -37,6 +37,7 @@ func main() {
 		servers = flag.String("server", "", "comma-separated benchmark server binaries to start and load in turn")
 		tgt     = flag.String("target", "", "URL of a running benchmark server (instead of -server)")
 		reps    = flag.Int("reps", 1, "runs per server (1..20)")
+		refs    = flag.String("ref", "", "comma-separated servers (binary base names) the ratios are given to; default the first")
 		c       config
 	)
 	flag.IntVar(&c.Conns, "conns", 100, fmt.Sprintf("event streams to open (1..%d)", maxConns))
@@ -59,7 +60,7 @@ func main() {
 	var err error
 	switch {
 	case *servers != "" && *tgt == "":
-		err = runServers(os.Stdout, strings.Split(*servers, ","), c, *reps)
+		err = runServers(os.Stdout, strings.Split(*servers, ","), c, *reps, splitList(*refs)...)
 	case *tgt != "" && *servers == "":
 		err = runTarget(os.Stdout, *tgt, c, *reps)
 	default:
@@ -70,9 +71,18 @@ func main() {
 	}
 }
 
+// splitList splits a comma-separated list; the empty string is no item.
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
 // runServers loads each binary reps times, each run on a fresh process,
-// the binaries in turn; it writes a JSON line per run and the summary.
-func runServers(w io.Writer, paths []string, c config, reps int) error {
+// the binaries in turn; it writes a JSON line per run and the summary, with
+// the ratios to each of refs.
+func runServers(w io.Writer, paths []string, c config, reps int, refs ...string) error {
 	var order []string
 	byServer := map[string][]result{}
 	for rep := range reps {
@@ -90,7 +100,7 @@ func runServers(w io.Writer, paths []string, c config, reps int) error {
 			}
 		}
 	}
-	summarize(w, order, byServer)
+	summarize(w, order, byServer, refs...)
 	return nil
 }
 

@@ -9,11 +9,11 @@ import (
 )
 
 // buildServers builds the benchmark servers (the three libraries and the
-// floor) into a temporary folder and returns their paths.
+// two references) into a temporary folder and returns their paths.
 func buildServers(t *testing.T) []string {
 	t.Helper()
 	dir := t.TempDir()
-	names := []string{"ssemicro", "r3labs", "gosse", "floor"}
+	names := []string{"ssemicro", "r3labs", "gosse", "writeperevent", "limit"}
 	args := []string{"build", "-o", dir + string(filepath.Separator)}
 	for _, n := range names {
 		args = append(args, "../"+n)
@@ -35,7 +35,7 @@ func buildServers(t *testing.T) []string {
 // the process id measured. No timing is asserted.
 func TestSmoke(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and starts three servers")
+		t.Skip("builds and starts five servers")
 	}
 	c := config{Conns: 20, N: 20, Rate: 1000, Size: 100, Dialers: 8, Timeout: 60 * time.Second}
 	for _, path := range buildServers(t) {

@@ -40,9 +40,10 @@ func median(rs []result, m metric) float64 {
 }
 
 // summarize writes, per server in order, the median of every metric over
-// its runs, then the ratio of each median to the first server's (the
-// reference: > 1 means the reference needs less).
-func summarize(w io.Writer, order []string, byServer map[string][]result) {
+// its runs, then, for each reference server in refs (the first server when
+// refs is empty; names not run are skipped), the ratio of each other
+// server's median to the reference's (> 1 means the reference needs less).
+func summarize(w io.Writer, order []string, byServer map[string][]result, refs ...string) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprint(tw, "median\truns\t")
 	for _, m := range metrics {
@@ -56,9 +57,17 @@ func summarize(w io.Writer, order []string, byServer map[string][]result) {
 		}
 		fmt.Fprintln(tw)
 	}
-	if len(order) > 1 {
-		ref := order[0]
-		for _, s := range order[1:] {
+	if len(refs) == 0 && len(order) > 0 {
+		refs = order[:1]
+	}
+	for _, ref := range refs {
+		if _, ok := byServer[ref]; !ok {
+			continue
+		}
+		for _, s := range order {
+			if s == ref {
+				continue
+			}
 			fmt.Fprintf(tw, "%s/%s\t\t", s, ref)
 			for _, m := range metrics[:len(metrics)-1] { // no ratio of losses
 				a, b := median(byServer[s], m), median(byServer[ref], m)

@@ -44,7 +44,7 @@ func (l *connList) serve(w http.ResponseWriter, r *http.Request) {
 
 // writeAll writes frame to every connection, one write(2) each, dropping
 // the connections whose write fails. There is no deadline per write (it
-// would cost a timer per write): a floor for a load generator that reads,
+// would cost a timer per write): a reference for a load generator that reads,
 // not a server for clients that may stall.
 func (l *connList) writeAll(frame []byte) {
 	l.mu.Lock()

@@ -1,0 +1,16 @@
+package broker
+
+import "go-micro.dev/v4/logger"
+
+// skipBinary counts one message whose body is not UTF-8 and that neither
+// the server nor the message asked to base64-encode: it reaches in-process
+// subscribers but no browser (see Publish). The first skip of a topic is
+// logged as a warning with l, later ones at debug level.
+func (b *sseBroker) skipBinary(topic string, l logger.Logger, cause error) {
+	n := b.stats.binarySkipped.Add(1)
+	level := logger.DebugLevel
+	if b.binaryWarned.First(topic) {
+		level = logger.WarnLevel
+	}
+	l.Logf(level, "sse broker: topic %q: message not sent to browsers (%d so far), in-process subscribers still get it: %v", topic, n, cause)
+}
