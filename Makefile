@@ -3,13 +3,14 @@ GO ?= go
 FUZZTIME ?= 20s
 BENCHTIME ?= 1s
 
-.PHONY: test bench fuzz run
+.PHONY: test bench fuzz run htmx npm
 
 # test: what CI runs (bash .ci/run calls `CI=true make test`): gofmt over the
 # whole tree, then vet and the tests of every Go module. The library is the
 # root; examples (demo, quickstart, the Chromium harness) and examples/bench
-# are modules of their own, which the root's ./... does not reach.
-test:
+# are modules of their own, which the root's ./... does not reach. The htmx
+# example's npm dependencies are fetched first (npm ci, package-lock.json).
+test: npm
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test -race -timeout 20m ./...
@@ -35,3 +36,12 @@ fuzz:
 # run: the demo (examples/demo, in the examples module).
 run:
 	cd examples && $(GO) run ./demo
+
+# htmx: the htmx example (examples/htmx), its npm dependencies fetched first.
+htmx: npm
+	cd examples && $(GO) run ./htmx
+
+# npm: htmx and htmx-ext-sse into examples/htmx/node_modules, exactly as
+# package-lock.json pins them.
+npm:
+	cd examples/htmx && npm ci --no-audit --no-fund

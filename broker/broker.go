@@ -23,6 +23,9 @@ type sseBroker struct {
 	opts      mbroker.Options
 	connected bool
 	topics    map[string]*topicSubs
+	// live holds every subscription whose goroutine has not returned,
+	// unsubscribed ones included: Disconnect waits for them.
+	live map[*subscription]struct{}
 
 	stats        counters
 	binaryWarned topicwarn.Set // topics a binary skip was logged for
@@ -42,6 +45,7 @@ func NewBroker(opts ...mbroker.Option) mbroker.Broker {
 		hub:    hub.New(),
 		opts:   *mbroker.NewOptions(),
 		topics: make(map[string]*topicSubs),
+		live:   make(map[*subscription]struct{}),
 	}
 	b.apply(opts)
 	return b
@@ -91,23 +95,27 @@ func (b *sseBroker) Connect() error {
 
 // Disconnect makes Publish and Subscribe return ErrNotConnected and ends
 // every in-process subscription: messages still queued for them are
-// dropped (counted), and Disconnect waits for handler calls in progress to
-// return (except the caller's own, when called from a handler). The hub
-// and the browsers it serves are not affected: the hub belongs to the
-// broker for its whole life. Disconnect is idempotent.
+// dropped (counted). It then waits until no handler call runs, of any
+// subscription, unsubscribed ones included: call it from outside the
+// handlers (from a handler it would wait for itself), as go-micro's
+// service Stop does. The hub and the browsers it serves are not affected:
+// the hub belongs to the broker for its whole life. Disconnect is
+// idempotent.
 func (b *sseBroker) Disconnect() error {
 	b.mu.Lock()
 	b.connected = false
-	var ended []*subscription
 	for _, ts := range b.topics {
-		ended = append(ended, ts.all()...)
+		for _, s := range ts.all() {
+			s.end()
+		}
 	}
 	clear(b.topics)
-	for _, s := range ended {
-		s.end()
+	live := make([]*subscription, 0, len(b.live))
+	for s := range b.live {
+		live = append(live, s)
 	}
 	b.mu.Unlock()
-	for _, s := range ended {
+	for _, s := range live {
 		s.wait()
 	}
 	return nil

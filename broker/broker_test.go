@@ -328,7 +328,7 @@ func TestQueueGroupDeliversEachMessageOnce(t *testing.T) {
 	pubs.Wait()
 	remaining.Wait()
 	for _, s := range subs {
-		require.NoError(t, s.Unsubscribe()) // waits for calls in progress: counts are final
+		require.NoError(t, s.Unsubscribe()) // every message was handled (remaining): counts are final
 	}
 
 	assert.Len(t, perBody, messages)
@@ -349,14 +349,19 @@ func TestQueueGroupDeliversEachMessageOnce(t *testing.T) {
 	assert.Equal(t, 0, st.Subscriptions)
 }
 
-func TestUnsubscribeStopsDeliveryAtOnce(t *testing.T) {
+// TestUnsubscribeNeverWaitsForItsHandler: Unsubscribe returns while a
+// handler call is blocked (it used to wait for it), nothing queued or
+// published after it is delivered, and Disconnect is what waits for the
+// call to return.
+func TestUnsubscribeNeverWaitsForItsHandler(t *testing.T) {
 	b := newConnected(t)
-	gate, entered := make(chan struct{}), make(chan struct{})
+	gate, entered, returned := make(chan struct{}), make(chan struct{}), make(chan struct{})
 	var calls atomic.Int64
 	sub, err := b.Subscribe("t", func(mbroker.Event) error {
 		if calls.Add(1) == 1 {
 			close(entered)
 			<-gate
+			close(returned)
 		}
 		return nil
 	})
@@ -366,30 +371,64 @@ func TestUnsubscribeStopsDeliveryAtOnce(t *testing.T) {
 	}
 	<-entered // one call in progress, nine queued
 
-	done := make(chan struct{})
-	go func() {
-		assert.NoError(t, sub.Unsubscribe())
-		close(done)
-	}()
-	for statsOf(b).Subscriptions != 0 { // Unsubscribe has begun (ended, now waiting)
-		time.Sleep(time.Millisecond)
-	}
+	require.NoError(t, sub.Unsubscribe()) // returns with the call still blocked
 	select {
-	case <-done:
-		t.Fatal("Unsubscribe returned while a handler call was in progress")
+	case <-returned:
+		t.Fatal("the handler returned before the gate opened")
 	default:
 	}
-	close(gate)
-	<-done
-	// The worker is gone: nothing more can be called.
+	assert.Equal(t, 0, statsOf(b).Subscriptions)
 	for i := range 5 {
 		require.NoError(t, b.Publish("t", msg(strconv.Itoa(i))))
 	}
+	disconnected := make(chan struct{})
+	go func() {
+		assert.NoError(t, b.Disconnect())
+		close(disconnected)
+	}()
+	close(gate)
+	<-disconnected // Disconnect waited for the call in progress
+	select {
+	case <-returned:
+	default:
+		t.Fatal("Disconnect returned while a handler call was in progress")
+	}
 	assert.Equal(t, int64(1), calls.Load(), "no handler call after Unsubscribe")
-	st := statsOf(b)
-	assert.Equal(t, uint64(9), st.Dropped, "queued messages are dropped and counted")
-	assert.Equal(t, 0, st.Subscriptions)
+	assert.Equal(t, uint64(9), statsOf(b).Dropped, "queued messages are dropped and counted")
 	require.NoError(t, sub.Unsubscribe(), "idempotent")
+}
+
+// TestDisconnectWaitsForHandlers: when Disconnect returns no handler call
+// of any subscription runs, unsubscribed ones included.
+func TestDisconnectWaitsForHandlers(t *testing.T) {
+	b := ssebroker.NewBroker()
+	require.NoError(t, b.Connect())
+	gate := make(chan struct{})
+	var running atomic.Int64
+	var subs []mbroker.Subscriber
+	for _, topic := range []string{"a", "b", "c"} {
+		sub, err := b.Subscribe(topic, func(mbroker.Event) error {
+			running.Add(1)
+			defer running.Add(-1)
+			<-gate
+			return nil
+		})
+		require.NoError(t, err)
+		subs = append(subs, sub)
+		require.NoError(t, b.Publish(topic, msg(topic)))
+	}
+	for running.Load() != 3 {
+		time.Sleep(time.Millisecond)
+	}
+	require.NoError(t, subs[0].Unsubscribe())
+	done := make(chan struct{})
+	go func() {
+		assert.NoError(t, b.Disconnect())
+		close(done)
+	}()
+	close(gate)
+	<-done
+	assert.Equal(t, int64(0), running.Load(), "a handler call outlived Disconnect")
 }
 
 func TestUnsubscribeFromOwnHandler(t *testing.T) {
@@ -401,7 +440,7 @@ func TestUnsubscribeFromOwnHandler(t *testing.T) {
 	sub, err := b.Subscribe("t", func(mbroker.Event) error {
 		<-ready
 		calls.Add(1)
-		assert.NoError(t, sub.Unsubscribe()) // must not wait for itself
+		assert.NoError(t, sub.Unsubscribe()) // returns at once: it never waits
 		close(returned)
 		return nil
 	})
@@ -411,26 +450,8 @@ func TestUnsubscribeFromOwnHandler(t *testing.T) {
 		require.NoError(t, b.Publish("t", msg(strconv.Itoa(i))))
 	}
 	<-returned
-	require.NoError(t, sub.Unsubscribe()) // from outside: waits for the worker to end
+	require.NoError(t, b.Disconnect()) // from outside: waits for the worker to end
 	assert.Equal(t, int64(1), calls.Load())
-}
-
-func TestDisconnectFromHandler(t *testing.T) {
-	b := ssebroker.NewBroker()
-	require.NoError(t, b.Connect())
-	returned := make(chan struct{})
-	_, err := b.Subscribe("t", func(mbroker.Event) error {
-		assert.NoError(t, b.Disconnect())
-		close(returned)
-		return nil
-	})
-	require.NoError(t, err)
-	_, err = b.Subscribe("u", func(mbroker.Event) error { return nil })
-	require.NoError(t, err)
-	require.NoError(t, b.Publish("t", msg("x")))
-	<-returned
-	assert.ErrorIs(t, b.Publish("t", msg("x")), ssebroker.ErrNotConnected)
-	assert.Equal(t, 0, statsOf(b).Subscriptions)
 }
 
 func TestSlowHandlerNeverDelaysPublishOrBrowsers(t *testing.T) {
@@ -603,6 +624,8 @@ func TestConcurrentPublishSubscribeUnsubscribe(t *testing.T) {
 	br := subscribeHub(t, b, "t")
 	const publishers, perPublisher, churners, rounds = 3, 200, 3, 40 // fewer than the hub queue's 1024 frames
 	var wg sync.WaitGroup
+	var latesMu sync.Mutex
+	var lates []*atomic.Bool
 	for p := range publishers {
 		wg.Go(func() {
 			for i := range perPublisher {
@@ -613,24 +636,35 @@ func TestConcurrentPublishSubscribeUnsubscribe(t *testing.T) {
 	for c := range churners {
 		wg.Go(func() {
 			for r := range rounds {
-				var calls atomic.Int64
 				var opts []mbroker.SubscribeOption
 				if r%2 == 0 {
 					opts = append(opts, mbroker.Queue(fmt.Sprintf("g%d", c%2)))
 				}
-				s, err := b.Subscribe("t", func(mbroker.Event) error { calls.Add(1); return nil }, opts...)
+				after := fmt.Sprintf("after-%d-%d", c, r)
+				late := new(atomic.Bool)
+				s, err := b.Subscribe("t", func(e mbroker.Event) error {
+					if string(e.Message().Body) == after {
+						late.Store(true)
+					}
+					return nil
+				}, opts...)
 				if !assert.NoError(t, err) {
 					return
 				}
 				assert.NoError(t, s.Unsubscribe())
-				after := calls.Load()
-				assert.NoError(t, b.Publish("t", msg("after")))
-				assert.Equal(t, after, calls.Load(), "a call after Unsubscribe returned")
+				assert.NoError(t, b.Publish("t", msg(after)))
+				latesMu.Lock()
+				lates = append(lates, late)
+				latesMu.Unlock()
 			}
 		})
 	}
 	wg.Wait()
 	assert.Equal(t, 0, statsOf(b).Subscriptions)
+	require.NoError(t, b.Disconnect()) // every worker has returned
+	for _, late := range lates {
+		assert.False(t, late.Load(), "a message published after Unsubscribe returned was delivered")
+	}
 	n := publishers*perPublisher + churners*rounds
 	assert.Len(t, br.next(t, n), n, "the hub got every publish")
 	assert.Equal(t, uint64(n), statsOf(b).Published)

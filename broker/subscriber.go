@@ -54,6 +54,7 @@ func (b *sseBroker) Subscribe(topic string, h mbroker.Handler, opts ...mbroker.S
 		b.topics[topic] = ts
 	}
 	ts.add(s)
+	b.live[s] = struct{}{}
 	go s.run()
 	return s, nil
 }
@@ -69,7 +70,6 @@ type subscription struct {
 	queue  chan *event
 	done   chan struct{} // closed by end
 	exited chan struct{} // closed when run returns
-	worker atomic.Uint64 // goroutine id of run
 
 	stopOnce sync.Once
 	warned   atomic.Bool // a drop was logged
@@ -81,10 +81,14 @@ func (s *subscription) Options() mbroker.SubscribeOptions { return s.opts }
 // Topic returns the topic.
 func (s *subscription) Topic() string { return s.topic }
 
-// Unsubscribe ends the subscription: when it returns, no handler call is
-// running or will start (messages still queued are dropped and counted).
-// Called from the subscription's own handler it returns at once, and the
-// current call is the last. It is idempotent and always returns nil.
+// Unsubscribe ends the subscription: a message published after it returns
+// never reaches the handler, and messages still queued are dropped
+// (counted). It never waits for the handler: a call in progress (the
+// caller's own, when called from the handler) runs to its end on the
+// subscription's goroutine, which then exits. Disconnect, called from
+// outside the handlers, is what waits for every call to return, as
+// nats.go's Unsubscribe and Drain/Close divide it. Unsubscribe is
+// idempotent and always returns nil.
 func (s *subscription) Unsubscribe() error {
 	b := s.b
 	b.mu.Lock()
@@ -96,7 +100,6 @@ func (s *subscription) Unsubscribe() error {
 	}
 	s.end()
 	b.mu.Unlock()
-	s.wait()
 	return nil
 }
 
@@ -122,19 +125,16 @@ func (s *subscription) end() {
 	s.stopOnce.Do(func() { close(s.done) })
 }
 
-// wait waits for run to return, unless it is called from run's own
-// goroutine (from the handler).
-func (s *subscription) wait() {
-	if s.worker.Load() != goroutineID() {
-		<-s.exited
-	}
-}
+// wait waits for run to return. It must not be called from the handler.
+func (s *subscription) wait() { <-s.exited }
 
 // run calls the handler for each queued message until end.
 func (s *subscription) run() {
-	s.worker.Store(goroutineID())
 	defer func() {
 		s.b.stats.dropped.Add(uint64(len(s.queue)))
+		s.b.mu.Lock()
+		delete(s.b.live, s)
+		s.b.mu.Unlock()
 		close(s.exited)
 	}()
 	for {

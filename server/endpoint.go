@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -21,9 +22,11 @@ const (
 	ReasonTooManyTopics = "too_many_topics" // 400: more than MaxTopicsPerConnection
 	ReasonBadTopic      = "bad_topic"       // 400: empty, too long or not matching TopicPattern
 	ReasonBadQuery      = "bad_query"       // 400: the query cannot be parsed (over 10,000 parameters)
-	ReasonUnauthorized  = "unauthorized"    // 401: Authorize returned ErrUnauthorized
-	ReasonForbidden     = "forbidden"       // 403: Authorize returned another error
+	ReasonUnauthorized  = "unauthorized"    // 401: no valid token (Auth), or Authorize returned ErrUnauthorized
+	ReasonForbidden     = "forbidden"       // 403: a topic the rules refuse (Auth), or Authorize returned another error
 	ReasonOverLimit     = "over_limit"      // 503: MaxConnections streams are open
+	ReasonClientLimit   = "client_limit"    // 429: MaxConnectionsPerClient streams of this client are open
+	ReasonRate          = "rate"            // 429: the client connects faster than ConnectRate
 	ReasonUnknownTopic  = "unknown_topic"   // 404: ExplicitTopics and the topic was not created
 	ReasonUnavailable   = "unavailable"     // 503: shutting down or the hub is closed
 )
@@ -40,8 +43,9 @@ type EndpointStats struct {
 	Accepted uint64
 	// Refused counts refused requests by reason (the Reason constants).
 	Refused map[string]uint64
-	// CutOffSlow counts streams ended because the client fell too far
-	// behind (its queue was full); it resumes from history.
+	// CutOffSlow counts streams ended because the client fell further
+	// behind than the history reaches (an event it had not read was
+	// evicted); it resumes with sse-reset (evicted) at the gap.
 	CutOffSlow uint64
 	// WriteFailed counts streams ended because a write failed or timed
 	// out: the client went away or stopped reading.
@@ -50,6 +54,16 @@ type EndpointStats struct {
 	// (Authorize, OnSubscribe, OnUnsubscribe); each ended only the stream
 	// concerned.
 	HookPanics uint64
+	// HTTP2 is how many of the open streams are HTTP/2 (each holds a
+	// goroutine, as do the other Open-Shared streams).
+	HTTP2 int
+	// ResumedExact counts the streams opened with a Last-Event-ID that was
+	// placed: they got exactly the events after it.
+	ResumedExact uint64
+	// Resets counts the streams opened with a Last-Event-ID that could not
+	// be placed, by the reason their sse-reset event gave ("other-epoch",
+	// "evicted", "unknown-id", "invalid-id").
+	Resets map[string]uint64
 }
 
 // endpoint is the /events http.Handler: it validates a request, subscribes
@@ -67,7 +81,8 @@ type endpoint struct {
 	once   sync.Once
 	wg     sync.WaitGroup // every goroutine of the endpoint
 
-	pool *writerPool // shared writers of taken-over HTTP/1.1 streams; nil if GoroutinePerStream
+	limits *limiter
+	pool   *writerPool // shared writers of taken-over HTTP/1.1 streams; nil if GoroutinePerStream
 
 	byeBy       atomic.Int64 // unix nanoseconds: the latest deadline of a shutdown hint
 	open        atomic.Int64
@@ -76,8 +91,11 @@ type endpoint struct {
 	cutOffSlow  atomic.Uint64
 	writeFailed atomic.Uint64
 	hookPanics  atomic.Uint64
-	refusedMu   sync.Mutex
+	http2       atomic.Int64
+	exact       atomic.Uint64
+	refusedMu   sync.Mutex // guards refused and resets
 	refused     map[string]uint64
+	resets      map[string]uint64
 }
 
 // newEndpoint returns the events endpoint serving h with c.
@@ -87,6 +105,8 @@ func newEndpoint(h *hub.Hub, c *config) *endpoint {
 		cfg:     c,
 		done:    make(chan struct{}),
 		refused: make(map[string]uint64),
+		resets:  make(map[string]uint64),
+		limits:  newLimiter(c),
 	}
 	e.openFrame, _ = (&codec.Event{Retry: c.Retry}).AppendTo(nil)
 	e.heartbeatFrame, _ = (&codec.Event{Comment: "heartbeat"}).AppendTo(nil)
@@ -110,6 +130,10 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.refuse(w, r, http.StatusMethodNotAllowed, ReasonMethod, "method not allowed: use GET")
 		return
 	}
+	client, ok := e.checkRate(w, r)
+	if !ok {
+		return
+	}
 	q, reason, text := e.queryOf(r)
 	var topics []string
 	if reason == "" {
@@ -120,12 +144,9 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lastID := e.lastEventID(r, q)
-	if status, text := e.authorize(r, topics); status != 0 {
-		reason := ReasonForbidden
-		if status == http.StatusUnauthorized {
-			reason = ReasonUnauthorized
-		}
-		e.refuse(w, r, status, reason, text)
+	r, expiry, status, text := e.authorize(r, topics)
+	if status != 0 {
+		e.refuse(w, r, status, authReason(status), text)
 		return
 	}
 	if !e.enter() {
@@ -134,15 +155,14 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer e.wg.Done()
-	if !e.acquire() {
-		w.Header().Set("Retry-After", e.retryAfter())
-		e.refuse(w, r, http.StatusServiceUnavailable, ReasonOverLimit, "too many connections")
+	if !e.acquire(w, r, client) {
 		return
 	}
 	s := newStream(e, r, topics)
+	s.client = client
 	sub, err := e.hub.Subscribe(topics, lastID, hub.Notify(s.notify))
 	if err != nil {
-		e.release()
+		e.release(client)
 		switch {
 		case errors.Is(err, hub.ErrUnknownTopic):
 			e.refuse(w, r, http.StatusNotFound, ReasonUnknownTopic, err.Error())
@@ -155,7 +175,14 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.sub = sub
+	e.watchExpiry(s, expiry)
 	e.accepted.Add(1)
+	e.countResume(sub.Resume())
+	if r.ProtoMajor >= 2 {
+		s.http2 = true
+		e.http2.Add(1)
+	}
+	e.logOpen(r, s)
 	e.setStreamHeaders(w.Header(), r)
 	w.WriteHeader(http.StatusOK)
 	if fn := e.cfg.OnSubscribe; fn != nil && !e.callHook("OnSubscribe", topics, func() { fn(r, topics) }) {
@@ -181,10 +208,11 @@ func (e *endpoint) setStreamHeaders(h http.Header, r *http.Request) {
 }
 
 // refuse answers a request with status and the reason as text, and counts it.
-func (e *endpoint) refuse(w http.ResponseWriter, _ *http.Request, status int, reason, text string) {
+func (e *endpoint) refuse(w http.ResponseWriter, r *http.Request, status int, reason, text string) {
 	e.refusedMu.Lock()
 	e.refused[reason]++
 	e.refusedMu.Unlock()
+	e.logRefused(r, status, reason)
 	http.Error(w, text, status)
 }
 
@@ -236,19 +264,32 @@ func (e *endpoint) Shutdown(ctx context.Context) error {
 // Stats returns what the endpoint counted so far.
 func (e *endpoint) Stats() EndpointStats {
 	e.refusedMu.Lock()
-	refused := make(map[string]uint64, len(e.refused))
-	for k, v := range e.refused {
-		refused[k] = v
-	}
+	refused := maps.Clone(e.refused)
+	resets := maps.Clone(e.resets)
 	e.refusedMu.Unlock()
 	return EndpointStats{
-		Open:        int(e.open.Load()),
-		Shared:      int(e.shared.Load()),
-		Accepted:    e.accepted.Load(),
-		Refused:     refused,
-		CutOffSlow:  e.cutOffSlow.Load(),
-		WriteFailed: e.writeFailed.Load(),
-		HookPanics:  e.hookPanics.Load(),
+		Open:         int(e.open.Load()),
+		Shared:       int(e.shared.Load()),
+		Accepted:     e.accepted.Load(),
+		Refused:      refused,
+		CutOffSlow:   e.cutOffSlow.Load(),
+		WriteFailed:  e.writeFailed.Load(),
+		HookPanics:   e.hookPanics.Load(),
+		HTTP2:        int(e.http2.Load()),
+		ResumedExact: e.exact.Load(),
+		Resets:       resets,
+	}
+}
+
+// countResume counts how a new stream's Last-Event-ID was placed.
+func (e *endpoint) countResume(r hub.Resume) {
+	switch r.Outcome {
+	case hub.ResumeExact:
+		e.exact.Add(1)
+	case hub.ResumeLost:
+		e.refusedMu.Lock()
+		e.resets[r.Reason]++
+		e.refusedMu.Unlock()
 	}
 }
 

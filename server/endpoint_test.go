@@ -387,9 +387,11 @@ func TestHTTP2(t *testing.T) {
 			t.Fatalf("event %d: id %q, want %q", i, ev.ID, id)
 		}
 	}
-	if st := f.e.Stats(); st.Open != 1 || st.Shared != 0 {
-		t.Errorf("stats %+v: HTTP/2 streams keep their goroutine", st)
+	if st := f.e.Stats(); st.Open != 1 || st.Shared != 0 || st.HTTP2 != 1 {
+		t.Errorf("stats %+v: one HTTP/2 stream, with its goroutine", st)
 	}
+	s.Close()
+	ssetest.Eventually(t, "the HTTP/2 stream to end", func() bool { return f.e.Stats().HTTP2 == 0 })
 }
 
 func TestHTTP1OverTLSIsNotTakenOver(t *testing.T) {

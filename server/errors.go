@@ -9,14 +9,18 @@ import (
 // Errors of the server's methods that a caller may need to tell apart
 // (errors.Is).
 var (
-	// ErrNotHTTPHandler is returned by Handle for a handler made by
-	// NewHandler from a value that is not an http.Handler: this server
-	// serves HTTP, not go-micro RPC, so RPC handler structs cannot apply.
-	ErrNotHTTPHandler = errors.New("sse server: handler is not an http.Handler")
+	// ErrNotHTTPHandler is returned by Handle for a nil handler, a handler
+	// made from nil or a nil http.Handler (a handler struct is served as
+	// go-micro RPC; see ErrInvalidHandler).
+	ErrNotHTTPHandler = errors.New("sse server: handler is nil")
 	// ErrHandlerExists is returned by Handle when an http.Handler is
-	// already mounted: the server mounts one (use an http.ServeMux to
-	// route several).
-	ErrHandlerExists = errors.New("sse server: an http.Handler is already mounted")
+	// already mounted (the server mounts one: use an http.ServeMux to
+	// route several), or a handler struct of the same service name.
+	ErrHandlerExists = errors.New("sse server: handler already mounted")
+	// ErrInvalidHandler is returned (wrapped, with the reason) by Handle
+	// for a handler struct with no method of go-micro's shapes
+	// func(ctx, *Req, *Rsp) error or func(ctx, server.Stream) error.
+	ErrInvalidHandler = errors.New("sse server: invalid handler")
 	// ErrInvalidSubscriber is returned (wrapped, with the reason) by
 	// Subscribe for a subscriber whose handler does not have go-micro's
 	// signature func(context.Context, *T) error (or is a value with no

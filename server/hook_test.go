@@ -28,6 +28,7 @@ type recordingLogger struct {
 	mu     *sync.Mutex
 	b      *bytes.Buffer
 	fields map[string]any
+	level  logger.Level // the level it reports in Options (default info)
 }
 
 func newRecordingLogger() *recordingLogger {
@@ -35,10 +36,10 @@ func newRecordingLogger() *recordingLogger {
 }
 
 func (l *recordingLogger) Init(...logger.Option) error { return nil }
-func (l *recordingLogger) Options() logger.Options     { return logger.Options{} }
+func (l *recordingLogger) Options() logger.Options     { return logger.Options{Level: l.level} }
 func (l *recordingLogger) String() string              { return "recording" }
 func (l *recordingLogger) Fields(f map[string]any) logger.Logger {
-	n := &recordingLogger{mu: l.mu, b: l.b, fields: maps.Clone(l.fields)}
+	n := &recordingLogger{mu: l.mu, b: l.b, fields: maps.Clone(l.fields), level: l.level}
 	if n.fields == nil {
 		n.fields = map[string]any{}
 	}

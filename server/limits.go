@@ -1,86 +1,226 @@
 package server
 
 import (
-	"fmt"
 	"math"
+	"net"
 	"net/http"
-	"net/url"
-	"slices"
 	"strconv"
-
-	"github.com/go-micro-sse/go-micro-sse/internal/hub"
+	"sync"
+	"time"
 )
 
-// queryOf parses the query of a request, or returns a 400 reason when it
-// cannot be parsed at all (more parameters than net/url allows, 10,000 by
-// default). A query that is only partly malformed keeps what parsed, as
-// r.URL.Query does.
-func (e *endpoint) queryOf(r *http.Request) (q url.Values, reason, text string) {
-	q, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil && len(q) == 0 {
-		return nil, ReasonBadQuery, fmt.Sprintf("query not usable: %v", err)
-	}
-	return q, "", ""
+// Limits on what the events endpoint admits, each with a finite default:
+//
+//   - MaxConnections streams open in all (default: derived from the
+//     process's file limit, RLIMIT_NOFILE, see defaultMaxConnections);
+//     past it 503 with Retry-After (ReasonOverLimit);
+//   - MaxConnectionsPerClient streams open per client address (default
+//     DefaultMaxConnectionsPerClient); past it 429 with Retry-After
+//     (ReasonClientLimit);
+//   - ConnectRate new requests per second per client address, with a
+//     burst (default DefaultConnectRate, DefaultConnectBurst); past it 429
+//     with Retry-After, the time until the next request fits
+//     (ReasonRate).
+//
+// The client address is the host of the request's RemoteAddr, or what the
+// ClientAddress hook returns (behind a trusted proxy: the address the
+// proxy puts in a header). Without the hook, a client on a loopback
+// address (a proxy on the same host, a test) is the machine itself and is
+// exempt from the per-client limits. Every refusal is counted by reason
+// (EndpointStats.Refused).
+
+// Defaults of the limits per client address.
+const (
+	DefaultMaxConnectionsPerClient = 256
+	DefaultConnectRate             = 20.0 // new requests per second per client address
+	DefaultConnectBurst            = 40
+)
+
+// ClientAddressFunc returns the address a request comes from, the key of
+// the per-client limits. An empty result exempts the request from them.
+type ClientAddressFunc func(r *http.Request) string
+
+// limiter counts the open streams, in all and per client address, and the
+// connect rate of each client address (a token bucket).
+type limiter struct {
+	max, perClient int     // < 0: no limit
+	rate, burst    float64 // rate < 0: no limit
+	address        ClientAddressFunc
+
+	mu      sync.Mutex
+	open    int
+	clients map[string]*client
+	pruneAt int // prune clients when it holds this many
 }
 
-// topicsOf returns the deduplicated topics of a request's query, or a 400
-// reason.
-func (e *endpoint) topicsOf(q url.Values) (topics []string, reason, text string) {
-	topics = q[e.cfg.StreamParam]
-	if len(topics) == 0 {
-		return nil, ReasonNoStream, fmt.Sprintf("missing %q query parameter", e.cfg.StreamParam)
+// client is what the limiter holds for one address: its open streams and
+// its token bucket (tokens at the time at).
+type client struct {
+	open   int
+	tokens float64
+	at     time.Time
+}
+
+// minPrune is the smallest size at which the limiter prunes its clients.
+const minPrune = 1024
+
+func newLimiter(c *config) *limiter {
+	return &limiter{
+		max:       c.MaxConnections,
+		perClient: c.MaxConnectionsPerClient,
+		rate:      c.ConnectRate,
+		burst:     float64(max(c.ConnectBurst, 1)),
+		address:   c.ClientAddress,
+		clients:   make(map[string]*client),
+		pruneAt:   minPrune,
 	}
-	slices.Sort(topics)
-	topics = slices.Compact(topics)
-	if len(topics) > e.cfg.MaxTopicsPerConnection {
-		return nil, ReasonTooManyTopics, fmt.Sprintf("too many topics: %d, at most %d", len(topics), e.cfg.MaxTopicsPerConnection)
+}
+
+// clientOf returns the client address of r, "" when it is exempt.
+func (l *limiter) clientOf(r *http.Request) string {
+	if l.address != nil {
+		return l.address(r)
 	}
-	for _, t := range topics {
-		switch {
-		case t == "":
-			return nil, ReasonBadTopic, "empty topic name"
-		case len(t) > e.cfg.MaxTopicNameLength:
-			return nil, ReasonBadTopic, fmt.Sprintf("topic name longer than %d bytes", e.cfg.MaxTopicNameLength)
-		case !e.cfg.TopicPattern.MatchString(t):
-			return nil, ReasonBadTopic, fmt.Sprintf("topic name %q does not match %s", t, e.cfg.TopicPattern)
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return ""
+	}
+	return host
+}
+
+// allowConnect takes a token of addr's bucket; when there is none it
+// returns false and how long until there is one.
+func (l *limiter) allowConnect(addr string, now time.Time) (bool, time.Duration) {
+	if addr == "" || l.rate < 0 {
+		return true, 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c := l.clientLocked(addr, now)
+	c.tokens = min(l.burst, c.tokens+now.Sub(c.at).Seconds()*l.rate)
+	c.at = now
+	if c.tokens < 1 {
+		wait := time.Duration((1 - c.tokens) / l.rate * float64(time.Second))
+		return false, wait
+	}
+	c.tokens--
+	return true, 0
+}
+
+// acquire counts a new stream of addr; reason is "" when it fits (then it
+// must be paired with release), else ReasonOverLimit or ReasonClientLimit.
+func (l *limiter) acquire(addr string, now time.Time) (reason string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.max >= 0 && l.open >= l.max {
+		return ReasonOverLimit
+	}
+	if addr != "" && l.perClient >= 0 {
+		c := l.clientLocked(addr, now)
+		if c.open >= l.perClient {
+			return ReasonClientLimit
 		}
+		c.open++
 	}
-	return topics, "", ""
-}
-
-// lastEventID returns the id a request resumes from: the Last-Event-ID
-// header, else the LastEventIDParam query parameter. An id longer than any
-// the hub could have given is cut to one byte more than that, so that the
-// hub answers it as an id it cannot place (sse-reset, invalid-id) without
-// echoing a large header back: never a 4xx, after which EventSource would
-// not reconnect.
-func (e *endpoint) lastEventID(r *http.Request, q url.Values) string {
-	id := r.Header.Get("Last-Event-ID")
-	if id == "" {
-		id = q.Get(e.cfg.LastEventIDParam)
-	}
-	if len(id) > hub.MaxPublisherIDLen {
-		id = id[:hub.MaxPublisherIDLen+1]
-	}
-	return id
-}
-
-// acquire counts a new stream against MaxConnections and reports whether
-// it fits; every true must be paired with release.
-func (e *endpoint) acquire() bool {
-	n := e.open.Add(1)
-	if max := e.cfg.MaxConnections; max > 0 && n > int64(max) {
-		e.open.Add(-1)
-		return false
-	}
-	return true
+	l.open++
+	return ""
 }
 
 // release uncounts a stream acquire admitted.
-func (e *endpoint) release() { e.open.Add(-1) }
+func (l *limiter) release(addr string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.open--
+	if c := l.clients[addr]; addr != "" && c != nil && c.open > 0 {
+		c.open--
+	}
+}
 
-// retryAfter is the Retry-After header value of a 503: the retry delay in
-// whole seconds, at least 1.
-func (e *endpoint) retryAfter() string {
-	return strconv.Itoa(max(1, int(math.Ceil(e.cfg.Retry.Seconds()))))
+// clientLocked returns the state of addr, made with a full bucket when
+// new. When the map has grown to pruneAt, it first drops the clients with
+// no open stream whose bucket has refilled (they are as good as new).
+func (l *limiter) clientLocked(addr string, now time.Time) *client {
+	if c := l.clients[addr]; c != nil {
+		return c
+	}
+	if len(l.clients) >= l.pruneAt {
+		for a, c := range l.clients {
+			if c.open == 0 && (l.rate <= 0 || c.tokens+now.Sub(c.at).Seconds()*l.rate >= l.burst) {
+				delete(l.clients, a)
+			}
+		}
+		l.pruneAt = max(minPrune, 2*len(l.clients))
+	}
+	c := &client{tokens: l.burst, at: now}
+	l.clients[addr] = c
+	return c
+}
+
+// retryAfter is the Retry-After header value of a 503 or 429: the retry
+// delay in whole seconds, at least 1.
+func (e *endpoint) retryAfter() string { return retryAfterOf(e.cfg.Retry) }
+
+// retryAfterOf is d in whole seconds, rounded up, at least 1.
+func retryAfterOf(d time.Duration) string {
+	return strconv.Itoa(max(1, int(math.Ceil(d.Seconds()))))
+}
+
+// fallbackMaxConnections is the default of MaxConnections when the file
+// limit is unknown or unlimited.
+const fallbackMaxConnections = 10_000
+
+// defaultMaxConnections is the default of MaxConnections: the process's
+// file limit less a sixteenth (kept for the listener, the broker's and
+// registry's connections, files), or fallbackMaxConnections when that
+// limit is unknown or unlimited.
+func defaultMaxConnections() int {
+	n := fileLimit()
+	if n == 0 || n >= 1<<31 {
+		return fallbackMaxConnections
+	}
+	return max(1, int(n-n/16))
+}
+
+// checkRate finds the client address of r and takes a token of its connect
+// rate; when it cannot, it answers the refusal (429 with Retry-After, or
+// 403 if the ClientAddress hook panicked) and returns false.
+func (e *endpoint) checkRate(w http.ResponseWriter, r *http.Request) (client string, ok bool) {
+	if !e.callHook("ClientAddress", nil, func() { client = e.limits.clientOf(r) }) {
+		e.refuse(w, r, http.StatusForbidden, ReasonForbidden, "client address unknown")
+		return "", false
+	}
+	if ok, wait := e.limits.allowConnect(client, time.Now()); !ok {
+		w.Header().Set("Retry-After", retryAfterOf(wait))
+		e.refuse(w, r, http.StatusTooManyRequests, ReasonRate, "too many requests: connect rate exceeded")
+		return "", false
+	}
+	return client, true
+}
+
+// acquire counts a new stream of client against MaxConnections and
+// MaxConnectionsPerClient; when it does not fit, it answers the refusal
+// (503 or 429, with Retry-After) and returns false. Every true must be
+// paired with release(client).
+func (e *endpoint) acquire(w http.ResponseWriter, r *http.Request, client string) bool {
+	switch e.limits.acquire(client, time.Now()) {
+	case ReasonOverLimit:
+		w.Header().Set("Retry-After", e.retryAfter())
+		e.refuse(w, r, http.StatusServiceUnavailable, ReasonOverLimit, "too many connections")
+		return false
+	case ReasonClientLimit:
+		w.Header().Set("Retry-After", e.retryAfter())
+		e.refuse(w, r, http.StatusTooManyRequests, ReasonClientLimit, "too many connections from this client")
+		return false
+	}
+	e.open.Add(1)
+	return true
+}
+
+// release uncounts a stream of client that acquire admitted.
+func (e *endpoint) release(client string) {
+	e.open.Add(-1)
+	e.limits.release(client)
 }

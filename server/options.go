@@ -24,6 +24,9 @@ const (
 	DefaultMaxTopicsPerConnection = 16
 	DefaultMaxTopicNameLength     = 200
 	DefaultShutdownGrace          = 5 * time.Second
+	DefaultReadHeaderTimeout      = 10 * time.Second
+	DefaultIdleTimeout            = 2 * time.Minute
+	DefaultMaxHeaderBytes         = 64 << 10
 )
 
 // DefaultTopicPattern is the topic names allowed when TopicPattern is not
@@ -34,33 +37,39 @@ var DefaultTopicPattern = regexp.MustCompile(`^[A-Za-z0-9_.:/@-]+$`)
 // The private keys under which the SSE options ride in go-micro's
 // server.Options.Context, one type per option.
 type (
-	eventsPathKey             struct{}
-	streamParamKey            struct{}
-	lastEventIDParamKey       struct{}
-	retryKey                  struct{}
-	heartbeatKey              struct{}
-	writeTimeoutKey           struct{}
-	allowedOriginsKey         struct{}
-	allowCredentialsKey       struct{}
-	allowedHeadersKey         struct{}
-	authorizeKey              struct{}
-	headersKey                struct{}
-	maxConnectionsKey         struct{}
-	maxTopicsPerConnectionKey struct{}
-	maxTopicNameLengthKey     struct{}
-	topicPatternKey           struct{}
-	maxHistoryEventsKey       struct{}
-	maxHistoryBytesKey        struct{}
-	maxHistoryAgeKey          struct{}
-	historyBudgetKey          struct{}
-	maxReplayKey              struct{}
-	explicitTopicsKey         struct{}
-	keepPublisherIDsKey       struct{}
-	base64DataKey             struct{}
-	onSubscribeKey            struct{}
-	onUnsubscribeKey          struct{}
-	shutdownGraceKey          struct{}
-	goroutinePerStreamKey     struct{}
+	eventsPathKey              struct{}
+	streamParamKey             struct{}
+	lastEventIDParamKey        struct{}
+	retryKey                   struct{}
+	heartbeatKey               struct{}
+	writeTimeoutKey            struct{}
+	allowedOriginsKey          struct{}
+	allowCredentialsKey        struct{}
+	allowedHeadersKey          struct{}
+	authorizeKey               struct{}
+	headersKey                 struct{}
+	maxConnectionsKey          struct{}
+	maxConnectionsPerClientKey struct{}
+	connectRateKey             struct{}
+	clientAddressKey           struct{}
+	readHeaderTimeoutKey       struct{}
+	idleTimeoutKey             struct{}
+	maxHeaderBytesKey          struct{}
+	maxTopicsPerConnectionKey  struct{}
+	maxTopicNameLengthKey      struct{}
+	topicPatternKey            struct{}
+	maxHistoryEventsKey        struct{}
+	maxHistoryBytesKey         struct{}
+	maxHistoryAgeKey           struct{}
+	historyBudgetKey           struct{}
+	maxReplayKey               struct{}
+	explicitTopicsKey          struct{}
+	keepPublisherIDsKey        struct{}
+	base64DataKey              struct{}
+	onSubscribeKey             struct{}
+	onUnsubscribeKey           struct{}
+	shutdownGraceKey           struct{}
+	goroutinePerStreamKey      struct{}
 )
 
 // setOption stores v under k in go-micro's server.Options.Context, the way
@@ -139,8 +148,55 @@ func Authorize(fn AuthorizeFunc) server.Option { return setOption(authorizeKey{}
 func Headers(h http.Header) server.Option { return setOption(headersKey{}, h.Clone()) }
 
 // MaxConnections limits the open event streams of the server; past it a
-// request is answered 503 with Retry-After (default 0: no limit).
+// request is answered 503 with Retry-After. The default is the process's
+// limit of open files (RLIMIT_NOFILE) less a sixteenth, or 10,000 where it
+// is unknown; n < 0 means no limit, 0 the default.
 func MaxConnections(n int) server.Option { return setOption(maxConnectionsKey{}, n) }
+
+// MaxConnectionsPerClient limits the open event streams of one client
+// address (see ClientAddress); past it a request is answered 429 with
+// Retry-After (default DefaultMaxConnectionsPerClient, 256; n < 0 means no
+// limit, 0 the default).
+func MaxConnectionsPerClient(n int) server.Option {
+	return setOption(maxConnectionsPerClientKey{}, n)
+}
+
+// connectRate is the value of the ConnectRate option.
+type connectRate struct {
+	perSecond float64
+	burst     int
+}
+
+// ConnectRate limits the events requests of one client address to
+// perSecond on average, with bursts of burst (a token bucket); past it a
+// request is answered 429 with a Retry-After of the time until one fits
+// (default DefaultConnectRate, 20/s, bursts of DefaultConnectBurst, 40).
+// perSecond < 0 means no limit; 0 the default.
+func ConnectRate(perSecond float64, burst int) server.Option {
+	return setOption(connectRateKey{}, connectRate{perSecond, burst})
+}
+
+// ClientAddress sets how the per-client limits (MaxConnectionsPerClient,
+// ConnectRate) find the address of a request. By default it is the host of
+// RemoteAddr, and clients on a loopback address are exempt. Behind a
+// trusted reverse proxy, return the address the proxy sets (the last entry
+// of X-Forwarded-For that the proxy added); an empty result exempts the
+// request. The function must not trust headers a client can set directly.
+func ClientAddress(fn ClientAddressFunc) server.Option { return setOption(clientAddressKey{}, fn) }
+
+// ReadHeaderTimeout bounds how long a client may take to send its request
+// headers (http.Server.ReadHeaderTimeout; default 10s).
+func ReadHeaderTimeout(d time.Duration) server.Option { return setOption(readHeaderTimeoutKey{}, d) }
+
+// IdleTimeout bounds how long a keep-alive connection waits for its next
+// request (http.Server.IdleTimeout, for the mounted handler; an events
+// stream is never idle in that sense; default 2m).
+func IdleTimeout(d time.Duration) server.Option { return setOption(idleTimeoutKey{}, d) }
+
+// MaxHeaderBytes bounds the size of a request's headers, request line
+// included (http.Server.MaxHeaderBytes; default 64 KiB); larger is
+// answered 431.
+func MaxHeaderBytes(n int) server.Option { return setOption(maxHeaderBytesKey{}, n) }
 
 // MaxTopicsPerConnection limits the topics one request may follow
 // (default 16); more is answered 400.
@@ -238,7 +294,15 @@ type config struct {
 	Authorize        AuthorizeFunc
 	Headers          http.Header
 
-	MaxConnections         int
+	MaxConnections          int // < 0: no limit
+	MaxConnectionsPerClient int // < 0: no limit
+	ConnectRate             float64
+	ConnectBurst            int
+	ClientAddress           ClientAddressFunc
+	ReadHeaderTimeout       time.Duration
+	IdleTimeout             time.Duration
+	MaxHeaderBytes          int
+
 	MaxTopicsPerConnection int
 	MaxTopicNameLength     int
 	TopicPattern           *regexp.Regexp
@@ -256,6 +320,8 @@ type config struct {
 	ShutdownGrace      time.Duration
 	GoroutinePerStream bool
 
+	RPCPath string      // the prefix of the RPC endpoints (rpc_endpoint.go)
+	auth    *authConfig // go-micro auth (auth_options.go); nil without Auth
 	// Logger is the server's go-micro logger (set by Start; nil means
 	// go-micro's default).
 	Logger logger.Logger
@@ -266,21 +332,33 @@ type config struct {
 // durations and sizes keep the default.
 func configFrom(ctx context.Context) *config {
 	c := &config{
-		Path:                   DefaultEventsPath,
-		StreamParam:            DefaultStreamParam,
-		LastEventIDParam:       DefaultLastEventIDParam,
-		Retry:                  DefaultRetry,
-		Heartbeat:              DefaultHeartbeat,
-		WriteTimeout:           DefaultWriteTimeout,
-		MaxTopicsPerConnection: DefaultMaxTopicsPerConnection,
-		MaxTopicNameLength:     DefaultMaxTopicNameLength,
-		TopicPattern:           DefaultTopicPattern,
-		ShutdownGrace:          DefaultShutdownGrace,
-		AllowedHeaders:         DefaultAllowedHeaders,
+		Path:                    DefaultEventsPath,
+		StreamParam:             DefaultStreamParam,
+		LastEventIDParam:        DefaultLastEventIDParam,
+		Retry:                   DefaultRetry,
+		Heartbeat:               DefaultHeartbeat,
+		WriteTimeout:            DefaultWriteTimeout,
+		MaxTopicsPerConnection:  DefaultMaxTopicsPerConnection,
+		MaxTopicNameLength:      DefaultMaxTopicNameLength,
+		TopicPattern:            DefaultTopicPattern,
+		ShutdownGrace:           DefaultShutdownGrace,
+		RPCPath:                 DefaultRPCPath,
+		AllowedHeaders:          DefaultAllowedHeaders,
+		MaxConnections:          defaultMaxConnections(),
+		MaxConnectionsPerClient: DefaultMaxConnectionsPerClient,
+		ConnectRate:             DefaultConnectRate,
+		ConnectBurst:            DefaultConnectBurst,
+		ReadHeaderTimeout:       DefaultReadHeaderTimeout,
+		IdleTimeout:             DefaultIdleTimeout,
+		MaxHeaderBytes:          DefaultMaxHeaderBytes,
 	}
 	if ctx == nil {
 		return c
 	}
+	if v, ok := ctx.Value(rpcPathKey{}).(string); ok {
+		c.RPCPath = rpcPathOf(v)
+	}
+	c.auth = authConfigFrom(ctx)
 	str(ctx, eventsPathKey{}, &c.Path)
 	str(ctx, streamParamKey{}, &c.StreamParam)
 	str(ctx, lastEventIDParamKey{}, &c.LastEventIDParam)
@@ -288,7 +366,17 @@ func configFrom(ctx context.Context) *config {
 	positive(ctx, heartbeatKey{}, &c.Heartbeat)
 	positive(ctx, writeTimeoutKey{}, &c.WriteTimeout)
 	positive(ctx, shutdownGraceKey{}, &c.ShutdownGrace)
-	positive(ctx, maxConnectionsKey{}, &c.MaxConnections)
+	nonZero(ctx, maxConnectionsKey{}, &c.MaxConnections)
+	nonZero(ctx, maxConnectionsPerClientKey{}, &c.MaxConnectionsPerClient)
+	if v, ok := ctx.Value(connectRateKey{}).(connectRate); ok && v.perSecond != 0 {
+		c.ConnectRate, c.ConnectBurst = v.perSecond, max(v.burst, 1)
+	}
+	if v, ok := ctx.Value(clientAddressKey{}).(ClientAddressFunc); ok {
+		c.ClientAddress = v
+	}
+	positive(ctx, readHeaderTimeoutKey{}, &c.ReadHeaderTimeout)
+	positive(ctx, idleTimeoutKey{}, &c.IdleTimeout)
+	positive(ctx, maxHeaderBytesKey{}, &c.MaxHeaderBytes)
 	positive(ctx, maxTopicsPerConnectionKey{}, &c.MaxTopicsPerConnection)
 	positive(ctx, maxTopicNameLengthKey{}, &c.MaxTopicNameLength)
 	hubBound(ctx, maxHistoryEventsKey{}, hub.MaxHistoryEvents, &c.hubBounds)
@@ -359,6 +447,13 @@ func str(ctx context.Context, k any, dst *string) {
 func positive[T int | time.Duration](ctx context.Context, k any, dst *T) {
 	if v, ok := ctx.Value(k).(T); ok && v > 0 {
 		*dst = v
+	}
+}
+
+// nonZero is positive for limits where a negative value means "none".
+func nonZero(ctx context.Context, k any, dst *int) {
+	if v, ok := ctx.Value(k).(int); ok && v != 0 {
+		*dst = max(v, -1)
 	}
 }
 

@@ -14,9 +14,37 @@ func TestConfigDefaults(t *testing.T) {
 		if c.Path != "/events" || c.StreamParam != "stream" || c.LastEventIDParam != "lastEventId" ||
 			c.Retry != DefaultRetry || c.Heartbeat != DefaultHeartbeat || c.WriteTimeout != DefaultWriteTimeout ||
 			c.MaxTopicsPerConnection != DefaultMaxTopicsPerConnection || c.TopicPattern != DefaultTopicPattern ||
-			c.MaxConnections != 0 || c.GoroutinePerStream || len(c.hubOptions()) != 0 {
+			c.GoroutinePerStream || len(c.hubOptions()) != 0 {
 			t.Errorf("defaults: %+v", c)
 		}
+	}
+}
+
+// TestLimitDefaultsFinite: every limit of an internet-facing server has a
+// finite default; the connection limit follows the process's file limit.
+func TestLimitDefaultsFinite(t *testing.T) {
+	c := configFrom(nil)
+	want := fallbackMaxConnections
+	if n := fileLimit(); n > 0 && n < 1<<31 {
+		want = int(n - n/16)
+	}
+	if c.MaxConnections != want || c.MaxConnections <= 0 {
+		t.Errorf("MaxConnections default %d, want %d (file limit %d)", c.MaxConnections, want, fileLimit())
+	}
+	if c.MaxConnectionsPerClient != DefaultMaxConnectionsPerClient || c.ConnectRate != DefaultConnectRate ||
+		c.ConnectBurst != DefaultConnectBurst || c.ReadHeaderTimeout != DefaultReadHeaderTimeout ||
+		c.IdleTimeout != DefaultIdleTimeout || c.MaxHeaderBytes != DefaultMaxHeaderBytes {
+		t.Errorf("limit defaults: %+v", c)
+	}
+	for _, v := range []float64{float64(c.MaxConnectionsPerClient), c.ConnectRate, float64(c.ConnectBurst),
+		c.ReadHeaderTimeout.Seconds(), c.IdleTimeout.Seconds(), float64(c.MaxHeaderBytes)} {
+		if v <= 0 {
+			t.Errorf("a limit defaults to %v: %+v", v, c)
+		}
+	}
+	off := configFrom(optionsOf(MaxConnections(-5), MaxConnectionsPerClient(-1), ConnectRate(-1, 0)).Context)
+	if off.MaxConnections != -1 || off.MaxConnectionsPerClient != -1 || off.ConnectRate >= 0 {
+		t.Errorf("limits turned off: %+v", off)
 	}
 }
 
@@ -47,7 +75,7 @@ func TestConfigFromOptions(t *testing.T) {
 	if called != 3 {
 		t.Errorf("hooks not carried: %d calls", called)
 	}
-	if c := configFrom(optionsOf(Retry(-time.Second), MaxConnections(0)).Context); c.Retry != DefaultRetry || c.MaxConnections != 0 {
+	if c := configFrom(optionsOf(Retry(-time.Second), MaxConnections(0)).Context); c.Retry != DefaultRetry || c.MaxConnections != defaultMaxConnections() {
 		t.Errorf("non-positive values must keep the defaults: %v %v", c.Retry, c.MaxConnections)
 	}
 	var ho hub.Options

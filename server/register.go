@@ -124,6 +124,9 @@ func (s *Server) nodeService(opts server.Options) (*registry.Service, error) {
 	}
 	if r := s.current(); r != nil {
 		md["events_path"] = r.cfg.Path
+		if s.hasRPC() {
+			md["rpc_path"] = r.cfg.RPCPath
+		}
 	}
 	if opts.TLSConfig != nil {
 		md["secure"] = "true"
@@ -162,9 +165,11 @@ func advertised(opts server.Options) (string, error) {
 	return ip, nil
 }
 
-// endpoints are the registry endpoints of the subscribers not marked
-// internal, by topic.
+// endpoints are the registry endpoints of the RPC handlers, by name, then
+// those of the subscribers not marked internal, by topic, as go-micro's
+// rpc server registers them.
 func (s *Server) endpoints() []*registry.Endpoint {
+	eps := s.rpcEndpoints()
 	s.mu.RLock()
 	subs := make([]*subscriber, 0, len(s.subs))
 	for _, sub := range s.subs {
@@ -174,7 +179,6 @@ func (s *Server) endpoints() []*registry.Endpoint {
 	}
 	s.mu.RUnlock()
 	sort.SliceStable(subs, func(i, j int) bool { return subs[i].topic < subs[j].topic })
-	var eps []*registry.Endpoint
 	for _, sb := range subs {
 		eps = append(eps, sb.endpoints...)
 	}

@@ -16,7 +16,6 @@ import (
 	"reflect"
 	"strings"
 	"sync"
-	"time"
 
 	"go-micro.dev/v4/broker"
 	"go-micro.dev/v4/logger"
@@ -26,21 +25,18 @@ import (
 	"github.com/go-micro-sse/go-micro-sse/internal/hub"
 )
 
-// readHeaderTimeout bounds how long a client may take to send its request
-// headers. It is no WriteTimeout: streams have per-write deadlines.
-const readHeaderTimeout = 30 * time.Second
-
 // Server is a go-micro server.Server serving Server-Sent Events over HTTP.
 // All its methods are safe for concurrent use. Make one with NewServer.
 type Server struct {
 	// life serializes Start, Stop and Subscribe's broker calls.
 	life sync.Mutex
 
-	mu      sync.RWMutex // guards the fields below
-	opts    server.Options
-	handler http.Handler    // the user's, mounted beside the events path
-	subs    []*subscription // go-micro subscribers, in order of Subscribe
-	run     *run            // set while started
+	mu       sync.RWMutex // guards the fields below
+	opts     server.Options
+	handler  http.Handler           // the user's, mounted beside the events path
+	services map[string]*rpcService // go-micro handler structs by name (rpc.go)
+	subs     []*subscription        // go-micro subscribers, in order of Subscribe
+	run      *run                   // set while started
 }
 
 // subscription is a go-micro subscriber and, while the server runs, its
@@ -136,27 +132,41 @@ func (h *httpHandler) Endpoints() []*registry.Endpoint { return nil }
 // Options are the go-micro handler options.
 func (h *httpHandler) Options() server.HandlerOptions { return h.opts }
 
-// NewHandler wraps h for Handle. h should be an http.Handler (an
-// http.ServeMux to serve several paths); anything else, such as a go-micro
-// RPC handler struct, makes Handle return ErrNotHTTPHandler.
+// NewHandler wraps h for Handle. h is an http.Handler (an http.ServeMux to
+// serve several paths) or a go-micro handler struct, whose name and
+// endpoints are extracted as go-micro's rpc server does
+// (server.NewRpcHandler: "Service.Method", metadata "stream": "true" for
+// stream methods, plus the endpoint metadata of opts).
 func (s *Server) NewHandler(h interface{}, opts ...server.HandlerOption) server.Handler {
-	o := server.HandlerOptions{Metadata: map[string]map[string]string{}}
-	for _, f := range opts {
-		f(&o)
+	if _, ok := h.(http.Handler); ok || h == nil {
+		o := server.HandlerOptions{Metadata: map[string]map[string]string{}}
+		for _, f := range opts {
+			f(&o)
+		}
+		return &httpHandler{value: h, opts: o}
 	}
-	return &httpHandler{value: h, opts: o}
+	return server.NewRpcHandler(h, opts...)
 }
 
-// Handle mounts the http.Handler that h holds on the server's listener:
-// it serves every request whose path is not the events path. It may be
-// called before or while the server runs. It returns ErrNotHTTPHandler if
-// h holds no http.Handler and ErrHandlerExists if one is already mounted.
+// Handle mounts h on the server's listener; it may be called before or
+// while the server runs, and many times.
+//
+// An http.Handler serves every request whose path is neither the events
+// path nor, with RPC handlers mounted, under RPCPath; a second one gives
+// ErrHandlerExists. A go-micro handler struct (see rpc.go) serves its
+// methods at RPCPath + "Service.Method" and registers them with the node;
+// another struct of the same name gives ErrHandlerExists, one with no
+// method of go-micro's shapes ErrInvalidHandler. A nil handler or value
+// gives ErrNotHTTPHandler.
 func (s *Server) Handle(h server.Handler) error {
-	if h == nil {
+	if h == nil || h.Handler() == nil {
 		return fmt.Errorf("%w: nil", ErrNotHTTPHandler)
 	}
 	hh, ok := h.Handler().(http.Handler)
-	if !ok || hh == nil || reflect.ValueOf(hh).Kind() == reflect.Pointer && reflect.ValueOf(hh).IsNil() {
+	if !ok {
+		return s.handleRPC(h)
+	}
+	if reflect.ValueOf(hh).Kind() == reflect.Pointer && reflect.ValueOf(hh).IsNil() {
 		return fmt.Errorf("%w: got %T", ErrNotHTTPHandler, h.Handler())
 	}
 	s.mu.Lock()
@@ -174,6 +184,10 @@ func (s *Server) serveHTTP(r *run) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if req.URL.Path == r.cfg.Path {
 			r.endpoint.ServeHTTP(w, req)
+			return
+		}
+		if strings.HasPrefix(req.URL.Path, r.cfg.RPCPath) && s.hasRPC() {
+			s.serveRPC(r, w, req)
 			return
 		}
 		s.mu.RLock()
@@ -255,7 +269,9 @@ func (s *Server) Start() (err error) {
 	r.ln = ln
 	r.http = &http.Server{
 		Handler:           s.serveHTTP(r),
-		ReadHeaderTimeout: readHeaderTimeout,
+		ReadHeaderTimeout: r.cfg.ReadHeaderTimeout,
+		IdleTimeout:       r.cfg.IdleTimeout,
+		MaxHeaderBytes:    r.cfg.MaxHeaderBytes,
 		ErrorLog:          log.New(httpErrorLog{opts.Logger}, "", 0),
 	}
 	if c := opts.TLSConfig; c != nil {

@@ -83,8 +83,8 @@ func TestStartFailsOnBusyAddressAndUndoes(t *testing.T) {
 func TestHandleMountsHTTPHandlerAndRefusesOthers(t *testing.T) {
 	s := newServer()
 	type rpcHandler struct{}
-	if err := s.Handle(s.NewHandler(&rpcHandler{})); !errors.Is(err, sse.ErrNotHTTPHandler) {
-		t.Fatalf("Handle(struct) = %v, want ErrNotHTTPHandler", err)
+	if err := s.Handle(s.NewHandler(&rpcHandler{})); !errors.Is(err, sse.ErrInvalidHandler) {
+		t.Fatalf("Handle(struct without methods) = %v, want ErrInvalidHandler", err)
 	}
 	if err := s.Handle(s.NewHandler(nil)); !errors.Is(err, sse.ErrNotHTTPHandler) {
 		t.Fatalf("Handle(nil) = %v, want ErrNotHTTPHandler", err)

@@ -222,8 +222,8 @@ func (w *writer) flush(s *stream) {
 	}
 	bufs := append(w.bufs[:0], nil) // bufs[0]: the chunk size line
 	bufs, more, err := s.sub.Read(bufs)
-	if errors.Is(err, hub.ErrClosed) {
-		bufs = append(bufs, w.p.e.byeFrame)
+	if f := w.p.e.endFrame(s, err); f != nil {
+		bufs = append(bufs, f)
 	}
 	s.endErr = err
 	res := sendDone

@@ -33,6 +33,7 @@ type stream struct {
 	e      *endpoint
 	r      *http.Request // nil once taken over, unless OnUnsubscribe needs it
 	topics []string
+	client string // its address for the per-client limits; "" if exempt
 	sub    *hub.Subscriber
 
 	// wake is signalled by notify while the stream has its own goroutine.
@@ -59,11 +60,18 @@ type stream struct {
 	midChunk bool
 
 	finished atomic.Bool
+
+	// With Auth and a token that expires (auth_expiry.go).
+	expired    atomic.Bool // the token expired: the stream ends with the expiry event
+	stopExpiry func() bool // stops the expiry timer; nil without one
+	http2      bool        // counted in the endpoint's open HTTP/2 streams
+	remote     string      // the client's address, for the log
+	opened     int64       // unix nanoseconds, for the log
 }
 
 // newStream returns a stream of r on topics, not yet subscribed.
 func newStream(e *endpoint, r *http.Request, topics []string) *stream {
-	return &stream{e: e, r: r, topics: topics, wake: make(chan struct{}, 1)}
+	return &stream{e: e, r: r, topics: topics, wake: make(chan struct{}, 1), remote: r.RemoteAddr, opened: time.Now().UnixNano()}
 }
 
 // notify is the hub's Notify callback: frames are due, or the subscriber
@@ -101,6 +109,9 @@ func (s *stream) finish(err error) {
 	}
 	e := s.e
 	s.rc.Store(nil) // no write to cut short any more
+	if s.stopExpiry != nil {
+		s.stopExpiry()
+	}
 	s.sub.Close()
 	switch {
 	case errors.Is(err, hub.ErrEvicted):
@@ -111,7 +122,11 @@ func (s *stream) finish(err error) {
 	if s.conn != nil {
 		e.shared.Add(-1)
 	}
-	e.release()
+	if s.http2 {
+		e.http2.Add(-1)
+	}
+	e.release(s.client)
+	e.logClose(s, err)
 	if fn := e.cfg.OnUnsubscribe; fn != nil {
 		e.callHook("OnUnsubscribe", s.topics, func() { fn(s.r, s.topics) })
 	}
@@ -196,9 +211,7 @@ func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, rc *ht
 			bp = getBuf()
 			var more bool
 			frames, more, end = s.readBatch((*bp)[:0])
-			if errors.Is(end, hub.ErrClosed) {
-				frames = append(frames, e.byeFrame...)
-			}
+			frames = append(frames, e.endFrame(s, end)...)
 			if more {
 				s.notify()
 			}

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go-micro.dev/v4"
 	mbroker "go-micro.dev/v4/broker"
 	"go-micro.dev/v4/client"
@@ -15,11 +18,13 @@ import (
 
 	ssebroker "github.com/go-micro-sse/go-micro-sse/broker"
 	sse "github.com/go-micro-sse/go-micro-sse/server"
+	"github.com/go-micro-sse/go-micro-sse/server/metrics"
 )
 
 // config is what a demo node is made of.
 type config struct {
-	// Addr is the address of the SSE server (page, /events, /publish).
+	// Addr is the address of the SSE server (page, /events, /publish,
+	// /metrics).
 	Addr string
 	// Tick is the interval of the ticker events; 0 disables the ticker.
 	Tick time.Duration
@@ -45,7 +50,7 @@ type node struct {
 // startNode starts the SSE service, then the publisher service and its
 // ticker; it returns once both serve.
 func startNode(c config) (*node, error) {
-	reg := registry.NewMemoryRegistry() // never go-micro's default mDNS
+	services := registry.NewMemoryRegistry() // never go-micro's default mDNS
 	b := ssebroker.NewBroker()
 	// The publisher's client publishes through the broker the SSE server
 	// serves: micro.Broker wires it when the publisher service is built.
@@ -56,7 +61,13 @@ func startNode(c config) (*node, error) {
 		server.Id(uuid.NewString()),
 		server.Address(c.Addr),
 	}, c.SSE...)...)
-	if err := srv.Handle(srv.NewHandler(newPage(n.client))); err != nil {
+	// The page and, beside it, the server's Prometheus metrics.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(metrics.NewCollector(srv))
+	mux := http.NewServeMux()
+	mux.Handle("/", newPage(n.client))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if err := srv.Handle(srv.NewHandler(mux)); err != nil {
 		return nil, fmt.Errorf("demo: mounting the page: %w", err)
 	}
 	pub := server.NewServer(
@@ -66,11 +77,11 @@ func startNode(c config) (*node, error) {
 	)
 
 	var err error
-	if n.web, err = run(srv, client.NewClient(), b, reg); err != nil {
+	if n.web, err = run(srv, client.NewClient(), b, services); err != nil {
 		return nil, fmt.Errorf("demo: starting the SSE service: %w", err)
 	}
 	n.addr = srv.Options().Address // the bound address, while it runs
-	if n.pub, err = run(pub, n.client, b, reg); err != nil {
+	if n.pub, err = run(pub, n.client, b, services); err != nil {
 		return nil, errors.Join(fmt.Errorf("demo: starting the publisher: %w", err), n.web.stop())
 	}
 	if c.Tick > 0 {

@@ -68,3 +68,32 @@ func TestPublishEndpoint(t *testing.T) {
 		t.Fatalf("got event %+v (data %q), want the untyped one (the injected one refused)", ev, ev.Data)
 	}
 }
+
+// TestMetricsEndpoint: GET /metrics is the SSE server's Prometheus
+// collector: an open stream and a published event show in the scrape.
+func TestMetricsEndpoint(t *testing.T) {
+	n := startTestNode(t, config{})
+	s := ssetest.OpenT(t, ssetest.EventsURL(n.URL("/events"), "post"), "")
+	resp, err := http.Post(n.URL("/publish"), "application/json", strings.NewReader(`{"topic":"post","text":"counted"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	s.Next(t)
+
+	resp, err = http.Get(n.URL("/metrics"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		"sse_published_total 1\n",
+		"sse_streams_opened_total 1\n",
+		`sse_connections{protocol="http1",writer="shared"} 1` + "\n",
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("GET /metrics lacks %q:\n%s", want, body)
+		}
+	}
+}

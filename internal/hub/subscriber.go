@@ -49,7 +49,7 @@ type Subscriber struct {
 	// The context of the Source fetches and its cancel; set by the first.
 	fetchCtx context.Context
 	cancel   context.CancelFunc
-	ended  atomic.Pointer[error]
+	ended    atomic.Pointer[error]
 
 	// Guarded by the hub's lock.
 	topics []*topic

@@ -1,0 +1,114 @@
+package metrics
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	sse "github.com/go-micro-sse/go-micro-sse/server"
+)
+
+// Collector is a prometheus.Collector of one sse server. Each scrape takes
+// one Stats snapshot of the server; it is safe for concurrent use.
+type Collector struct {
+	srv *sse.Server
+
+	connections, topics, subscribers, bridged *prometheus.Desc
+	historyEvents, historyBytes               *prometheus.Desc
+	opened, published, delivered              *prometheus.Desc
+	replays, cutoffs, refused, hookPanics     *prometheus.Desc
+}
+
+// NewCollector returns the collector of srv's counters. Gauges:
+//
+//	sse_connections{protocol="http1"|"h2",writer="shared"|"goroutine"}  open streams
+//	sse_topics                     topics the hub holds
+//	sse_subscribers                streams subscribed to the hub (every server sharing it)
+//	sse_bridged_topics             topics subscribed on a foreign broker
+//	sse_history_events             events held in history, all topics
+//	sse_history_bytes              bytes of the frames held in history
+//
+// Counters:
+//
+//	sse_streams_opened_total       streams accepted
+//	sse_published_total            events published into the hub
+//	sse_delivered_total            frames queued to streams, live and replayed
+//	sse_replays_total{outcome="exact"|"reset",reason}  streams opened with a Last-Event-ID
+//	sse_cutoffs_total{reason="slow"|"write_failed"}    streams the server ended
+//	sse_refused_total{reason}      requests refused (the server's Reason constants)
+//	sse_hook_panics_total          panics recovered in the user's hooks
+//
+// A server that is not running reports zeros.
+func NewCollector(srv *sse.Server, opts ...Option) *Collector {
+	o := defaultOptions()
+	for _, opt := range opts {
+		opt(&o)
+	}
+	desc := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc(prometheus.BuildFQName(o.namespace, "", name), help, labels, o.labels)
+	}
+	return &Collector{
+		srv:           srv,
+		connections:   desc("connections", "Open event streams by protocol and by what writes them (the shared writers or a goroutine of the stream).", "protocol", "writer"),
+		topics:        desc("topics", "Topics the hub holds (with subscribers, history or created)."),
+		subscribers:   desc("subscribers", "Streams subscribed to the hub, of every server sharing it."),
+		bridged:       desc("bridged_topics", "Topics the server is subscribed to on a foreign go-micro broker."),
+		historyEvents: desc("history_events", "Events held in history, all topics."),
+		historyBytes:  desc("history_bytes", "Bytes of the encoded frames held in history, all topics."),
+		opened:        desc("streams_opened_total", "Event streams accepted."),
+		published:     desc("published_total", "Events published into the hub."),
+		delivered:     desc("delivered_total", "Frames queued to streams, live and replayed (sse-reset frames included)."),
+		replays:       desc("replays_total", "Streams opened with a Last-Event-ID: exact (the events after it) or reset (sse-reset, by reason).", "outcome", "reason"),
+		cutoffs:       desc("cutoffs_total", "Streams ended by the server: slow (fell further behind than it may) or write_failed (a write failed or timed out).", "reason"),
+		refused:       desc("refused_total", "Requests to the events endpoint refused, by reason.", "reason"),
+		hookPanics:    desc("hook_panics_total", "Panics recovered in the user's hooks."),
+	}
+}
+
+// Describe sends the descriptors of every metric of the collector.
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{
+		c.connections, c.topics, c.subscribers, c.bridged,
+		c.historyEvents, c.historyBytes,
+		c.opened, c.published, c.delivered,
+		c.replays, c.cutoffs, c.refused, c.hookPanics,
+	} {
+		ch <- d
+	}
+}
+
+// Collect takes one Stats snapshot of the server and sends its metrics.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	st := c.srv.Stats()
+	ep := st.Endpoint
+	gauge := func(d *prometheus.Desc, v int, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(v), labels...)
+	}
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+
+	gauge(c.connections, ep.Shared, "http1", "shared")
+	gauge(c.connections, max(ep.Open-ep.Shared-ep.HTTP2, 0), "http1", "goroutine")
+	gauge(c.connections, ep.HTTP2, "h2", "goroutine")
+	gauge(c.topics, st.Topics)
+	gauge(c.subscribers, st.Subscribers)
+	gauge(c.bridged, st.BridgedTopics)
+	gauge(c.historyEvents, st.HistoryEvents)
+	gauge(c.historyBytes, st.HistoryBytes)
+
+	counter(c.opened, ep.Accepted)
+	counter(c.published, st.Published)
+	counter(c.delivered, st.Delivered)
+	counter(c.replays, ep.ResumedExact, "exact", "")
+	for _, reason := range slices.Sorted(maps.Keys(ep.Resets)) {
+		counter(c.replays, ep.Resets[reason], "reset", reason)
+	}
+	counter(c.cutoffs, ep.CutOffSlow, "slow")
+	counter(c.cutoffs, ep.WriteFailed, "write_failed")
+	for _, reason := range slices.Sorted(maps.Keys(ep.Refused)) {
+		counter(c.refused, ep.Refused[reason], reason)
+	}
+	counter(c.hookPanics, ep.HookPanics)
+}

@@ -1,0 +1,183 @@
+package metrics_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
+	"go-micro.dev/v4/logger"
+
+	ssebroker "github.com/go-micro-sse/go-micro-sse/broker"
+	"github.com/go-micro-sse/go-micro-sse/codec"
+	"github.com/go-micro-sse/go-micro-sse/internal/ssetest"
+	sse "github.com/go-micro-sse/go-micro-sse/server"
+	"github.com/go-micro-sse/go-micro-sse/server/metrics"
+)
+
+func TestMain(m *testing.M) {
+	logger.DefaultLogger = logger.NewLogger(logger.WithLevel(logger.ErrorLevel))
+	ssetest.VerifyTestMain(m)
+}
+
+// scrape gathers reg and returns every sample as "name{k=v,...}" -> value,
+// labels sorted by name.
+func scrape(t *testing.T, reg *prometheus.Registry) map[string]float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatalf("Gather: %v", err)
+	}
+	out := map[string]float64{}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			out[sampleName(f.GetName(), m.GetLabel())] = sampleValue(m)
+		}
+	}
+	return out
+}
+
+func sampleName(name string, labels []*dto.LabelPair) string {
+	var kv []string
+	for _, l := range labels {
+		kv = append(kv, l.GetName()+"="+l.GetValue())
+	}
+	sort.Strings(kv)
+	return name + "{" + strings.Join(kv, ",") + "}"
+}
+
+func sampleValue(m *dto.Metric) float64 {
+	switch {
+	case m.Gauge != nil:
+		return m.GetGauge().GetValue()
+	case m.Counter != nil:
+		return m.GetCounter().GetValue()
+	case m.Histogram != nil:
+		return float64(m.GetHistogram().GetSampleCount())
+	}
+	return -1
+}
+
+func TestCollectorCountsWhatClientsSee(t *testing.T) {
+	srv := sse.NewServer()
+	svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Broker: ssebroker.NewBroker()})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(metrics.NewCollector(srv))
+
+	before := scrape(t, reg)
+	for _, name := range []string{"sse_streams_opened_total{}", "sse_published_total{}", "sse_connections{protocol=http1,writer=shared}"} {
+		if v, ok := before[name]; !ok || v != 0 {
+			t.Fatalf("%s before any stream = %v (present %v), want 0", name, v, ok)
+		}
+	}
+
+	url := ssetest.EventsURL(svc.URL(sse.DefaultEventsPath), "news")
+	live := ssetest.OpenT(t, url, "")
+	var ids []string
+	for i := 0; i < 3; i++ {
+		if err := srv.Publish(context.Background(), "news", &codec.Event{Data: []byte(fmt.Sprint(i))}); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, live.Next(t).ID)
+	}
+	exact := ssetest.OpenT(t, url, ids[0]) // gets ids[1] and ids[2]
+	exact.Next(t)
+	exact.Next(t)
+	reset := ssetest.OpenT(t, url, "not-an-id") // sse-reset, then the 3 held
+	if ev := reset.Next(t); ev.Event != "sse-reset" {
+		t.Fatalf("first event %+v, want sse-reset", ev)
+	}
+	resp, err := http.Get(svc.URL(sse.DefaultEventsPath)) // no stream: refused
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+
+	got := scrape(t, reg)
+	want := map[string]float64{
+		"sse_connections{protocol=http1,writer=shared}":    3,
+		"sse_connections{protocol=http1,writer=goroutine}": 0,
+		"sse_connections{protocol=h2,writer=goroutine}":    0,
+		"sse_topics{}":               1,
+		"sse_subscribers{}":          3,
+		"sse_history_events{}":       3,
+		"sse_streams_opened_total{}": 3,
+		"sse_published_total{}":      3,
+		// 3 live + 2 replayed + reset frame and 3 replayed
+		"sse_delivered_total{}":                                9,
+		"sse_replays_total{outcome=exact,reason=}":             1,
+		"sse_replays_total{outcome=reset,reason=invalid-id}":   1,
+		"sse_refused_total{reason=" + sse.ReasonNoStream + "}": 1,
+		"sse_cutoffs_total{reason=slow}":                       0,
+		"sse_hook_panics_total{}":                              0,
+	}
+	for name, v := range want {
+		if got[name] != v {
+			t.Errorf("%s = %v, want %v", name, got[name], v)
+		}
+	}
+	if got["sse_history_bytes{}"] <= 0 {
+		t.Errorf("sse_history_bytes = %v, want > 0", got["sse_history_bytes{}"])
+	}
+
+	live.Close()
+	exact.Close()
+	reset.Close()
+	// A closed client is noticed at its next write: publish until all are gone.
+	ssetest.Eventually(t, "the three streams to end", func() bool {
+		_ = srv.TryPublish("news", &codec.Event{Data: []byte("x")})
+		return scrape(t, reg)["sse_connections{protocol=http1,writer=shared}"] == 0
+	})
+}
+
+func TestCollectorLintAndLabels(t *testing.T) {
+	srv := sse.NewServer()
+	ssetest.StartService(t, srv, ssetest.ServiceOptions{Broker: ssebroker.NewBroker()})
+	c := metrics.NewCollector(srv, metrics.Namespace("edge"), metrics.ConstLabels(prometheus.Labels{"node": "a"}))
+	problems, err := testutil.CollectAndLint(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("lint: %s: %s", p.Metric, p.Text)
+	}
+	reg := prometheus.NewPedanticRegistry() // checks Describe against Collect
+	reg.MustRegister(c)
+	got := scrape(t, reg)
+	if _, ok := got["edge_published_total{node=a}"]; !ok {
+		t.Fatalf("no edge_published_total{node=a} in %v", got)
+	}
+}
+
+func TestCollectorScrapedOverHTTP(t *testing.T) {
+	srv := sse.NewServer()
+	mux := http.NewServeMux()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(metrics.NewCollector(srv))
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if err := srv.Handle(srv.NewHandler(mux)); err != nil {
+		t.Fatal(err)
+	}
+	svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Broker: ssebroker.NewBroker()})
+	if err := srv.Publish(context.Background(), "ticks", &codec.Event{Data: []byte("1")}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(svc.URL("/metrics"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range []string{"sse_published_total 1", "# TYPE sse_connections gauge", "# TYPE sse_cutoffs_total counter", `sse_cutoffs_total{reason="slow"} 0`} {
+		if !strings.Contains(string(b), line+"\n") {
+			t.Errorf("scrape has no line %q:\n%s", line, b)
+		}
+	}
+}

@@ -1,0 +1,75 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"go-micro.dev/v4/logger"
+
+	"github.com/go-micro-sse/go-micro-sse/internal/hub"
+)
+
+// The life of a stream in the go-micro logger, as structured fields
+// (logger.Fields): "sse" is "open", "close" or "refused"; then "topics",
+// "remote", "proto", "resume" and "reset_reason" on open, "end" (why it
+// ended: client_gone, slow, write_failed, shutdown, hook_panic) and
+// "duration" on close, "status" and "reason" (a Reason constant) on a
+// refusal. Everything is at debug level but a stream cut off as slow
+// (info): a client fell further behind than its queue holds. Nothing is
+// built unless the level is enabled.
+
+// log returns the endpoint's logger.
+func (e *endpoint) log() logger.Logger {
+	if e.cfg.Logger != nil {
+		return e.cfg.Logger
+	}
+	return logger.DefaultLogger
+}
+
+// logOpen logs an accepted stream.
+func (e *endpoint) logOpen(r *http.Request, s *stream) {
+	l := e.log()
+	if !logger.V(logger.DebugLevel, l) {
+		return
+	}
+	res := s.sub.Resume()
+	l.Fields(map[string]any{
+		"sse": "open", "topics": s.topics, "remote": r.RemoteAddr, "proto": r.Proto,
+		"resume": res.Outcome.String(), "reset_reason": res.Reason,
+	}).Log(logger.DebugLevel, "sse stream open")
+}
+
+// logClose logs a stream that ended because of err (nil: the client left).
+func (e *endpoint) logClose(s *stream, err error) {
+	end, lvl := "client_gone", logger.DebugLevel
+	switch {
+	case errors.Is(err, hub.ErrEvicted):
+		end, lvl = "evicted", logger.InfoLevel
+	case errors.Is(err, errWrite):
+		end = "write_failed"
+	case errors.Is(err, hub.ErrClosed):
+		end = "shutdown"
+	case errors.Is(err, errHookPanic):
+		end = "hook_panic"
+	}
+	l := e.log()
+	if !logger.V(lvl, l) {
+		return
+	}
+	l.Fields(map[string]any{
+		"sse": "close", "topics": s.topics, "remote": s.remote, "end": end,
+		"duration": time.Since(time.Unix(0, s.opened)).Round(time.Millisecond).String(),
+	}).Log(lvl, "sse stream closed")
+}
+
+// logRefused logs a refused request.
+func (e *endpoint) logRefused(r *http.Request, status int, reason string) {
+	l := e.log()
+	if !logger.V(logger.DebugLevel, l) {
+		return
+	}
+	l.Fields(map[string]any{
+		"sse": "refused", "remote": r.RemoteAddr, "status": status, "reason": reason,
+	}).Log(logger.DebugLevel, "sse request refused")
+}
