@@ -100,6 +100,9 @@ func TestCollectorCountsWhatClientsSee(t *testing.T) {
 	}
 	resp.Body.Close()
 
+	// A stream is taken over by the shared writers just after its first
+	// write, which the client may read first.
+	ssetest.Eventually(t, "the three streams taken over", func() bool { return srv.Stats().Endpoint.Shared == 3 })
 	got := scrape(t, reg)
 	want := map[string]float64{
 		"sse_connections{protocol=http1,writer=shared}":    3,
