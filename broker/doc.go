@@ -5,7 +5,7 @@
 // Users import it as ssebroker and hand it to micro.NewService:
 //
 //	svc := micro.NewService(
-//		micro.Server(sse.NewServer()), // first: later options configure it
+//		micro.Server(sse.NewServer()), // any order (README, "Wiring")
 //		micro.Client(client.NewClient()),
 //		micro.Broker(ssebroker.NewBroker()),
 //		micro.Registry(registry.NewMemoryRegistry()),

@@ -205,17 +205,24 @@ func (s *Server) serveHTTP(r *run) http.Handler {
 // offered over TLS), connects the broker, subscribes the go-micro
 // subscribers, registers the node (when RegisterCheck passes) and keeps it
 // registered every RegisterInterval. Start on a started server does
-// nothing. If a step fails, what was done is undone and the error returned.
+// nothing. A broker or registry that is still go-micro's default is first
+// replaced by the service's (micro.Server after micro.Broker or
+// micro.Registry, or --server=sse: see wiring.go), and Start logs which hub
+// the events endpoint serves: shared with the broker, or bridged through
+// which one. If a step fails, what was done is undone and the error returned.
 func (s *Server) Start() (err error) {
 	s.life.Lock()
 	defer s.life.Unlock()
 	s.mu.RLock()
 	started := s.run != nil
-	opts := s.opts
 	s.mu.RUnlock()
 	if started {
 		return nil
 	}
+	s.adoptServiceWiring() // the service's broker and registry (wiring.go)
+	s.mu.RLock()
+	opts := s.opts
+	s.mu.RUnlock()
 
 	r := &run{
 		cfg:     configFrom(opts.Context),
@@ -258,6 +265,7 @@ func (s *Server) Start() (err error) {
 		}
 		undo = append(undo, r.hub.Close)
 	}
+	logHub(opts.Logger, r)
 	r.endpoint = newEndpoint(r.hub, r.cfg)
 	undo = append(undo, func() { _ = r.endpoint.Shutdown(context.Background()) })
 

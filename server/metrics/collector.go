@@ -50,7 +50,7 @@ func NewCollector(srv *sse.Server, opts ...Option) *Collector {
 	}
 	return &Collector{
 		srv:           srv,
-		connections:   desc("connections", "Open event streams by protocol and by what writes them (the shared writers or a goroutine of the stream).", "protocol", "writer"),
+		connections:   desc("connections", "Open event streams by protocol and by what writes them: the shared writers, or a goroutine of the stream (HTTP/2, TLS, GoroutinePerStream, and any stream during its first write).", "protocol", "writer"),
 		topics:        desc("topics", "Topics the hub holds (with subscribers, history or created)."),
 		subscribers:   desc("subscribers", "Streams subscribed to the hub, of every server sharing it."),
 		bridged:       desc("bridged_topics", "Topics the server is subscribed to on a foreign go-micro broker."),

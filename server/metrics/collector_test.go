@@ -100,8 +100,7 @@ func TestCollectorCountsWhatClientsSee(t *testing.T) {
 	}
 	resp.Body.Close()
 
-	// A stream is taken over by the shared writers just after its first
-	// write, which the client may read first.
+	// A stream is handed to the shared writers after its first write.
 	ssetest.Eventually(t, "the three streams taken over", func() bool { return srv.Stats().Endpoint.Shared == 3 })
 	got := scrape(t, reg)
 	want := map[string]float64{
