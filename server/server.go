@@ -4,6 +4,15 @@
 // events published to its topics, beside an http.Handler of the user's on
 // the same listener, with go-micro subscribers, registry registration and a
 // graceful Stop, as go-micro's own rpc server does them.
+//
+// go-micro handler structs mounted with Handle are served over HTTP (rpc.go):
+// their stream methods as SSE endpoints a browser opens with EventSource,
+// resumable from its Last-Event-ID, their unary methods as JSON, through
+// the handler wrappers, registered with the node. With the Auth option,
+// go-micro's auth inspects each request's token, verifies every topic and
+// endpoint against the rules and ends a stream when its token expires
+// (auth_token.go, auth_expiry.go). EventsHandler, RPCHandler and
+// HTTPHandler put the same endpoints on the user's own mux (mount.go).
 package server
 
 import (
