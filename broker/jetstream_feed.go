@@ -107,7 +107,7 @@ func (b *sseBroker) openJetStreamLocked() error {
 	if err := j.open(); err != nil {
 		return err
 	}
-	b.hub = hub.New(hub.WithEpoch(j.epoch), hub.WithSource(jetStreamSource{j}))
+	b.hub = hub.New(hub.WithEpoch(j.epoch), hub.WithSource(jetStreamSource{j}), hub.WithStart(j.start))
 	j.hub = b.hub
 	b.js = j
 	return nil

@@ -86,6 +86,10 @@ func New(opts ...Option) *Hub {
 		panic(err)
 	}
 	h.src = h.opts.Source
+	if h.opts.Start > 0 && h.src != nil {
+		h.startLocked(h.opts.Start) // no subscriber yet: nothing else to mark
+		h.seq = h.opts.Start - 1
+	}
 	h.enc.Store(uint32(h.opts.DataEncoding))
 	h.keepIDs.Store(h.opts.KeepPublisherIDs)
 	return h

@@ -57,6 +57,8 @@ type Options struct {
 	// Source serves the events older than the local log; a hub with one
 	// is fed from outside (Append).
 	Source Source
+	// Start is where a log fed from outside starts (see WithStart).
+	Start uint64
 	// OnSubscribe is called when a topic gets its first subscriber.
 	OnSubscribe func(topic string)
 	// OnUnsubscribe is called when a topic loses its last subscriber.
@@ -154,4 +156,13 @@ func OnSubscribe(fn func(topic string)) Option {
 // OnSubscribe.
 func OnUnsubscribe(fn func(topic string)) Option {
 	return func(o *Options) { o.OnUnsubscribe = fn }
+}
+
+// WithStart says that the log of a hub fed from outside starts at seq (a
+// node starting while the outside log already holds seq-1 events): nothing
+// below it is held locally, so a resume below it is filled from the Source
+// at once, without waiting for the first Append, and an Append below it is
+// ErrStale. Without it the first record appended sets the start.
+func WithStart(seq uint64) Option {
+	return func(o *Options) { o.Start = seq }
 }

@@ -314,3 +314,36 @@ func firstDiff(a, b []string) int {
 	}
 	return min(len(a), len(b))
 }
+
+// TestFedStartBeforeAppend: a hub told where its log starts (WithStart, a
+// node that starts while the outside log holds older events) fills a
+// resume below the start from the Source at once, before any Append.
+func TestFedStartBeforeAppend(t *testing.T) {
+	src := &fakeSource{first: 1}
+	var all []Record
+	for seq := uint64(1); seq < 100; seq++ {
+		r := record([]string{"a", "b"}[seq%2], seq)
+		all = append(all, r)
+		src.add(r)
+	}
+	h := New(WithEpoch("e"), WithSource(src), WithStart(100))
+	defer h.Close()
+	s, err := h.Subscribe([]string{"b"}, formatID("e", 20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	want := wantAfter(h, all, 20, "b")
+	if got := ids(readN(t, s, len(want))); !equal(got, want) {
+		t.Fatalf("got %v want %v", got, want)
+	}
+	if _, err := h.Append(record("b", 99)); !errors.Is(err, ErrStale) {
+		t.Fatalf("append below the start: %v, want ErrStale", err)
+	}
+	if _, err := h.Append(record("b", 100)); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(readN(t, s, 1)); !equal(got, []string{formatID("e", 100)}) {
+		t.Fatalf("live after the start: %v", got)
+	}
+}
