@@ -2,7 +2,9 @@ package broker
 
 import (
 	"context"
+	"runtime"
 	"sync"
+	"sync/atomic"
 
 	mbroker "go-micro.dev/v4/broker"
 	"go-micro.dev/v4/logger"
@@ -17,7 +19,10 @@ const address = "inproc"
 
 // sseBroker is the broker.Broker NewBroker returns.
 type sseBroker struct {
-	hub *hub.Hub
+	hub *hub.Hub // guarded by mu; closed by Disconnect, a new one made by Connect
+	// current is the hub too, for the cleanup that closes it when the
+	// broker is dropped without Disconnect (it must not reach the broker).
+	current *atomic.Pointer[hub.Hub]
 
 	mu        sync.RWMutex
 	opts      mbroker.Options
@@ -42,12 +47,16 @@ type sseBroker struct {
 // concurrent use.
 func NewBroker(opts ...mbroker.Option) mbroker.Broker {
 	b := &sseBroker{
-		hub:    hub.New(),
-		opts:   *mbroker.NewOptions(),
-		topics: make(map[string]*topicSubs),
-		live:   make(map[*subscription]struct{}),
+		hub:     hub.New(),
+		current: new(atomic.Pointer[hub.Hub]),
+		opts:    *mbroker.NewOptions(),
+		topics:  make(map[string]*topicSubs),
+		live:    make(map[*subscription]struct{}),
 	}
+	b.current.Store(b.hub)
 	b.apply(opts)
+	// A broker dropped without Disconnect frees its hub (history, timer).
+	runtime.AddCleanup(b, func(h *atomic.Pointer[hub.Hub]) { h.Load().Close() }, b.current)
 	return b
 }
 
@@ -85,10 +94,15 @@ func (b *sseBroker) Options() mbroker.Options {
 func (b *sseBroker) Address() string { return address }
 
 // Connect makes Publish and Subscribe usable. It is idempotent and may
-// follow a Disconnect.
+// follow a Disconnect: the broker then has a new hub (new epoch, empty
+// history), which the server asks for (SSEHub) after connecting it.
 func (b *sseBroker) Connect() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.hub.Closed() {
+		b.hub = hub.New()
+		b.current.Store(b.hub)
+	}
 	b.connected = true
 	return nil
 }
@@ -98,8 +112,8 @@ func (b *sseBroker) Connect() error {
 // dropped (counted). It then waits until no handler call runs, of any
 // subscription, unsubscribed ones included: call it from outside the
 // handlers (from a handler it would wait for itself), as go-micro's
-// service Stop does. The hub and the browsers it serves are not affected:
-// the hub belongs to the broker for its whole life. Disconnect is
+// service Stop does. Last it closes the hub: its streams end, its history
+// and timer are freed (a later Connect makes a new hub). Disconnect is
 // idempotent.
 func (b *sseBroker) Disconnect() error {
 	b.mu.Lock()
@@ -114,10 +128,12 @@ func (b *sseBroker) Disconnect() error {
 	for s := range b.live {
 		live = append(live, s)
 	}
+	h := b.hub
 	b.mu.Unlock()
 	for _, s := range live {
 		s.wait()
 	}
+	h.Close()
 	return nil
 }
 
@@ -125,9 +141,14 @@ func (b *sseBroker) Disconnect() error {
 func (b *sseBroker) String() string { return "sse" }
 
 // SSEHub returns the broker's hub, the one the server serves to browsers
-// (it implements hub.Provider). It is created by NewBroker and lives as
-// long as the broker.
-func (b *sseBroker) SSEHub() *hub.Hub { return b.hub }
+// (it implements hub.Provider). It is created by NewBroker, closed by
+// Disconnect and made anew by the Connect that follows; a broker dropped
+// without Disconnect closes it when collected.
+func (b *sseBroker) SSEHub() *hub.Hub {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.hub
+}
 
 // Stats returns the broker's counters.
 func (b *sseBroker) Stats() Stats {
