@@ -43,8 +43,9 @@ type EndpointStats struct {
 	Accepted uint64
 	// Refused counts refused requests by reason (the Reason constants).
 	Refused map[string]uint64
-	// CutOffSlow counts streams ended because the client fell too far
-	// behind (its queue was full); it resumes from history.
+	// CutOffSlow counts streams ended because the client fell further
+	// behind than the history reaches (an event it had not read was
+	// evicted); it resumes with sse-reset (evicted) at the gap.
 	CutOffSlow uint64
 	// WriteFailed counts streams ended because a write failed or timed
 	// out: the client went away or stopped reading.
