@@ -27,7 +27,12 @@ const (
 	DefaultReadHeaderTimeout      = 10 * time.Second
 	DefaultIdleTimeout            = 2 * time.Minute
 	DefaultMaxHeaderBytes         = 64 << 10
+	DefaultBridgeLinger           = 30 * time.Second
 )
+
+// bridgeLingerMargin is what the bridge's linger keeps beyond Retry at
+// least: the time a client takes to come back after its retry delay.
+const bridgeLingerMargin = 2 * time.Second
 
 // DefaultTopicPattern is the topic names allowed when TopicPattern is not
 // given: letters, digits and "_ . : / @ -" (no spaces, no wildcards of
@@ -55,6 +60,7 @@ type (
 	readHeaderTimeoutKey       struct{}
 	idleTimeoutKey             struct{}
 	maxHeaderBytesKey          struct{}
+	bridgeLingerKey            struct{}
 	maxTopicsPerConnectionKey  struct{}
 	maxTopicNameLengthKey      struct{}
 	topicPatternKey            struct{}
@@ -184,6 +190,14 @@ func ConnectRate(perSecond float64, burst int) server.Option {
 // request. The function must not trust headers a client can set directly.
 func ClientAddress(fn ClientAddressFunc) server.Option { return setOption(clientAddressKey{}, fn) }
 
+// BridgeLinger sets how long, with a broker that is not this module's,
+// the server stays subscribed to a topic on the broker after its last
+// events client left, so that clients coming back after their retry delay
+// resume with nothing missed (default DefaultBridgeLinger, 30s; never less
+// than Retry plus 2s). A resume from before a time the node was not
+// subscribed gets the reset event, never a silent gap.
+func BridgeLinger(d time.Duration) server.Option { return setOption(bridgeLingerKey{}, d) }
+
 // ReadHeaderTimeout bounds how long a client may take to send its request
 // headers (http.Server.ReadHeaderTimeout; default 10s).
 func ReadHeaderTimeout(d time.Duration) server.Option { return setOption(readHeaderTimeoutKey{}, d) }
@@ -302,6 +316,7 @@ type config struct {
 	ReadHeaderTimeout       time.Duration
 	IdleTimeout             time.Duration
 	MaxHeaderBytes          int
+	BridgeLinger            time.Duration
 
 	MaxTopicsPerConnection int
 	MaxTopicNameLength     int
@@ -351,6 +366,7 @@ func configFrom(ctx context.Context) *config {
 		ReadHeaderTimeout:       DefaultReadHeaderTimeout,
 		IdleTimeout:             DefaultIdleTimeout,
 		MaxHeaderBytes:          DefaultMaxHeaderBytes,
+		BridgeLinger:            DefaultBridgeLinger,
 	}
 	if ctx == nil {
 		return c
@@ -377,6 +393,7 @@ func configFrom(ctx context.Context) *config {
 	positive(ctx, readHeaderTimeoutKey{}, &c.ReadHeaderTimeout)
 	positive(ctx, idleTimeoutKey{}, &c.IdleTimeout)
 	positive(ctx, maxHeaderBytesKey{}, &c.MaxHeaderBytes)
+	positive(ctx, bridgeLingerKey{}, &c.BridgeLinger)
 	positive(ctx, maxTopicsPerConnectionKey{}, &c.MaxTopicsPerConnection)
 	positive(ctx, maxTopicNameLengthKey{}, &c.MaxTopicNameLength)
 	hubBound(ctx, maxHistoryEventsKey{}, hub.MaxHistoryEvents, &c.hubBounds)
@@ -466,4 +483,9 @@ func flag(ctx context.Context, k any) bool {
 // with.
 func (c *config) check() error {
 	return c.checkCORS()
+}
+
+// bridgeLinger is BridgeLinger, raised to Retry plus a margin.
+func (c *config) bridgeLinger() time.Duration {
+	return max(c.BridgeLinger, c.Retry+bridgeLingerMargin)
 }

@@ -122,7 +122,7 @@ func (s *Server) Stats() Stats {
 	}
 	st := Stats{HubStats: r.hub.Stats(), Endpoint: r.endpoint.Stats()}
 	if r.bridge != nil {
-		st.BridgedTopics = r.bridge.topics()
+		st.BridgedTopics = r.bridge.subscribed()
 		st.BinarySkipped = r.bridge.binarySkipped.Load()
 	}
 	return st

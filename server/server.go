@@ -262,13 +262,9 @@ func (s *Server) Start() (err error) {
 	} else {
 		r.ownHub = true
 		if opts.Broker != nil {
-			r.bridge = newBridge(opts.Broker, opts.Logger, s.followsTopic)
+			r.bridge = newBridge(opts.Broker, opts.Logger, s.followsTopic, r.cfg.bridgeLinger())
 		}
-		hopts := r.cfg.hubOptions()
-		if r.bridge != nil {
-			hopts = append(hopts, hub.OnSubscribe(r.bridge.subscribe), hub.OnUnsubscribe(r.bridge.unsubscribe))
-		}
-		r.hub = hub.New(hopts...)
+		r.hub = hub.New(r.cfg.hubOptions()...)
 		if r.bridge != nil {
 			r.bridge.hub = r.hub
 		}
@@ -276,6 +272,7 @@ func (s *Server) Start() (err error) {
 	}
 	logHub(opts.Logger, r)
 	r.endpoint = newEndpoint(r.hub, r.cfg)
+	r.endpoint.bridge = r.bridge
 	undo = append(undo, func() { _ = r.endpoint.Shutdown(context.Background()) })
 
 	ln, err := net.Listen("tcp", opts.Address)

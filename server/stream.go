@@ -113,6 +113,7 @@ func (s *stream) finish(err error) {
 		s.stopExpiry()
 	}
 	s.sub.Close()
+	e.leaveBridge(s.topics)
 	switch {
 	case errors.Is(err, hub.ErrEvicted):
 		e.cutOffSlow.Add(1)
