@@ -57,6 +57,9 @@ type Options struct {
 	// Source serves the events older than the local log; a hub with one
 	// is fed from outside (Append).
 	Source Source
+	// Start is where the local log of a fed hub starts (0: at the first
+	// record appended).
+	Start uint64
 	// OnSubscribe is called when a topic gets its first subscriber.
 	OnSubscribe func(topic string)
 	// OnUnsubscribe is called when a topic loses its last subscriber.
@@ -139,6 +142,15 @@ func WithEpoch(epoch string) Option {
 // ranges older than the local log are fetched from src.
 func WithSource(src Source) Option {
 	return func(o *Options) { o.Source = src }
+}
+
+// WithStart says where the local log of a hub fed from outside starts: at
+// sequence seq (> 0), the outside log's last sequence + 1 when the node
+// starts. Nothing below it is held (a resume below it is filled from the
+// Source at once), and an Append below it is ErrStale. Without it the
+// first record appended is the start.
+func WithStart(seq uint64) Option {
+	return func(o *Options) { o.Start = seq }
 }
 
 // OnSubscribe sets the hook called when a topic gets its first subscriber.

@@ -314,3 +314,32 @@ func firstDiff(a, b []string) int {
 	}
 	return min(len(a), len(b))
 }
+
+// TestFedWithStart: a node that knows where its log starts (WithStart)
+// fills a resume below it from the source at once, before any append, and
+// refuses appends below it.
+func TestFedWithStart(t *testing.T) {
+	src := &fakeSource{first: 1}
+	var all []Record
+	for seq := uint64(1); seq < 100; seq++ {
+		r := record("a", seq)
+		all = append(all, r)
+		src.add(r)
+	}
+	h := New(WithEpoch("e"), WithSource(src), WithStart(100))
+	defer h.Close()
+	s, _ := h.Subscribe([]string{"a"}, formatID("e", 90))
+	defer s.Close()
+	if got, want := ids(readN(t, s, 9)), wantAfter(h, all, 90, "a"); !equal(got, want) {
+		t.Fatalf("before any append: %v, want %v", got, want)
+	}
+	if _, err := h.Append(record("a", 99)); !errors.Is(err, ErrStale) {
+		t.Fatalf("append below the start: %v", err)
+	}
+	if _, err := h.Append(record("a", 100)); err != nil {
+		t.Fatal(err)
+	}
+	if evs := readN(t, s, 1); evs[0].ID != formatID("e", 100) {
+		t.Fatalf("live: %v", ids(evs))
+	}
+}
