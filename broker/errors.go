@@ -23,10 +23,6 @@ var (
 	// ErrInvalidStream is returned by Connect for a JetStream stream name
 	// that is not letters, digits, '_' and '-'.
 	ErrInvalidStream = errors.New("sse broker: invalid jetstream stream name")
-	// ErrJetStreamTooLate is returned by Connect when the JetStream option
-	// was given to Init after the broker's hub was made: give it to
-	// NewBroker.
-	ErrJetStreamTooLate = errors.New("sse broker: jetstream option given after the hub was made")
 	// ErrNoConnection is returned by Connect for JetStream with a nil
 	// *nats.Conn.
 	ErrNoConnection = errors.New("sse broker: no nats connection")

@@ -15,7 +15,6 @@ import (
 	"go-micro.dev/v4/logger"
 
 	"github.com/go-micro-sse/go-micro-sse/codec"
-	"github.com/go-micro-sse/go-micro-sse/internal/hub"
 )
 
 // jetStream is the JetStream side of a broker made with the JetStream
@@ -43,7 +42,6 @@ type jetStream struct {
 
 	stream jetstream.Stream
 	epoch  string
-	hub    *hub.Hub // the hub fed from the stream (its data encoding)
 	// start is the stream sequence this node's log starts at (the stream's
 	// last sequence + 1 when the broker first connected).
 	start uint64
@@ -115,8 +113,8 @@ func validStreamName(name string) bool {
 }
 
 // open finds the stream, creating it when missing, and takes its epoch and
-// the sequence this node's log starts at. It is called once, by the first
-// Connect.
+// the sequence this node's log starts at (its last sequence + 1). Each
+// Connect calls it: the hub it makes starts there.
 func (j *jetStream) open() error {
 	ctx, cancel := context.WithTimeout(context.Background(), j.limits.fetchTimeout)
 	defer cancel()

@@ -3,7 +3,6 @@ package broker
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/nats-io/nats.go/jetstream"
 	mbroker "go-micro.dev/v4/broker"
@@ -22,7 +21,7 @@ import (
 // hub's log with its stream sequence and hands it to the in-process
 // subscriptions of its topic. A message already fed (a consumer restarted
 // at a sequence the hub has) is ignored by the hub.
-func (b *sseBroker) feed(j *jetStream, msg jetstream.Msg) {
+func (b *sseBroker) feed(j *jetStream, h *hub.Hub, msg jetstream.Msg) {
 	meta, err := msg.Metadata()
 	if err != nil {
 		j.log.Logf(logger.WarnLevel, "sse broker: jetstream stream %q: message without metadata: %v", j.name, err)
@@ -33,7 +32,7 @@ func (b *sseBroker) feed(j *jetStream, msg jetstream.Msg) {
 		return
 	}
 	defer j.lastFed.Store(seq)
-	e, ok := j.storedEvent(msg, meta, b.hub.DataEncoding())
+	e, ok := j.storedEvent(msg, meta, h.DataEncoding())
 	if !ok {
 		return
 	}
@@ -44,7 +43,7 @@ func (b *sseBroker) feed(j *jetStream, msg jetstream.Msg) {
 		j.skipped.Add(1)
 		j.log.Logf(logger.WarnLevel, "sse broker: jetstream stream %q: sequence %d on %q is no event: %v", j.name, seq, e.topic, e.err)
 	default:
-		_, err := b.hub.Append(hub.Record{Topic: e.topic, Seq: e.seq, At: e.at, Event: e.event})
+		_, err := h.Append(hub.Record{Topic: e.topic, Seq: e.seq, At: e.at, Event: e.event})
 		if err != nil && !errors.Is(err, hub.ErrStale) && !errors.Is(err, hub.ErrUnknownTopic) {
 			j.log.Logf(logger.WarnLevel, "sse broker: jetstream stream %q: sequence %d to %q: %v", j.name, seq, e.topic, err)
 		}
@@ -58,12 +57,16 @@ func (b *sseBroker) feed(j *jetStream, msg jetstream.Msg) {
 	b.mu.RUnlock()
 }
 
-// jetStreamSource is the hub's Source: the stream itself.
-type jetStreamSource struct{ j *jetStream }
+// jetStreamSource is a hub's Source: the stream itself, read with that
+// hub's data encoding.
+type jetStreamSource struct {
+	j   *jetStream
+	hub *hub.Hub // set once, right after hub.New, before any Subscribe
+}
 
 // Fetch implements hub.Source with the stream (see fetchRange).
-func (s jetStreamSource) Fetch(ctx context.Context, r hub.Range) ([]hub.Record, error) {
-	evs, err := s.j.fetchRange(ctx, r.Topics, r.After, r.UpTo, r.MaxEvents, r.MaxBytes)
+func (s *jetStreamSource) Fetch(ctx context.Context, r hub.Range) ([]hub.Record, error) {
+	evs, err := s.j.fetchRange(ctx, r.Topics, r.After, r.UpTo, r.MaxEvents, r.MaxBytes, s.hub.DataEncoding())
 	if errors.Is(err, errRangeGone) {
 		return nil, errors.Join(hub.ErrGone, err)
 	}
@@ -77,57 +80,36 @@ func (s jetStreamSource) Fetch(ctx context.Context, r hub.Range) ([]hub.Record, 
 	return out, nil
 }
 
-// sseHub is SSEHub: with the JetStream option, the hub is made by the
-// first call (or Connect), with the stream's epoch and the stream as its
-// source of older events.
-func (b *sseBroker) sseHub() *hub.Hub {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.hub == nil && b.jsErr == nil {
-		if b.jsErr = b.openJetStreamLocked(); b.jsErr != nil {
-			b.opts.Logger.Logf(logger.ErrorLevel, "%v", b.jsErr)
-		}
-	}
-	return b.hub
-}
-
-// openJetStreamLocked finds or creates the stream and makes the hub fed
-// from it; b.mu is held.
-func (b *sseBroker) openJetStreamLocked() error {
-	j, err := newJetStream(&b.opts)
-	if err != nil {
-		return err
-	}
-	if j == nil {
+// connectJetStream is Connect with the JetStream option; b.mu is held. It
+// finds or creates the stream, makes a hub with the stream's epoch whose
+// log starts after the stream's last sequence (older events come from the
+// stream, jetStreamSource) and starts consuming. A connected broker is
+// left as it is.
+func (b *sseBroker) connectJetStream() error {
+	if b.connected && b.hub != nil && !b.hub.Closed() {
 		return nil
 	}
-	if b.hub != nil {
-		return fmt.Errorf("sse broker: jetstream: %w", ErrJetStreamTooLate)
+	if b.js == nil {
+		j, err := newJetStream(&b.opts)
+		if err != nil {
+			return err
+		}
+		b.js = j
 	}
+	j := b.js
 	if err := j.open(); err != nil {
 		return err
 	}
-	b.hub = hub.New(hub.WithEpoch(j.epoch), hub.WithSource(jetStreamSource{j}), hub.WithStart(j.start))
-	j.hub = b.hub
-	b.js = j
-	return nil
-}
-
-// connectJetStream, on Connect with the JetStream option, makes the hub if
-// SSEHub did not and (re)starts consuming after the last sequence fed;
-// b.mu is held. When SSEHub could not make the hub, the server serving
-// this broker runs without it, so Connect fails too.
-func (b *sseBroker) connectJetStream() error {
-	if b.jsErr != nil {
-		return b.jsErr
+	src := &jetStreamSource{j: j}
+	h := hub.New(hub.WithEpoch(j.epoch), hub.WithSource(src), hub.WithStart(j.start))
+	src.hub = h
+	if b.hub != nil { // JetStream given to Init after NewBroker: its plain hub goes
+		b.hub.Close()
 	}
-	if b.js == nil {
-		if err := b.openJetStreamLocked(); err != nil || b.js == nil {
-			return err
-		}
-	}
-	j := b.js
-	j.consume(func(m jetstream.Msg) { b.feed(j, m) })
+	b.hub = h
+	b.current.Store(h)
+	j.consume(func(m jetstream.Msg) { b.feed(j, h, m) })
+	b.connected = true
 	return nil
 }
 

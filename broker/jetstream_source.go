@@ -31,7 +31,7 @@ type storedEvent struct {
 // with a sequence in (after, upTo], at most max of them and, loosely, about
 // maxBytes of data (it stops after the event that reaches it; 0: no byte
 // bound); fewer than max with less data than maxBytes means the range is
-// done. It uses a short-lived consumer filtered to the
+// done. Events are read with the data encoding enc (see storedEvent). It uses a short-lived consumer filtered to the
 // topics' subjects, starting at after+1, and deletes it when done.
 //
 // The range is gone (errRangeGone) when the stream's first sequence is
@@ -40,7 +40,7 @@ type storedEvent struct {
 // limit and its oldest is above after+1 (older ones of that topic may have
 // been dropped). The second test may call a range gone that is not (a
 // topic exactly at its limit): a reset, never a silent gap.
-func (j *jetStream) fetchRange(ctx context.Context, topics []string, after, upTo uint64, max, maxBytes int) ([]storedEvent, error) {
+func (j *jetStream) fetchRange(ctx context.Context, topics []string, after, upTo uint64, max, maxBytes int, enc codec.DataEncoding) ([]storedEvent, error) {
 	if upTo <= after || max <= 0 || len(topics) == 0 {
 		return nil, nil
 	}
@@ -100,7 +100,7 @@ func (j *jetStream) fetchRange(ctx context.Context, topics []string, after, upTo
 				done = true
 				continue // drain the batch
 			}
-			if e, ok := j.storedEvent(msg, meta, j.hub.DataEncoding()); ok && e.err == nil {
+			if e, ok := j.storedEvent(msg, meta, enc); ok && e.err == nil {
 				out = append(out, e)
 				size += len(e.event.Data)
 			}

@@ -263,12 +263,14 @@ func TestJetStreamEvictedResumeIsReset(t *testing.T) {
 	ns := runNATS(t, t.TempDir(), -1)
 	a := startNode(t, ns.ClientURL(), []mbroker.Option{ssebroker.JetStreamMaxMsgsPerSubject(2)})
 	onA := a.open(t, "ticks", "")
+	// One at a time: A reads each event before the per-subject limit
+	// drops it from the stream.
+	var first string
 	for i := 1; i <= 5; i++ {
 		a.publish(t, "ticks", fmt.Sprint(i))
-	}
-	first := nextData(t, onA, "1").ID
-	for i := 2; i <= 5; i++ {
-		nextData(t, onA, fmt.Sprint(i))
+		if id := nextData(t, onA, fmt.Sprint(i)).ID; i == 1 {
+			first = id
+		}
 	}
 	fresh := startNode(t, ns.ClientURL(), nil) // its log starts after 5
 	s := fresh.open(t, "ticks", first)

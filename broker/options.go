@@ -68,8 +68,7 @@ type jetStreamConn struct {
 // under the topic's subject (see Subject) and returns once JetStream
 // acknowledged it, or an error wrapping ErrNotAcknowledged. Every node
 // consumes the stream and feeds its hub, so an event has the same id on
-// every node; see the package documentation, "Many nodes". Give it to
-// NewBroker (the hub is made with the stream's epoch).
+// every node; see the package documentation, "Many nodes".
 func JetStream(nc *nats.Conn, stream string) mbroker.Option {
 	return setBrokerOption(jetStreamKey{}, jetStreamConn{nc: nc, stream: stream})
 }

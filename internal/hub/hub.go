@@ -86,8 +86,8 @@ func New(opts ...Option) *Hub {
 		panic(err)
 	}
 	h.src = h.opts.Source
-	if h.opts.Start > 0 && h.src != nil {
-		h.startLocked(h.opts.Start) // no subscriber yet: nothing else to mark
+	if h.opts.Start > 0 {
+		h.startLocked(h.opts.Start)
 		h.seq = h.opts.Start - 1
 	}
 	h.enc.Store(uint32(h.opts.DataEncoding))
@@ -100,11 +100,11 @@ func New(opts ...Option) *Hub {
 func (h *Hub) Apply(opts ...Option) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	epoch, src := h.opts.Epoch, h.opts.Source
+	epoch, src, start := h.opts.Epoch, h.opts.Source, h.opts.Start
 	for _, o := range opts {
 		o(&h.opts)
 	}
-	h.opts.Epoch, h.opts.Source = epoch, src // fixed for the hub's life
+	h.opts.Epoch, h.opts.Source, h.opts.Start = epoch, src, start // fixed for the hub's life
 	h.enc.Store(uint32(h.opts.DataEncoding))
 	h.keepIDs.Store(h.opts.KeepPublisherIDs)
 	now := h.clock()
@@ -316,4 +316,11 @@ func (h *Hub) Close() {
 	h.subscribers, h.histEvents, h.histBytes = 0, 0, 0
 	h.mu.Unlock()
 	h.runHooks(true)
+}
+
+// Closed reports whether Close was called.
+func (h *Hub) Closed() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.closed
 }

@@ -57,7 +57,8 @@ type Options struct {
 	// Source serves the events older than the local log; a hub with one
 	// is fed from outside (Append).
 	Source Source
-	// Start is where a log fed from outside starts (see WithStart).
+	// Start is where the local log of a fed hub starts (0: at the first
+	// record appended).
 	Start uint64
 	// OnSubscribe is called when a topic gets its first subscriber.
 	OnSubscribe func(topic string)
@@ -143,6 +144,15 @@ func WithSource(src Source) Option {
 	return func(o *Options) { o.Source = src }
 }
 
+// WithStart says where the local log of a hub fed from outside starts: at
+// sequence seq (> 0), the outside log's last sequence + 1 when the node
+// starts. Nothing below it is held (a resume below it is filled from the
+// Source at once), and an Append below it is ErrStale. Without it the
+// first record appended is the start.
+func WithStart(seq uint64) Option {
+	return func(o *Options) { o.Start = seq }
+}
+
 // OnSubscribe sets the hook called when a topic gets its first subscriber.
 // Hooks are called one at a time, in the order of the changes, never under
 // the publish lock; a hook must not call Subscribe, Subscriber.Close or
@@ -156,13 +166,4 @@ func OnSubscribe(fn func(topic string)) Option {
 // OnSubscribe.
 func OnUnsubscribe(fn func(topic string)) Option {
 	return func(o *Options) { o.OnUnsubscribe = fn }
-}
-
-// WithStart says that the log of a hub fed from outside starts at seq (a
-// node starting while the outside log already holds seq-1 events): nothing
-// below it is held locally, so a resume below it is filled from the Source
-// at once, without waiting for the first Append, and an Append below it is
-// ErrStale. Without it the first record appended sets the start.
-func WithStart(seq uint64) Option {
-	return func(o *Options) { o.Start = seq }
 }

@@ -315,35 +315,31 @@ func firstDiff(a, b []string) int {
 	return min(len(a), len(b))
 }
 
-// TestFedStartBeforeAppend: a hub told where its log starts (WithStart, a
-// node that starts while the outside log holds older events) fills a
-// resume below the start from the Source at once, before any Append.
-func TestFedStartBeforeAppend(t *testing.T) {
+// TestFedWithStart: a node that knows where its log starts (WithStart)
+// fills a resume below it from the source at once, before any append, and
+// refuses appends below it.
+func TestFedWithStart(t *testing.T) {
 	src := &fakeSource{first: 1}
 	var all []Record
 	for seq := uint64(1); seq < 100; seq++ {
-		r := record([]string{"a", "b"}[seq%2], seq)
+		r := record("a", seq)
 		all = append(all, r)
 		src.add(r)
 	}
 	h := New(WithEpoch("e"), WithSource(src), WithStart(100))
 	defer h.Close()
-	s, err := h.Subscribe([]string{"b"}, formatID("e", 20))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, _ := h.Subscribe([]string{"a"}, formatID("e", 90))
 	defer s.Close()
-	want := wantAfter(h, all, 20, "b")
-	if got := ids(readN(t, s, len(want))); !equal(got, want) {
-		t.Fatalf("got %v want %v", got, want)
+	if got, want := ids(readN(t, s, 9)), wantAfter(h, all, 90, "a"); !equal(got, want) {
+		t.Fatalf("before any append: %v, want %v", got, want)
 	}
-	if _, err := h.Append(record("b", 99)); !errors.Is(err, ErrStale) {
-		t.Fatalf("append below the start: %v, want ErrStale", err)
+	if _, err := h.Append(record("a", 99)); !errors.Is(err, ErrStale) {
+		t.Fatalf("append below the start: %v", err)
 	}
-	if _, err := h.Append(record("b", 100)); err != nil {
+	if _, err := h.Append(record("a", 100)); err != nil {
 		t.Fatal(err)
 	}
-	if got := ids(readN(t, s, 1)); !equal(got, []string{formatID("e", 100)}) {
-		t.Fatalf("live after the start: %v", got)
+	if evs := readN(t, s, 1); evs[0].ID != formatID("e", 100) {
+		t.Fatalf("live: %v", ids(evs))
 	}
 }
