@@ -5,7 +5,7 @@
 // Users import it as ssebroker and hand it to micro.NewService:
 //
 //	svc := micro.NewService(
-//		micro.Server(sse.NewServer()), // first: later options configure it
+//		micro.Server(sse.NewServer()), // any order (README, "Wiring")
 //		micro.Client(client.NewClient()),
 //		micro.Broker(ssebroker.NewBroker()),
 //		micro.Registry(registry.NewMemoryRegistry()),
@@ -38,7 +38,9 @@
 // subscription's queue is full the message is dropped for that subscription
 // and counted (Stats.Dropped); the browser copy and the other subscriptions
 // are unaffected. Messages of one subscription are handled one at a time,
-// in publish order.
+// in publish order. Unsubscribe never waits for the handler (it may be
+// called from it); Disconnect, called from outside the handlers, waits
+// until no handler call of any subscription runs.
 //
 // With broker.Queue(name), the subscriptions of one topic that share the
 // name form a group, and exactly one member of the group gets each message

@@ -103,7 +103,8 @@ func TestBridgeHTTPBroker(t *testing.T) {
 // on this node.
 func TestPublishThroughForeignBroker(t *testing.T) {
 	reg := registry.NewMemoryRegistry()
-	a, b := newServer(sse.Heartbeat(10*time.Millisecond)), newServer(sse.Heartbeat(10*time.Millisecond))
+	opts := []server.Option{sse.Heartbeat(10 * time.Millisecond), sse.Retry(10 * time.Millisecond), sse.BridgeLinger(time.Millisecond)}
+	a, b := newServer(opts...), newServer(opts...)
 	na := ssetest.StartService(t, a, ssetest.ServiceOptions{Name: "sse", Broker: ssetest.HTTPBroker(t, reg), Registry: reg})
 	nb := ssetest.StartService(t, b, ssetest.ServiceOptions{Name: "sse", Broker: ssetest.HTTPBroker(t, reg), Registry: reg})
 	sa := ssetest.OpenT(t, ssetest.EventsURL(na.URL("/events"), "t"), "")
@@ -131,7 +132,8 @@ func TestPublishThroughForeignBroker(t *testing.T) {
 		t.Fatalf("b's hub published %d events, want 1 (TryPublish stays local)", got)
 	}
 
-	// The last client leaving unsubscribes the bridge on the broker.
+	// The last client leaving unsubscribes the bridge on the broker, once
+	// the linger (here Retry plus 2s) is over.
 	sa.Close()
 	sb.Close()
 	ssetest.Eventually(t, "bridges unsubscribed", func() bool {

@@ -29,6 +29,7 @@ const (
 	ReasonRate          = "rate"            // 429: the client connects faster than ConnectRate
 	ReasonUnknownTopic  = "unknown_topic"   // 404: ExplicitTopics and the topic was not created
 	ReasonUnavailable   = "unavailable"     // 503: shutting down or the hub is closed
+	ReasonBridge        = "bridge"          // 503: a topic cannot be subscribed on the (foreign) broker now
 )
 
 // EndpointStats counts what the events endpoint did since it started.
@@ -43,8 +44,9 @@ type EndpointStats struct {
 	Accepted uint64
 	// Refused counts refused requests by reason (the Reason constants).
 	Refused map[string]uint64
-	// CutOffSlow counts streams ended because the client fell too far
-	// behind (its queue was full); it resumes from history.
+	// CutOffSlow counts streams ended because the client fell further
+	// behind than the history reaches (an event it had not read was
+	// evicted); it resumes with sse-reset (evicted) at the gap.
 	CutOffSlow uint64
 	// WriteFailed counts streams ended because a write failed or timed
 	// out: the client went away or stopped reading.
@@ -81,6 +83,7 @@ type endpoint struct {
 	wg     sync.WaitGroup // every goroutine of the endpoint
 
 	limits *limiter
+	bridge *bridge     // with a foreign broker: holds the topics of each stream
 	pool   *writerPool // shared writers of taken-over HTTP/1.1 streams; nil if GoroutinePerStream
 
 	byeBy       atomic.Int64 // unix nanoseconds: the latest deadline of a shutdown hint
@@ -157,11 +160,16 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !e.acquire(w, r, client) {
 		return
 	}
+	if !e.holdBridge(w, r, topics) {
+		e.release(client)
+		return
+	}
 	s := newStream(e, r, topics)
 	s.client = client
 	sub, err := e.hub.Subscribe(topics, lastID, hub.Notify(s.notify))
 	if err != nil {
 		e.release(client)
+		e.leaveBridge(topics)
 		switch {
 		case errors.Is(err, hub.ErrUnknownTopic):
 			e.refuse(w, r, http.StatusNotFound, ReasonUnknownTopic, err.Error())
@@ -189,6 +197,36 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.serve(w, r, s)
+}
+
+// holdBridge holds the stream's topics on the bridge (with a foreign
+// broker), waiting until each is subscribed there, so that the hub places
+// the stream's Last-Event-ID knowing of any gap. When a topic cannot be
+// subscribed now it answers 503 with Retry-After and returns false.
+func (e *endpoint) holdBridge(w http.ResponseWriter, r *http.Request, topics []string) bool {
+	if e.bridge == nil {
+		return true
+	}
+	err := e.bridge.acquire(r.Context(), e.done, topics)
+	if err == nil {
+		return true
+	}
+	var down *errBridgeDown
+	if errors.As(err, &down) {
+		w.Header().Set("Retry-After", retryAfterOf(max(down.retryAfter, e.cfg.Retry)))
+		e.refuse(w, r, http.StatusServiceUnavailable, ReasonBridge, err.Error())
+		return false
+	}
+	w.Header().Set("Retry-After", e.retryAfter())
+	e.refuse(w, r, http.StatusServiceUnavailable, ReasonUnavailable, "server shutting down")
+	return false
+}
+
+// leaveBridge lets go of the bridge's hold on the topics of a stream.
+func (e *endpoint) leaveBridge(topics []string) {
+	if e.bridge != nil {
+		e.bridge.release(topics)
+	}
 }
 
 // setStreamHeaders sets the headers of an event stream.

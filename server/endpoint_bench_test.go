@@ -183,7 +183,7 @@ func BenchmarkDeliver(b *testing.B) {
 	frame, _ := (&codec.Event{ID: "abcdefgh-123456", Data: []byte(strings.Repeat("x", 64))}).AppendTo(nil)
 	for _, m := range modes {
 		b.Run(m.name, func(b *testing.B) {
-			f := newFixture(b, append(m.opts, Heartbeat(time.Hour), QueueLimits(1<<20, 1<<30))...)
+			f := newFixture(b, append(m.opts, Heartbeat(time.Hour), MaxHistoryEvents(1<<20), MaxHistoryBytes(1<<30), HistoryBudget(1<<30))...)
 			var done sync.WaitGroup
 			for range conns {
 				c := dialEvents(b, f.srv.Listener.Addr().String(), "stream=bench")

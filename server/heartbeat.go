@@ -34,7 +34,9 @@ func (w *writer) heartbeat() {
 		case s.peerClosed():
 			w.end(s, errGone)
 		case now-s.lastWrite.Load() >= idle:
-			w.send(s, nil, nil, w.p.heartbeatChunk)
+			w.one[0] = w.p.heartbeatChunk
+			w.send(s, w.one[:])
+			w.one[0] = nil
 		}
 	}
 	clear(due)

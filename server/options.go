@@ -27,7 +27,12 @@ const (
 	DefaultReadHeaderTimeout      = 10 * time.Second
 	DefaultIdleTimeout            = 2 * time.Minute
 	DefaultMaxHeaderBytes         = 64 << 10
+	DefaultBridgeLinger           = 30 * time.Second
 )
+
+// bridgeLingerMargin is what the bridge's linger keeps beyond Retry at
+// least: the time a client takes to come back after its retry delay.
+const bridgeLingerMargin = 2 * time.Second
 
 // DefaultTopicPattern is the topic names allowed when TopicPattern is not
 // given: letters, digits and "_ . : / @ -" (no spaces, no wildcards of
@@ -55,13 +60,15 @@ type (
 	readHeaderTimeoutKey       struct{}
 	idleTimeoutKey             struct{}
 	maxHeaderBytesKey          struct{}
+	bridgeLingerKey            struct{}
 	maxTopicsPerConnectionKey  struct{}
 	maxTopicNameLengthKey      struct{}
 	topicPatternKey            struct{}
 	maxHistoryEventsKey        struct{}
 	maxHistoryBytesKey         struct{}
 	maxHistoryAgeKey           struct{}
-	queueLimitsKey             struct{}
+	historyBudgetKey           struct{}
+	maxReplayKey               struct{}
 	explicitTopicsKey          struct{}
 	keepPublisherIDsKey        struct{}
 	base64DataKey              struct{}
@@ -183,6 +190,14 @@ func ConnectRate(perSecond float64, burst int) server.Option {
 // request. The function must not trust headers a client can set directly.
 func ClientAddress(fn ClientAddressFunc) server.Option { return setOption(clientAddressKey{}, fn) }
 
+// BridgeLinger sets how long, with a broker that is not this module's,
+// the server stays subscribed to a topic on the broker after its last
+// events client left, so that clients coming back after their retry delay
+// resume with nothing missed (default DefaultBridgeLinger, 30s; never less
+// than Retry plus 2s). A resume from before a time the node was not
+// subscribed gets the reset event, never a silent gap.
+func BridgeLinger(d time.Duration) server.Option { return setOption(bridgeLingerKey{}, d) }
+
 // ReadHeaderTimeout bounds how long a client may take to send its request
 // headers (http.Server.ReadHeaderTimeout; default 10s).
 func ReadHeaderTimeout(d time.Duration) server.Option { return setOption(readHeaderTimeoutKey{}, d) }
@@ -209,27 +224,30 @@ func MaxTopicNameLength(n int) server.Option { return setOption(maxTopicNameLeng
 // (default DefaultTopicPattern); others are answered 400.
 func TopicPattern(re *regexp.Regexp) server.Option { return setOption(topicPatternKey{}, re) }
 
-// MaxHistoryEvents bounds the history kept per topic for resuming clients,
-// in events (default: the hub's).
+// MaxHistoryEvents bounds each topic's history (its log, what resuming
+// clients and readers behind a burst read from) to n events (default
+// hub.DefaultHistoryEvents, 10,000); 0 keeps no history.
 func MaxHistoryEvents(n int) server.Option { return setOption(maxHistoryEventsKey{}, n) }
 
-// MaxHistoryBytes bounds the history kept per topic, in encoded frame bytes
-// (default: the hub's).
+// MaxHistoryBytes bounds each topic's history to n bytes of encoded frames
+// (default hub.DefaultHistoryBytes, 8 MiB); 0 keeps no history.
 func MaxHistoryBytes(n int) server.Option { return setOption(maxHistoryBytesKey{}, n) }
 
-// MaxHistoryAge bounds the age of the history kept per topic
-// (default: the hub's).
+// MaxHistoryAge drops events older than d from the history (default
+// hub.DefaultHistoryAge, 24h); 0 removes the age bound.
 func MaxHistoryAge(d time.Duration) server.Option { return setOption(maxHistoryAgeKey{}, d) }
 
-// queueLimits is the value of the QueueLimits option.
-type queueLimits struct{ frames, bytes int }
+// HistoryBudget bounds the history of all topics together to n bytes of
+// encoded frames (default hub.DefaultHistoryBudget, 64 MiB): past it the
+// oldest events of the least recently published topic are evicted first.
+// 0 keeps no history.
+func HistoryBudget(n int) server.Option { return setOption(historyBudgetKey{}, n) }
 
-// QueueLimits bounds the frames and bytes waiting for one client; a client
-// that falls further behind is disconnected and resumes from history
-// (default: the hub's).
-func QueueLimits(frames, bytes int) server.Option {
-	return setOption(queueLimitsKey{}, queueLimits{frames, bytes})
-}
+// MaxReplay bounds how many events one resume replays (default
+// hub.DefaultMaxReplay, 10,000): a client further behind gets the sse-reset
+// event (codec.ResetReplayLimit) in place of the oldest, then the newest
+// n. 0 replays nothing.
+func MaxReplay(n int) server.Option { return setOption(maxReplayKey{}, n) }
 
 // ExplicitTopics makes topics exist only once created (Server.CreateTopic);
 // a request for another topic is answered 404 and a publish to it fails.
@@ -298,17 +316,15 @@ type config struct {
 	ReadHeaderTimeout       time.Duration
 	IdleTimeout             time.Duration
 	MaxHeaderBytes          int
+	BridgeLinger            time.Duration
 
 	MaxTopicsPerConnection int
 	MaxTopicNameLength     int
 	TopicPattern           *regexp.Regexp
 
-	// Hub options; zero means "the hub's default".
-	HistoryEvents    int
-	HistoryBytes     int
-	HistoryAge       time.Duration
-	QueueFrames      int
-	QueueBytes       int
+	// Hub options given (history bounds with the value given, zero
+	// included); see hubOptions.
+	hubBounds        []hub.Option
 	ExplicitTopics   bool
 	KeepPublisherIDs bool
 	Base64Data       bool
@@ -350,6 +366,7 @@ func configFrom(ctx context.Context) *config {
 		ReadHeaderTimeout:       DefaultReadHeaderTimeout,
 		IdleTimeout:             DefaultIdleTimeout,
 		MaxHeaderBytes:          DefaultMaxHeaderBytes,
+		BridgeLinger:            DefaultBridgeLinger,
 	}
 	if ctx == nil {
 		return c
@@ -376,11 +393,14 @@ func configFrom(ctx context.Context) *config {
 	positive(ctx, readHeaderTimeoutKey{}, &c.ReadHeaderTimeout)
 	positive(ctx, idleTimeoutKey{}, &c.IdleTimeout)
 	positive(ctx, maxHeaderBytesKey{}, &c.MaxHeaderBytes)
+	positive(ctx, bridgeLingerKey{}, &c.BridgeLinger)
 	positive(ctx, maxTopicsPerConnectionKey{}, &c.MaxTopicsPerConnection)
 	positive(ctx, maxTopicNameLengthKey{}, &c.MaxTopicNameLength)
-	positive(ctx, maxHistoryEventsKey{}, &c.HistoryEvents)
-	positive(ctx, maxHistoryBytesKey{}, &c.HistoryBytes)
-	positive(ctx, maxHistoryAgeKey{}, &c.HistoryAge)
+	hubBound(ctx, maxHistoryEventsKey{}, hub.MaxHistoryEvents, &c.hubBounds)
+	hubBound(ctx, maxHistoryBytesKey{}, hub.MaxHistoryBytes, &c.hubBounds)
+	hubBound(ctx, maxHistoryAgeKey{}, hub.MaxHistoryAge, &c.hubBounds)
+	hubBound(ctx, historyBudgetKey{}, hub.HistoryBudget, &c.hubBounds)
+	hubBound(ctx, maxReplayKey{}, hub.MaxReplay, &c.hubBounds)
 	if v, ok := ctx.Value(allowedOriginsKey{}).([]string); ok {
 		c.AllowedOrigins = v
 	}
@@ -395,9 +415,6 @@ func configFrom(ctx context.Context) *config {
 	}
 	if v, ok := ctx.Value(topicPatternKey{}).(*regexp.Regexp); ok && v != nil {
 		c.TopicPattern = v
-	}
-	if v, ok := ctx.Value(queueLimitsKey{}).(queueLimits); ok {
-		c.QueueFrames, c.QueueBytes = max(v.frames, 0), max(v.bytes, 0)
 	}
 	if v, ok := ctx.Value(onSubscribeKey{}).(StreamFunc); ok {
 		c.OnSubscribe = v
@@ -417,19 +434,7 @@ func configFrom(ctx context.Context) *config {
 // given are returned, so applying them to a hub someone else created (the
 // broker's) changes nothing else.
 func (c *config) hubOptions() []hub.Option {
-	var opts []hub.Option
-	if c.HistoryEvents > 0 {
-		opts = append(opts, hub.MaxHistoryEvents(c.HistoryEvents))
-	}
-	if c.HistoryBytes > 0 {
-		opts = append(opts, hub.MaxHistoryBytes(c.HistoryBytes))
-	}
-	if c.HistoryAge > 0 {
-		opts = append(opts, hub.MaxHistoryAge(c.HistoryAge))
-	}
-	if c.QueueFrames > 0 || c.QueueBytes > 0 {
-		opts = append(opts, hub.QueueLimits(c.QueueFrames, c.QueueBytes))
-	}
+	opts := append([]hub.Option(nil), c.hubBounds...)
 	if c.ExplicitTopics {
 		opts = append(opts, hub.ExplicitTopics())
 	}
@@ -440,6 +445,14 @@ func (c *config) hubOptions() []hub.Option {
 		opts = append(opts, hub.WithDataEncoding(codec.DataBase64))
 	}
 	return opts
+}
+
+// hubBound appends opt(v) to dst when the option under k was given, with
+// its value as given: zero is a bound too (see each option).
+func hubBound[T int | time.Duration](ctx context.Context, k any, opt func(T) hub.Option, dst *[]hub.Option) {
+	if v, ok := ctx.Value(k).(T); ok {
+		*dst = append(*dst, opt(v))
+	}
 }
 
 func str(ctx context.Context, k any, dst *string) {
@@ -470,4 +483,9 @@ func flag(ctx context.Context, k any) bool {
 // with.
 func (c *config) check() error {
 	return c.checkCORS()
+}
+
+// bridgeLinger is BridgeLinger, raised to Retry plus a margin.
+func (c *config) bridgeLinger() time.Duration {
+	return max(c.BridgeLinger, c.Retry+bridgeLingerMargin)
 }

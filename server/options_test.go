@@ -57,7 +57,7 @@ func TestConfigFromOptions(t *testing.T) {
 		Authorize(func(*http.Request, []string) error { called++; return nil }),
 		Headers(http.Header{"X-A": {"1"}}), MaxConnections(5), MaxTopicsPerConnection(3),
 		MaxTopicNameLength(9), TopicPattern(re), MaxHistoryEvents(10), MaxHistoryBytes(100),
-		MaxHistoryAge(time.Hour), QueueLimits(4, 400), ExplicitTopics(), KeepPublisherIDs(), Base64Data(),
+		MaxHistoryAge(time.Hour), HistoryBudget(1000), MaxReplay(7), ExplicitTopics(), KeepPublisherIDs(), Base64Data(),
 		OnSubscribe(func(*http.Request, []string) { called++ }), OnUnsubscribe(func(*http.Request, []string) { called++ }),
 		ShutdownGrace(time.Second), GoroutinePerStream(),
 	)
@@ -82,8 +82,22 @@ func TestConfigFromOptions(t *testing.T) {
 	for _, opt := range c.hubOptions() {
 		opt(&ho)
 	}
-	if ho.HistoryEvents != 10 || ho.HistoryBytes != 100 || ho.HistoryAge != time.Hour || ho.QueueFrames != 4 ||
-		ho.QueueBytes != 400 || !ho.ExplicitTopics || !ho.KeepPublisherIDs || ho.DataEncoding != 1 {
+	if ho.HistoryEvents != 10 || ho.HistoryBytes != 100 || ho.HistoryAge != time.Hour || ho.HistoryBudget != 1000 ||
+		ho.MaxReplay != 7 || !ho.ExplicitTopics || !ho.KeepPublisherIDs || ho.DataEncoding != 1 {
 		t.Errorf("hub options: %+v", ho)
+	}
+}
+
+// TestZeroHistoryBounds: a bound given as zero is a bound (no history, no
+// replay, no age bound), not "keep the default" as it once was for the
+// server's MaxHistoryEvents(0).
+func TestZeroHistoryBounds(t *testing.T) {
+	c := configFrom(optionsOf(MaxHistoryEvents(0), MaxHistoryBytes(0), MaxHistoryAge(0), HistoryBudget(0), MaxReplay(0)).Context)
+	ho := hub.Options{HistoryEvents: 1, HistoryBytes: 1, HistoryAge: 1, HistoryBudget: 1, MaxReplay: 1}
+	for _, opt := range c.hubOptions() {
+		opt(&ho)
+	}
+	if ho.HistoryEvents != 0 || ho.HistoryBytes != 0 || ho.HistoryAge != 0 || ho.HistoryBudget != 0 || ho.MaxReplay != 0 {
+		t.Errorf("zero bounds not applied: %+v", ho)
 	}
 }

@@ -92,7 +92,7 @@ func publishHub(h *hub.Hub, topic string, ev *codec.Event) error {
 
 // HubStats are the counters of the hub a server serves from: Topics,
 // Subscribers (open streams of every server sharing the hub), Published,
-// Delivered (frames queued, live and replayed), CutOffSlow, HistoryEvents
+// Delivered (frames read by streams, live and replayed), CutOffSlow, HistoryEvents
 // and HistoryBytes.
 type HubStats = hub.Stats
 
@@ -122,7 +122,7 @@ func (s *Server) Stats() Stats {
 	}
 	st := Stats{HubStats: r.hub.Stats(), Endpoint: r.endpoint.Stats()}
 	if r.bridge != nil {
-		st.BridgedTopics = r.bridge.topics()
+		st.BridgedTopics = r.bridge.subscribed()
 		st.BinarySkipped = r.bridge.binarySkipped.Load()
 	}
 	return st

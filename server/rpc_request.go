@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	mcodec "go-micro.dev/v4/codec"
 	"go-micro.dev/v4/metadata"
@@ -164,19 +167,25 @@ func queryFieldsJSON(q url.Values, skip map[string]bool, t reflect.Type) ([]byte
 	if t == nil || t.Kind() != reflect.Struct {
 		return json.Marshal(obj)
 	}
-	for key, vals := range q {
-		if skip[key] || len(vals) == 0 {
-			continue
+	// Sorted, and a parameter spelt as the JSON name after one spelt in
+	// another case, so that the same query always gives the same request.
+	keys := slices.Sorted(maps.Keys(q))
+	for _, exact := range []bool{false, true} {
+		for _, key := range keys {
+			vals := q[key]
+			if skip[key] || len(vals) == 0 {
+				continue
+			}
+			name, ft, ok := fieldOf(t, key)
+			if !ok || (name == key) != exact {
+				continue
+			}
+			v, err := queryValue(ft, vals)
+			if err != nil {
+				return nil, fmt.Errorf("query field %q: %w", key, err)
+			}
+			obj[name] = v
 		}
-		name, ft, ok := fieldOf(t, key)
-		if !ok {
-			continue
-		}
-		v, err := queryValue(ft, vals)
-		if err != nil {
-			return nil, fmt.Errorf("query field %q: %w", key, err)
-		}
-		obj[name] = v
 	}
 	return json.Marshal(obj)
 }
@@ -229,6 +238,9 @@ func scalarValue(t reflect.Type, s string) (any, error) {
 	}
 	switch t.Kind() {
 	case reflect.String:
+		if !utf8.ValidString(s) { // JSON would mangle it into U+FFFD
+			return nil, fmt.Errorf("not UTF-8: %q", s)
+		}
 		return s, nil
 	case reflect.Bool:
 		return strconv.ParseBool(s)

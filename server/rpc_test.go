@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"go-micro.dev/v4"
 	merrors "go-micro.dev/v4/errors"
@@ -500,4 +502,32 @@ func (b *blocker) Wait(ctx context.Context, stream server.Stream) error {
 	<-ctx.Done()
 	b.ended <- ctx.Err()
 	return ctx.Err()
+}
+
+func TestRPCStreamHeartbeatsWhileIdle(t *testing.T) {
+	srv := newServer(sse.Heartbeat(20 * time.Millisecond))
+	b := &blocker{started: make(chan struct{}), ended: make(chan error, 1)}
+	if err := srv.Handle(srv.NewHandler(b)); err != nil {
+		t.Fatal(err)
+	}
+	svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "idle"})
+	resp, err := http.Get(svc.URL("/rpc/blocker.Wait"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	// The handler is idle after its first event: heartbeat comments follow.
+	lines := bufio.NewScanner(resp.Body)
+	seen := 0
+	for seen < 2 && lines.Scan() {
+		if lines.Text() == ": heartbeat" {
+			seen++
+		}
+	}
+	if seen < 2 {
+		t.Fatalf("stream ended without heartbeats: %v", lines.Err())
+	}
+	if st := srv.Stats().Endpoint; st.Open != 1 {
+		t.Fatalf("open streams = %d, want the RPC stream counted", st.Open)
+	}
 }

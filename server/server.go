@@ -4,6 +4,15 @@
 // events published to its topics, beside an http.Handler of the user's on
 // the same listener, with go-micro subscribers, registry registration and a
 // graceful Stop, as go-micro's own rpc server does them.
+//
+// go-micro handler structs mounted with Handle are served over HTTP (rpc.go):
+// their stream methods as SSE endpoints a browser opens with EventSource,
+// resumable from its Last-Event-ID, their unary methods as JSON, through
+// the handler wrappers, registered with the node. With the Auth option,
+// go-micro's auth inspects each request's token, verifies every topic and
+// endpoint against the rules and ends a stream when its token expires
+// (auth_token.go, auth_expiry.go). EventsHandler, RPCHandler and
+// HTTPHandler put the same endpoints on the user's own mux (mount.go).
 package server
 
 import (
@@ -205,17 +214,24 @@ func (s *Server) serveHTTP(r *run) http.Handler {
 // offered over TLS), connects the broker, subscribes the go-micro
 // subscribers, registers the node (when RegisterCheck passes) and keeps it
 // registered every RegisterInterval. Start on a started server does
-// nothing. If a step fails, what was done is undone and the error returned.
+// nothing. A broker or registry that is still go-micro's default is first
+// replaced by the service's (micro.Server after micro.Broker or
+// micro.Registry, or --server=sse: see wiring.go), and Start logs which hub
+// the events endpoint serves: shared with the broker, or bridged through
+// which one. If a step fails, what was done is undone and the error returned.
 func (s *Server) Start() (err error) {
 	s.life.Lock()
 	defer s.life.Unlock()
 	s.mu.RLock()
 	started := s.run != nil
-	opts := s.opts
 	s.mu.RUnlock()
 	if started {
 		return nil
 	}
+	s.adoptServiceWiring() // the service's broker and registry (wiring.go)
+	s.mu.RLock()
+	opts := s.opts
+	s.mu.RUnlock()
 
 	r := &run{
 		cfg:     configFrom(opts.Context),
@@ -246,19 +262,17 @@ func (s *Server) Start() (err error) {
 	} else {
 		r.ownHub = true
 		if opts.Broker != nil {
-			r.bridge = newBridge(opts.Broker, opts.Logger, s.followsTopic)
+			r.bridge = newBridge(opts.Broker, opts.Logger, s.followsTopic, r.cfg.bridgeLinger())
 		}
-		hopts := r.cfg.hubOptions()
-		if r.bridge != nil {
-			hopts = append(hopts, hub.OnSubscribe(r.bridge.subscribe), hub.OnUnsubscribe(r.bridge.unsubscribe))
-		}
-		r.hub = hub.New(hopts...)
+		r.hub = hub.New(r.cfg.hubOptions()...)
 		if r.bridge != nil {
 			r.bridge.hub = r.hub
 		}
 		undo = append(undo, r.hub.Close)
 	}
+	logHub(opts.Logger, r)
 	r.endpoint = newEndpoint(r.hub, r.cfg)
+	r.endpoint.bridge = r.bridge
 	undo = append(undo, func() { _ = r.endpoint.Shutdown(context.Background()) })
 
 	ln, err := net.Listen("tcp", opts.Address)

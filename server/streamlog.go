@@ -44,8 +44,8 @@ func (e *endpoint) logOpen(r *http.Request, s *stream) {
 func (e *endpoint) logClose(s *stream, err error) {
 	end, lvl := "client_gone", logger.DebugLevel
 	switch {
-	case errors.Is(err, hub.ErrSlow):
-		end, lvl = "slow", logger.InfoLevel
+	case errors.Is(err, hub.ErrEvicted):
+		end, lvl = "evicted", logger.InfoLevel
 	case errors.Is(err, errWrite):
 		end = "write_failed"
 	case errors.Is(err, hub.ErrClosed):

@@ -82,20 +82,25 @@ func TestBrowserNamedEvents(t *testing.T) {
 	p.Eval(`bare.close()`, nil)
 }
 
-// TestBrowserResumesAfterCut: the server cuts the stream (the node keeps
-// running, publishing goes on): the browser reconnects by itself after the
+// TestBrowserResumesAfterCut: the server cuts the stream of a browser that
+// fell further behind than the history (20 events) reaches; the node keeps
+// running, publishing goes on. The browser reconnects by itself after the
 // retry the server sent, with the id of the last event it got as
-// Last-Event-ID, and receives exactly the events it missed.
+// Last-Event-ID; its events after that id are gone, so it gets the sse-reset
+// event (evicted) in their place, then exactly what the history holds and
+// what follows: what the page lists is a prefix of what was published, the
+// reset, then a suffix of it.
 func TestBrowserResumesAfterCut(t *testing.T) {
 	// Chromium's default reconnection delay is 3s; a longer retry from the
 	// server shows that the browser honours it.
 	const retry = 4 * time.Second
+	const history = 20
 	var log requestLog
 	n := startTestNode(t, config{SSE: []server.Option{
 		sse.Retry(retry),
-		// One frame of queue: a burst published faster than the browser
-		// reads cuts the stream off (the slow-client policy).
-		sse.QueueLimits(1, 1<<20),
+		// A burst published faster than the browser reads leaves the
+		// history behind it: the stream is cut.
+		sse.MaxHistoryEvents(history),
 		log.option(),
 	}})
 	h := n.broker.(hub.Provider).SSEHub()
@@ -106,7 +111,7 @@ func TestBrowserResumesAfterCut(t *testing.T) {
 		want = append(want, fmt.Sprintf("event %d", len(want)+1))
 		publish(t, n, "cut", "", want[len(want)-1])
 	}
-	for range 5 { // one by one: the queue of one frame is enough
+	for range 5 { // one by one: the browser keeps up
 		pub()
 		p.WaitFor(fmt.Sprintf(`demo.events.length >= %d`, len(want)), `demo.events`)
 	}
@@ -122,23 +127,36 @@ func TestBrowserResumesAfterCut(t *testing.T) {
 	for range 5 { // publishing goes on while the browser is away
 		pub()
 	}
-	p.WaitFor(fmt.Sprintf(`demo.events.length >= %d`, len(want)), `[demo.events.length, demo.states]`)
+	p.WaitFor(`demo.resets.length >= 1 && demo.state === "open"`, `[demo.events.length, demo.states]`)
 	for range 3 { // and after it is back
 		pub()
 	}
-	p.WaitFor(fmt.Sprintf(`demo.events.length >= %d`, len(want)), `[demo.events.length, demo.states]`)
+	p.WaitFor(fmt.Sprintf(`demo.events.length > 0 && demo.events[demo.events.length-1].data === %q`, want[len(want)-1]),
+		`[demo.events.length, demo.states]`)
 
-	if got := eventData(t, p); !slices.Equal(got, want) {
-		t.Fatalf("after the cut the page has %d events, want exactly the %d published, in order (first difference at %d)",
-			len(got), len(want), firstDiff(got, want))
-	}
 	var info struct {
 		Opens, Errors      int
 		OpenTimes, Errors_ []float64
 		LastOnFirst        string
+		ResetAt            int // index of the reset among the events
+		Reason, ResetLast  string
 	}
 	p.Eval(`({Opens: demo.opens, Errors: demo.errors, OpenTimes: demo.openTimes, Errors_: demo.errorTimes,
-		LastOnFirst: demo.events.filter(e => e.conn === 1).map(e => e.id).pop()})`, &info)
+		LastOnFirst: demo.events.filter(e => e.conn === 1).map(e => e.id).pop(),
+		ResetAt: demo.events.findIndex(e => e.type === "sse-reset"),
+		Reason: demo.resets[0].reason, ResetLast: demo.resets[0].lastEventId})`, &info)
+	got := eventData(t, p)
+	k := info.ResetAt
+	if k < 5 || k > len(got) || !slices.Equal(got[:k], want[:k]) {
+		t.Fatalf("before the reset (at %d) the page has not a prefix of what was published (first difference at %d)", k, firstDiff(got, want))
+	}
+	suffix := got[k:]
+	if len(suffix) < history || !slices.Equal(suffix, want[len(want)-len(suffix):]) {
+		t.Fatalf("after the reset the page has %d events, not the newest ones published in order", len(suffix))
+	}
+	if info.Reason != hub.ReasonEvicted || info.ResetLast != info.LastOnFirst {
+		t.Errorf("reset reason %q lastEventId %q, want %q and %q", info.Reason, info.ResetLast, hub.ReasonEvicted, info.LastOnFirst)
+	}
 	if info.Opens < 2 || info.Errors < 1 {
 		t.Fatalf("opens %d, errors %d: the stream was not cut and reopened", info.Opens, info.Errors)
 	}

@@ -59,7 +59,7 @@ func startNode(c config) (*node, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	started := make(chan struct{})
 	svc := micro.NewService(
-		micro.Server(srv), // first: later options configure this server
+		micro.Server(srv), // any order of Server, Broker, Registry (README: Wiring)
 		micro.Client(client.NewClient()),
 		micro.Broker(ssebroker.NewBroker()),
 		micro.Registry(registry.NewMemoryRegistry()), // never go-micro's default mDNS

@@ -38,7 +38,7 @@ func main() {
 	var publisher sync.WaitGroup
 	var svc micro.Service
 	svc = micro.NewService(
-		micro.Server(sse.NewServer()), // first: later options configure this server
+		micro.Server(sse.NewServer()), // any order of Server, Broker, Registry (README: Wiring)
 		micro.Client(client.NewClient()),
 		micro.Broker(ssebroker.NewBroker()),
 		micro.Registry(registry.NewMemoryRegistry()), // never go-micro's default mDNS

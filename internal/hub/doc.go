@@ -1,27 +1,43 @@
-// Package hub holds topics, their bounded history and their subscribers:
-// it assigns event ids, encodes each event once and fans the frame out to
-// subscriber queues without ever waiting on a subscriber. The server and
-// the broker of this module share one Hub (see Provider).
+// Package hub is the log at the core of the module: topics, each topic's
+// history as its log, and subscribers as positions in the logs of their
+// topics. It assigns event ids, encodes each event once, appends it once,
+// and wakes the subscribers that had read everything; it never copies an
+// event per subscriber and never waits on one. The server and the broker of
+// this module share one Hub (see Provider); its owner sets its Options when
+// it makes it (New).
 //
 // # Ids
 //
 // Publish gives each event the next number of one sequence for the whole
 // hub, across all topics, and the id "<epoch>-<seq>": epoch is 8 random
-// characters of [0-9a-v] drawn by New (Epoch returns it), seq is the number
-// in lowercase base 36, e.g. "k3j9q0ab-2s". Ids are letters, digits and
-// '-': safe in headers and CORS requests. They are opaque to clients; the
-// hub compares ids of its own epoch by their number, so one Last-Event-ID
-// places a client on every topic it follows.
+// characters of [0-9a-v] drawn by New, or the one given with WithEpoch (1
+// to 16 of [0-9a-z]); seq is the number in lowercase base 36, e.g.
+// "k3j9q0ab-2s". Ids are letters, digits and '-': safe in headers and CORS
+// requests. They are opaque to clients; the hub compares ids of its own
+// epoch by their number, so one Last-Event-ID places a client on every
+// topic it follows.
 //
-// # Ordering
+// # The log and the readers
 //
-// Publish assigns the id, appends to history and puts the frame in every
-// subscriber queue under one lock (the publish lock), so each queue
-// receives events in id order, across topics. Work outside the lock:
-// validating and encoding the frame (once per publish; subscribers and
-// history share the same bytes, queues hold references), and the id string
-// returned. Per delivery the lock costs one append to the subscriber's
-// queue under its own small mutex.
+// A topic's log is a ring of shared entries (sequence, publish time,
+// encoded frame); each entry has an absolute index that eviction does not
+// move. A subscriber is its last sequence read and, per topic, the
+// absolute index it reads next: a few words, whatever it is behind by.
+// Read hands out, in id order merged across the subscriber's topics, the
+// frames after its position, in bounded batches (BatchFrames frames,
+// BatchBytes bytes): references to the log's own frames, which are never
+// modified, so a server writes them as they are (one writev) and a
+// connection holds of its own at most one batch, whatever the history
+// holds and whatever Last-Event-ID it sent. Live delivery and replay are
+// the same thing: reading forward. Publish appends under the hub's lock
+// and wakes (Notify or Ready) the subscribers of the topic whose last Read
+// took everything; a Read takes the lock to fill one batch.
+//
+// A reader can fall behind as far as the history reaches: a burst is never
+// a reason to end it while the events it lacks are held. When an event it
+// has not read is evicted (count, bytes, age or budget), it is ended with
+// ErrEvicted, counted (Stats.CutOffSlow) and notified; its client resumes
+// with its last id and gets a reset at the gap.
 //
 // # Publisher ids (KeepPublisherIDs)
 //
@@ -34,38 +50,41 @@
 // that is not a hub id of this epoch resumes after the newest event in the
 // subscribed topics' history that carries it (ResumeLost with
 // ReasonUnknownID if none does); an id of this hub's form and epoch is
-// read as a hub id first. So publisher ids should be unique and published
-// in the order clients should see them (for instance a stream sequence fed
-// by one consumer).
+// read as a hub id first.
 //
-// # Resume
+// # Resume and the reset
 //
-// Subscribe(topics, lastEventID) registers the subscriber and queues the
-// replay of history after lastEventID under the publish lock, so replay
-// and live events meet with no gap and no duplicate. Outcomes (Resume):
+// Subscribe(topics, lastEventID) places the subscriber after lastEventID,
+// under the lock, so replay and live events meet with no gap and no
+// duplicate. Outcomes (Resume):
 //
 //   - ResumeNone: no id given; live events only.
 //   - ResumeExact: the id is placed; the events after it, then live.
-//   - ResumeLost: the id cannot be placed: another epoch
-//     (ReasonOtherEpoch), events after it evicted from a subscribed
-//     topic's history (ReasonEvicted), a publisher id not in history
-//     (ReasonUnknownID), garbage or a number not reached (ReasonInvalid).
-//     The first frame is an event of type ResetEventType ("sse-reset")
-//     with data {"reason":"...","lastEventId":"..."}, then everything the
-//     topics' history still holds, then live. The reset frame's id is a
-//     hub id from which a reconnect resumes exactly, so a browser that
-//     drops right after it does not get a second reset.
+//   - ResumeLost: not resumed exactly: another epoch (ReasonOtherEpoch),
+//     events after it evicted from a subscribed topic (ReasonEvicted), a
+//     publisher id not in history (ReasonUnknownID), garbage or a number
+//     not reached (ReasonInvalid), more than MaxReplay events after it
+//     (ReasonReplayLimit).
 //
-// # Bounds
+// The reset frame (type ResetEventType, "sse-reset", data
+// {"reason":"...","lastEventId":"..."}; codec exports both) stands where
+// the gap is. Its id is the sequence of the gap's end: the highest
+// sequence evicted from a subscribed topic (or the last one skipped by
+// MaxReplay). The events the logs hold below it come first, then the reset,
+// then everything after it; an id that cannot be placed at all counts as
+// position 0. So on one stream ids strictly increase, resets included,
+// with any number of topics; nothing the logs hold after the client's id
+// is skipped; a client reconnecting from the reset's id resumes exactly,
+// one reconnecting from an earlier id is told again.
 //
-// History, per topic: HistoryEvents (default 10,000), HistoryBytes of
-// encoded frames (default 8 MiB) and HistoryAge (default 24h), oldest
-// events evicted first. Queue, per subscriber: QueueFrames (default 1024)
-// and QueueBytes (default 4 MiB) of live frames; a replay is bounded by
-// history instead. A publish that finds a queue full cuts that subscriber
-// off: its pending frames are dropped, Drain returns ErrSlow, it is counted
-// in Stats.CutOffSlow, and its client should reconnect with its last id and
-// resume from history.
+// # Bounds and what zero means
+//
+// Per topic: HistoryEvents (default 10,000), HistoryBytes of encoded
+// frames (default 8 MiB), HistoryAge (default 24h); over all topics:
+// HistoryBudget bytes (default 64 MiB), the oldest events of the least
+// recently published topic going first; per resume: MaxReplay events
+// (default 10,000). Zero keeps nothing for the count and size bounds (no
+// history, no replay) and means no bound for the age.
 //
 // A topic forgotten and created again cannot tell what it lost: it counts
 // as evicted up to the highest sequence evicted from any forgotten topic,
@@ -76,14 +95,24 @@
 // ExplicitTopics) and forgotten as soon as they have no subscriber and no
 // history, so topic names from outside cannot grow memory without bound.
 // Age expiry needs no goroutine per topic: topics holding history are kept
-// in one list by last publish, and one timer per hub frees the history of
-// those whose newest event has expired (see sweep.go). Close stops it.
+// in one list by last publish (also the budget's order), and one timer per
+// hub frees the history of those whose newest event has expired (see
+// sweep.go). Close stops it.
 //
-// # Readers
+// # A log fed from outside (the JetStream seam)
 //
-// A reader waits on Ready (or a Notify callback, which lets a server avoid
-// a goroutine per subscriber), then calls Drain, which appends all pending
-// frames to its buffer: one write and one flush for everything pending.
+// A hub made WithSource is fed by Append with records that carry the
+// outside log's sequence (Publish returns ErrFed; a record at or below
+// the last one is ignored with ErrStale); with WithEpoch the ids are the
+// same on every node. The first record appended is where the local log
+// starts. Where a subscriber's position lies below what a topic's local
+// log holds (a resume from far back, or a reader behind eviction), the
+// hub fetches the missing range from the Source in bounded batches, one
+// in flight per subscriber, merges it in id order and continues from the
+// local log; a range the Source no longer holds (ErrGone) gets the reset
+// at its end; any other Source error ends the subscriber. An id above the
+// last sequence appended (a client from a node that is ahead) is placed as
+// it is and waits. MaxReplay counts the local log only.
 //
 // # Hooks
 //

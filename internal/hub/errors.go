@@ -11,15 +11,30 @@ var (
 	// bytes, not UTF-8 or holds a control character, or a subscription
 	// names no topic.
 	ErrInvalidTopic = errors.New("sse hub: invalid topic")
-	// ErrClosed means the hub was closed: Publish and Subscribe refuse, and
-	// every subscriber ends with it.
+	// ErrClosed means the hub was closed: Publish, Append and Subscribe
+	// refuse, and every subscriber ends with it once it has read what
+	// the logs held.
 	ErrClosed = errors.New("sse hub: closed")
-	// ErrSlow means the subscriber's queue was full when an event came: it
-	// was cut off (its pending frames dropped) and should reconnect, resuming
-	// from history with its last event id.
-	ErrSlow = errors.New("sse hub: subscriber too slow, cut off")
+	// ErrEvicted means the subscriber's position was evicted from a topic's
+	// log before it read it (it fell further behind than history reaches):
+	// it was ended, and its client should reconnect with its last event id,
+	// which resumes with a reset event (codec.ResetEvicted) at the gap.
+	ErrEvicted = errors.New("sse hub: subscriber fell behind the history, ended")
 	// ErrUnsubscribed means the subscriber was closed by its owner.
 	ErrUnsubscribed = errors.New("sse hub: unsubscribed")
+	// ErrFed is returned by Publish on a hub fed from outside (WithSource):
+	// its sequence is the outside log's, events come in through Append.
+	ErrFed = errors.New("sse hub: fed from outside, publish through the log")
+	// ErrStale is returned by Append for a record whose sequence is at or
+	// below the last one appended: it is ignored (a redelivery).
+	ErrStale = errors.New("sse hub: record at or below the last sequence appended")
+	// ErrGone is what a Source returns (wrapped) when it no longer holds
+	// every event of the range asked for; the hub then sends a reset
+	// (codec.ResetEvicted) at the gap.
+	ErrGone = errors.New("sse hub: range no longer held by the source")
+	// ErrInvalidEpoch means an epoch given with WithEpoch is not 1 to
+	// MaxEpochLen characters of [0-9a-z]; New panics with it.
+	ErrInvalidEpoch = errors.New("sse hub: invalid epoch")
 	// ErrIDTooLong means Publish, with KeepPublisherIDs, got an event id
 	// longer than MaxPublisherIDLen bytes: no client could resume from it.
 	ErrIDTooLong = errors.New("sse hub: publisher id too long")

@@ -1,9 +1,10 @@
 package hub
 
-// entry is one published event, allocated once and shared by the topic's
-// history and every subscriber queue (8-byte references): its place in the
-// hub's sequence, when it was published (the hub's monotonic clock), its
-// encoded frame (never modified) and the publisher's id when it was kept.
+// entry is one event of a topic's log, allocated once and shared by the log
+// and every reader (8-byte references): its place in the hub's sequence,
+// when it was published (the hub's monotonic clock), its encoded frame
+// (never modified once in the log: readers write it as is) and the
+// publisher's id when it was kept.
 type entry struct {
 	seq   uint64
 	at    int64
@@ -11,18 +12,25 @@ type entry struct {
 	pubID string
 }
 
-// history is a topic's events in sequence order: a ring buffer that grows
-// by doubling (up to the count bound) and shrinks when mostly empty. It is
-// guarded by the hub's lock.
+// history is a topic's log: its events in sequence order, in a ring
+// buffer that grows by doubling (up to the count bound) and shrinks when
+// mostly empty. Every event has an absolute index, its rank among all the
+// events ever appended to the topic: base is the absolute index of the
+// oldest event held, so a reader's place in the log is one number that
+// eviction does not move. It is guarded by the hub's lock.
 type history struct {
 	buf   []*entry
 	head  int
 	n     int
 	bytes int
+	base  uint64
 }
 
 // len returns the number of events held.
 func (h *history) len() int { return h.n }
+
+// end returns the absolute index after the newest event.
+func (h *history) end() uint64 { return h.base + uint64(h.n) }
 
 // at returns the i-th oldest event.
 func (h *history) at(i int) *entry {
@@ -32,6 +40,9 @@ func (h *history) at(i int) *entry {
 	}
 	return h.buf[j]
 }
+
+// abs returns the event of absolute index i, which must be held.
+func (h *history) abs(i uint64) *entry { return h.at(int(i - h.base)) }
 
 // front returns the oldest event; the history must not be empty.
 func (h *history) front() *entry { return h.buf[h.head] }
@@ -67,6 +78,7 @@ func (h *history) pop() *entry {
 		h.head = 0
 	}
 	h.n--
+	h.base++
 	h.bytes -= len(e.frame)
 	if h.n == 0 {
 		h.head = 0
@@ -90,9 +102,9 @@ func (h *history) resize(c int) {
 	h.buf, h.head = nb, 0
 }
 
-// after returns the index of the first event whose sequence is above seq
-// (len() if none).
-func (h *history) after(seq uint64) int {
+// after returns the absolute index of the first event whose sequence is
+// above seq (end() if none).
+func (h *history) after(seq uint64) uint64 {
 	lo, hi := 0, h.n
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
@@ -102,5 +114,13 @@ func (h *history) after(seq uint64) int {
 			hi = m
 		}
 	}
-	return lo
+	return h.base + uint64(lo)
+}
+
+// countIn returns the number of events whose sequence is in (lo, hi].
+func (h *history) countIn(lo, hi uint64) int {
+	if hi <= lo {
+		return 0
+	}
+	return int(h.after(hi) - h.after(lo))
 }

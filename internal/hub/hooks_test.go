@@ -11,7 +11,7 @@ import (
 )
 
 // TestHooksSerializedInOrder subscribes, closes and publishes (cutting off
-// subscribers with a one-frame queue) from many goroutines, and checks that
+// subscribers that fall behind a one-event history) from many goroutines, and checks that
 // hook calls never overlap and that, per topic, OnSubscribe and
 // OnUnsubscribe alternate, ending unsubscribed: the calls are made in the
 // order of the changes, whichever goroutine makes them.
@@ -35,7 +35,7 @@ func TestHooksSerializedInOrder(t *testing.T) {
 			inHook.Add(-1)
 		}
 	}
-	h := New(QueueLimits(1, 1<<20), OnSubscribe(hook(true)), OnUnsubscribe(hook(false)))
+	h := New(MaxHistoryEvents(1), OnSubscribe(hook(true)), OnUnsubscribe(hook(false)))
 	defer h.Close()
 	var wg sync.WaitGroup
 	for g := 0; g < 8; g++ {

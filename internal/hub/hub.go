@@ -19,19 +19,25 @@ type Provider interface {
 	SSEHub() *Hub
 }
 
-// Hub holds topics, their history and their subscribers, assigns event ids
-// and fans published events out to subscriber queues. It is safe for
-// concurrent use. See the package doc for ids, ordering and bounds.
+// Hub holds topics, each with its log (history), and their subscribers,
+// each a position in the logs of its topics; it assigns event ids and wakes
+// the subscribers that had read everything when an event is appended. It is
+// safe for concurrent use. See the package doc for ids, ordering and
+// bounds.
 type Hub struct {
-	// mu is the publish lock: it guards every field below up to hooks, and
-	// is held while a publish assigns its id, appends to history and fans
-	// out, which is what puts every queue in id order.
+	// mu is the publish lock: it guards every field below up to hooks. A
+	// publish holds it to assign its sequence and append; a reader holds
+	// it to take a batch of references to frames after its position.
 	mu     sync.Mutex
 	opts   Options
 	epoch  string
+	src    Source // set: the hub is fed from outside
 	seq    uint64
 	topics map[string]*topic
 	closed bool
+	// start is the sequence of the first record appended to a fed hub (0
+	// before): the local log holds nothing below it.
+	start uint64
 
 	// The sweep list: topics holding history, least recently published
 	// first.
@@ -60,39 +66,58 @@ type Hub struct {
 	clock func() int64
 }
 
-// New returns a hub with the default Options changed by opts.
+// New returns a hub with the default Options changed by opts. It panics
+// with ErrInvalidEpoch when WithEpoch gives an epoch that is not 1 to
+// MaxEpochLen characters of [0-9a-z].
 func New(opts ...Option) *Hub {
 	start := time.Now()
 	h := &Hub{
 		opts:   defaultOptions(),
-		epoch:  newEpoch(),
 		topics: make(map[string]*topic),
 		clock:  func() int64 { return int64(time.Since(start)) },
 	}
-	h.Apply(opts...)
-	return h
-}
-
-// Apply changes the hub's options. New bounds apply at once to the
-// history held; new queue bounds and hooks to what happens next.
-func (h *Hub) Apply(opts ...Option) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
 	for _, o := range opts {
 		o(&h.opts)
 	}
+	h.epoch = h.opts.Epoch
+	if h.epoch == "" {
+		h.epoch = newEpoch()
+	} else if err := checkEpoch(h.epoch); err != nil {
+		panic(err)
+	}
+	h.src = h.opts.Source
+	if h.opts.Start > 0 {
+		h.startLocked(h.opts.Start)
+		h.seq = h.opts.Start - 1
+	}
+	h.enc.Store(uint32(h.opts.DataEncoding))
+	h.keepIDs.Store(h.opts.KeepPublisherIDs)
+	return h
+}
+
+// Apply changes the hub's bounds, topics and encoding options. New bounds
+// apply at once to the history held.
+func (h *Hub) Apply(opts ...Option) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	epoch, src, start := h.opts.Epoch, h.opts.Source, h.opts.Start
+	for _, o := range opts {
+		o(&h.opts)
+	}
+	h.opts.Epoch, h.opts.Source, h.opts.Start = epoch, src, start // fixed for the hub's life
 	h.enc.Store(uint32(h.opts.DataEncoding))
 	h.keepIDs.Store(h.opts.KeepPublisherIDs)
 	now := h.clock()
 	for _, t := range h.topics {
 		h.boundLocked(t, now)
 	}
+	h.budgetLocked()
 	h.sweepArmed = false
 	h.armSweepLocked()
 }
 
-// Epoch returns the epoch part of the ids this hub assigns: random, fixed
-// for the hub's life.
+// Epoch returns the epoch part of the ids this hub assigns: WithEpoch's, or
+// random; fixed for the hub's life.
 func (h *Hub) Epoch() string { return h.epoch }
 
 // CreateTopic creates the topic called name if it does not exist and pins
@@ -109,8 +134,7 @@ func (h *Hub) CreateTopic(name string) error {
 	}
 	t := h.topics[name]
 	if t == nil {
-		t = &topic{name: name, evicted: h.forgot}
-		h.topics[name] = t
+		t = h.newTopicLocked(name)
 	}
 	t.pinned = true
 	return nil
@@ -119,38 +143,32 @@ func (h *Hub) CreateTopic(name string) error {
 // idReserve is the room left before an encoded frame for its id line.
 const idReserve = len("id: ") + maxIDLen + len("\n")
 
-// Publish assigns ev the next id, appends it to the topic's history and
-// puts it in the queue of every subscriber of the topic, returning the id.
-// ev is not modified or retained (its Data is copied into the encoded
-// frame). Publish never waits on a subscriber: one whose queue is full is
-// cut off with ErrSlow. Errors: ErrInvalidTopic, ErrUnknownTopic (with
-// ExplicitTopics), ErrClosed, ErrIDTooLong (with KeepPublisherIDs), or a
-// codec error (codec.ErrInvalidID, ...) for
-// an event that cannot be encoded.
+// Publish gives ev the next sequence number and its id, appends it once to
+// the topic's log and wakes the topic's subscribers that had read
+// everything; it returns the id. ev is not modified or retained (its Data
+// is copied into the encoded frame). Publish never waits on a subscriber:
+// one that falls further behind than the history reaches is ended with
+// ErrEvicted. Errors: ErrInvalidTopic, ErrUnknownTopic (with
+// ExplicitTopics), ErrClosed, ErrFed (a hub fed from outside), ErrIDTooLong
+// (with KeepPublisherIDs), or a codec error (codec.ErrInvalidID, ...) for an
+// event that cannot be encoded.
 func (h *Hub) Publish(name string, ev *codec.Event) (string, error) {
+	if h.src != nil {
+		return "", fmt.Errorf("sse hub: publish to %q: %w", name, ErrFed)
+	}
+	return h.add(name, 0, 0, ev)
+}
+
+// add encodes ev and appends it to topic name with sequence seq (0: the
+// next one) and publish time at (0: now).
+func (h *Hub) add(name string, seq uint64, at int64, ev *codec.Event) (string, error) {
 	if err := checkTopic(name); err != nil {
 		return "", err
 	}
 	if ev == nil {
 		return "", fmt.Errorf("sse hub: publish to %q: nil event", name)
 	}
-	// Encode once, outside the lock. Without a publisher id, the frame is
-	// encoded after idReserve free bytes where the id line goes once the
-	// id is known.
-	e := *ev
-	enc := codec.DataEncoding(h.enc.Load())
-	keep := h.keepIDs.Load() && e.ID != ""
-	if keep && len(e.ID) > MaxPublisherIDLen {
-		return "", fmt.Errorf("sse hub: publish to %q: %w: %d bytes, at most %d", name, ErrIDTooLong, len(e.ID), MaxPublisherIDLen)
-	}
-	var buf []byte
-	if keep {
-		buf = make([]byte, 0, len("id: \n")+len(e.ID)+frameSize(&e, enc))
-	} else {
-		e.ID = ""
-		buf = make([]byte, idReserve, idReserve+frameSize(&e, enc))
-	}
-	buf, err := e.AppendWith(buf, enc)
+	buf, pubID, err := h.encode(ev)
 	if err != nil {
 		return "", fmt.Errorf("sse hub: publish to %q: %w", name, err)
 	}
@@ -165,24 +183,24 @@ func (h *Hub) Publish(name string, ev *codec.Event) (string, error) {
 		h.mu.Unlock()
 		return "", fmt.Errorf("%w: %q", ErrUnknownTopic, name)
 	}
-	h.seq++
-	ent := &entry{seq: h.seq, at: h.clock(), frame: buf}
-	idLen := 0
-	if keep {
-		ent.pubID = e.ID
-	} else {
-		var idb [maxIDLen]byte
-		id := appendID(idb[:0], h.epoch, h.seq)
-		idLen = len(id)
-		start := idReserve - len("id: ") - idLen - len("\n")
-		n := copy(buf[start:], "id: ")
-		copy(buf[start+n:], id)
-		buf[idReserve-1] = '\n'
-		ent.frame = buf[start:]
+	if seq == 0 {
+		seq = h.seq + 1
+	} else if seq <= h.seq {
+		h.mu.Unlock()
+		return "", fmt.Errorf("sse hub: append %d to %q after %d: %w", seq, name, h.seq, ErrStale)
+	} else if h.start == 0 {
+		h.startLocked(seq)
 	}
-	h.published++
+	h.seq = seq
+	if at == 0 {
+		at = h.clock()
+	}
+	ent := &entry{seq: seq, at: at, frame: buf, pubID: pubID}
+	idLen := 0
+	if pubID == "" {
+		ent.frame, idLen = h.putID(buf, seq)
+	}
 	h.appendLocked(t, ent)
-	h.fanOutLocked(t, ent)
 	if !h.sweepArmed {
 		h.armSweepLocked()
 	}
@@ -192,10 +210,42 @@ func (h *Hub) Publish(name string, ev *codec.Event) (string, error) {
 	if hooks {
 		h.runHooks(false)
 	}
-	if keep {
-		return e.ID, nil
+	if pubID != "" {
+		return pubID, nil
 	}
 	return string(ent.frame[len("id: ") : len("id: ")+idLen]), nil
+}
+
+// encode encodes ev once, outside the lock. Without a publisher id (or
+// without KeepPublisherIDs) the frame is encoded after idReserve free bytes
+// where the id line goes once the sequence is known (putID).
+func (h *Hub) encode(ev *codec.Event) (buf []byte, pubID string, err error) {
+	e := *ev
+	enc := codec.DataEncoding(h.enc.Load())
+	if h.keepIDs.Load() && e.ID != "" {
+		if len(e.ID) > MaxPublisherIDLen {
+			return nil, "", fmt.Errorf("%w: %d bytes, at most %d", ErrIDTooLong, len(e.ID), MaxPublisherIDLen)
+		}
+		buf = make([]byte, 0, len("id: \n")+len(e.ID)+frameSize(&e, enc))
+		pubID = e.ID
+	} else {
+		e.ID = ""
+		buf = make([]byte, idReserve, idReserve+frameSize(&e, enc))
+	}
+	buf, err = e.AppendWith(buf, enc)
+	return buf, pubID, err
+}
+
+// putID writes the id line of seq into the room encode left and returns
+// the frame and the id's length.
+func (h *Hub) putID(buf []byte, seq uint64) ([]byte, int) {
+	var idb [maxIDLen]byte
+	id := appendID(idb[:0], h.epoch, seq)
+	start := idReserve - len("id: ") - len(id) - len("\n")
+	n := copy(buf[start:], "id: ")
+	copy(buf[start+n:], id)
+	buf[idReserve-1] = '\n'
+	return buf[start:], len(id)
 }
 
 // frameSize returns an upper bound, close to exact, of the encoded size of
@@ -233,30 +283,12 @@ func dataLines(b []byte) int {
 	return 1 + bytes.Count(b, []byte{'\n'}) + bytes.Count(b, []byte{'\r'})
 }
 
-// fanOutLocked puts e in the queue of every subscriber of t, cutting
-// off those whose queue is full. It runs backwards so that a subscriber
-// cut off (swapped with the last one, already served) does not disturb
-// the loop.
-func (h *Hub) fanOutLocked(t *topic, e *entry) {
-	maxFrames, maxBytes := h.opts.QueueFrames, h.opts.QueueBytes
-	n := 0
-	for i := len(t.subs) - 1; i >= 0; i-- {
-		s := t.subs[i]
-		if s.push(e, maxFrames, maxBytes) {
-			n++
-			continue
-		}
-		h.cutOffSlow++
-		h.removeSubLocked(s)
-		s.end(ErrSlow, true)
-	}
-	h.delivered += uint64(n)
-}
-
-// Close ends every subscriber with ErrClosed (frames already queued can
-// still be drained), calls OnUnsubscribe for every topic that had
-// subscribers, drops all history and stops the hub's timer. Publish,
-// Subscribe and CreateTopic then return ErrClosed. Close is idempotent.
+// Close ends every subscriber with ErrClosed (each still reads what the
+// logs held, then gets ErrClosed), calls OnUnsubscribe for every topic that
+// had subscribers, lets go of all history (the subscribers' references
+// keep what they have yet to read) and stops the hub's timer. Publish,
+// Append, Subscribe and CreateTopic then return ErrClosed. Close is
+// idempotent.
 func (h *Hub) Close() {
 	h.mu.Lock()
 	if h.closed {
@@ -271,14 +303,13 @@ func (h *Hub) Close() {
 		for _, s := range t.subs {
 			if !s.removed {
 				s.removed = true
-				s.end(ErrClosed, false)
+				s.end(ErrClosed)
 			}
 		}
 		if len(t.subs) > 0 {
 			h.queueHookLocked(h.opts.OnUnsubscribe, t.name)
 		}
 		t.subs = nil
-		t.hist = history{}
 	}
 	clear(h.topics)
 	h.listHead, h.listTail = nil, nil

@@ -10,7 +10,7 @@ func TestIDFormat(t *testing.T) {
 	h := New()
 	defer h.Close()
 	e := h.Epoch()
-	if len(e) != epochLen || strings.Trim(e, epochDigits) != "" {
+	if len(e) != randomEpochLen || strings.Trim(e, epochDigits) != "" {
 		t.Fatalf("epoch %q", e)
 	}
 	if other := New(); other.Epoch() == e {

@@ -8,32 +8,41 @@ import (
 
 // Defaults of Options. A demo never reaches them; a long-running service
 // holds at most HistoryEvents or HistoryBytes per topic, for at most
-// HistoryAge, and at most QueueFrames or QueueBytes per subscriber.
+// HistoryAge, and at most HistoryBudget bytes over all topics.
 const (
 	DefaultHistoryEvents = 10_000
 	DefaultHistoryBytes  = 8 << 20
 	DefaultHistoryAge    = 24 * time.Hour
-	DefaultQueueFrames   = 1024
-	DefaultQueueBytes    = 4 << 20
+	DefaultHistoryBudget = 64 << 20
+	DefaultMaxReplay     = 10_000
 )
 
-// Options configure a Hub. Set them with Option functions in New or Apply.
+// Options configure a Hub. Set them with Option functions in New: the
+// hub's owner sets them once, where it makes the hub.
+//
+// What zero means: for the count and size bounds (HistoryEvents,
+// HistoryBytes, HistoryBudget, MaxReplay) zero keeps nothing (no history,
+// no replay); for HistoryAge zero means no age bound. A negative value is
+// taken as zero.
 type Options struct {
-	// HistoryEvents bounds each topic's history by count (default
+	// HistoryEvents bounds each topic's log by count (default
 	// DefaultHistoryEvents); 0 keeps no history.
 	HistoryEvents int
-	// HistoryBytes bounds each topic's history by encoded frame bytes
-	// (default DefaultHistoryBytes); 0 keeps no history.
+	// HistoryBytes bounds each topic's log by encoded frame bytes (default
+	// DefaultHistoryBytes); 0 keeps no history.
 	HistoryBytes int
-	// HistoryAge drops events older than this from history (default
-	// DefaultHistoryAge); 0 means no age bound (count and bytes still hold).
+	// HistoryAge drops events older than this from the logs (default
+	// DefaultHistoryAge); 0 means no age bound.
 	HistoryAge time.Duration
-	// QueueFrames bounds each subscriber's queue of live frames (default
-	// DefaultQueueFrames).
-	QueueFrames int
-	// QueueBytes bounds each subscriber's queue of live frames by bytes
-	// (default DefaultQueueBytes).
-	QueueBytes int
+	// HistoryBudget bounds the frame bytes of all topics' logs together
+	// (default DefaultHistoryBudget): past it the oldest events of the
+	// least recently published topic are evicted first; 0 keeps no
+	// history.
+	HistoryBudget int
+	// MaxReplay bounds the events one resume replays (default
+	// DefaultMaxReplay): a client further behind skips the oldest, with a
+	// reset event (codec.ResetReplayLimit); 0 replays nothing.
+	MaxReplay int
 	// ExplicitTopics makes Publish and Subscribe refuse topics not created
 	// with CreateTopic (ErrUnknownTopic).
 	ExplicitTopics bool
@@ -43,6 +52,14 @@ type Options struct {
 	KeepPublisherIDs bool
 	// DataEncoding is how Event.Data is encoded (codec.DataText by default).
 	DataEncoding codec.DataEncoding
+	// Epoch is the epoch of the hub's ids; empty draws a random one.
+	Epoch string
+	// Source serves the events older than the local log; a hub with one
+	// is fed from outside (Append).
+	Source Source
+	// Start is where the local log of a fed hub starts (0: at the first
+	// record appended).
+	Start uint64
 	// OnSubscribe is called when a topic gets its first subscriber.
 	OnSubscribe func(topic string)
 	// OnUnsubscribe is called when a topic loses its last subscriber.
@@ -57,41 +74,42 @@ func defaultOptions() Options {
 		HistoryEvents: DefaultHistoryEvents,
 		HistoryBytes:  DefaultHistoryBytes,
 		HistoryAge:    DefaultHistoryAge,
-		QueueFrames:   DefaultQueueFrames,
-		QueueBytes:    DefaultQueueBytes,
+		HistoryBudget: DefaultHistoryBudget,
+		MaxReplay:     DefaultMaxReplay,
 	}
 }
 
-// MaxHistoryEvents bounds each topic's history to n events; n <= 0 keeps
-// no history (every resume with an id is then ResumeLost unless nothing was
-// published after it).
+// MaxHistoryEvents bounds each topic's log to n events; n <= 0 keeps no
+// history (every resume with an id is then answered with a reset unless
+// nothing was published after it).
 func MaxHistoryEvents(n int) Option {
 	return func(o *Options) { o.HistoryEvents = max(n, 0) }
 }
 
-// MaxHistoryBytes bounds each topic's history to n bytes of encoded frames;
+// MaxHistoryBytes bounds each topic's log to n bytes of encoded frames;
 // n <= 0 keeps no history.
 func MaxHistoryBytes(n int) Option {
 	return func(o *Options) { o.HistoryBytes = max(n, 0) }
 }
 
-// MaxHistoryAge drops events older than d from history; d <= 0 removes the
+// MaxHistoryAge drops events older than d from the logs; d <= 0 removes the
 // age bound.
 func MaxHistoryAge(d time.Duration) Option {
 	return func(o *Options) { o.HistoryAge = max(d, 0) }
 }
 
-// QueueLimits bounds each subscriber's queue of live frames to frames
-// frames and bytes bytes; a value <= 0 keeps the current one.
-func QueueLimits(frames, bytes int) Option {
-	return func(o *Options) {
-		if frames > 0 {
-			o.QueueFrames = frames
-		}
-		if bytes > 0 {
-			o.QueueBytes = bytes
-		}
-	}
+// HistoryBudget bounds the encoded frame bytes held by all topics' logs
+// together to n; past it, the oldest events of the least recently
+// published topic go first. n <= 0 keeps no history.
+func HistoryBudget(n int) Option {
+	return func(o *Options) { o.HistoryBudget = max(n, 0) }
+}
+
+// MaxReplay bounds how many events one resume replays to n: a client
+// further behind gets a reset event (codec.ResetReplayLimit) in place of
+// the oldest ones, then the newest n. n <= 0 replays nothing.
+func MaxReplay(n int) Option {
+	return func(o *Options) { o.MaxReplay = max(n, 0) }
 }
 
 // ExplicitTopics makes the hub refuse topics not created with CreateTopic.
@@ -111,6 +129,30 @@ func WithDataEncoding(enc codec.DataEncoding) Option {
 	return func(o *Options) { o.DataEncoding = enc }
 }
 
+// WithEpoch sets the epoch of the hub's ids (1 to MaxEpochLen characters
+// of [0-9a-z]; New panics with ErrInvalidEpoch otherwise). With a log fed
+// from outside it names the outside log's lifetime, so that the same event
+// has the same id on every node.
+func WithEpoch(epoch string) Option {
+	return func(o *Options) { o.Epoch = epoch }
+}
+
+// WithSource makes the hub fed from outside: events come in through
+// Append with the outside log's sequence (Publish returns ErrFed), and the
+// ranges older than the local log are fetched from src.
+func WithSource(src Source) Option {
+	return func(o *Options) { o.Source = src }
+}
+
+// WithStart says where the local log of a hub fed from outside starts: at
+// sequence seq (> 0), the outside log's last sequence + 1 when the node
+// starts. Nothing below it is held (a resume below it is filled from the
+// Source at once), and an Append below it is ErrStale. Without it the
+// first record appended is the start.
+func WithStart(seq uint64) Option {
+	return func(o *Options) { o.Start = seq }
+}
+
 // OnSubscribe sets the hook called when a topic gets its first subscriber.
 // Hooks are called one at a time, in the order of the changes, never under
 // the publish lock; a hook must not call Subscribe, Subscriber.Close or
@@ -120,7 +162,7 @@ func OnSubscribe(fn func(topic string)) Option {
 }
 
 // OnUnsubscribe sets the hook called when a topic loses its last
-// subscriber (closed, cut off or hub closed), with the same rules as
+// subscriber (closed, ended or hub closed), with the same rules as
 // OnSubscribe.
 func OnUnsubscribe(fn func(topic string)) Option {
 	return func(o *Options) { o.OnUnsubscribe = fn }

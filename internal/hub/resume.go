@@ -7,26 +7,30 @@ import (
 	"github.com/go-micro-sse/go-micro-sse/codec"
 )
 
-// ResetEventType is the reserved event type of the frame that starts a
-// subscription whose lastEventID could not be placed (ResumeLost). Its
-// data is JSON: {"reason":"<Reason...>","lastEventId":"<the id given>"}.
-// Publishers should not use it.
-const ResetEventType = "sse-reset"
+// ResetEventType is the reserved event type of the reset frame
+// (codec.ResetEventType): its data is JSON,
+// {"reason":"<Reason...>","lastEventId":"<the id given>"}.
+const ResetEventType = codec.ResetEventType
 
-// Reasons a lastEventID is not placeable (Resume.Reason with ResumeLost).
+// Reasons a lastEventID is not resumed exactly (Resume.Reason with
+// ResumeLost); the codec's Reset constants.
 const (
 	// ReasonOtherEpoch: a hub id of another epoch (a previous run, or
 	// another node).
-	ReasonOtherEpoch = "other-epoch"
+	ReasonOtherEpoch = codec.ResetOtherEpoch
 	// ReasonEvicted: an id of this hub, but events after it have left the
-	// history of a subscribed topic (count, bytes or age bound).
-	ReasonEvicted = "evicted"
+	// log of a subscribed topic (count, bytes, age or budget bound), and no
+	// Source holds them.
+	ReasonEvicted = codec.ResetEvicted
 	// ReasonUnknownID: with KeepPublisherIDs, an id that no event in the
 	// subscribed topics' history carries.
-	ReasonUnknownID = "unknown-id"
+	ReasonUnknownID = codec.ResetUnknownID
 	// ReasonInvalid: not an id this hub could have given (garbage, or a
 	// sequence number this hub has not reached).
-	ReasonInvalid = "invalid-id"
+	ReasonInvalid = codec.ResetInvalid
+	// ReasonReplayLimit: more than MaxReplay events followed the id; the
+	// oldest were skipped.
+	ReasonReplayLimit = codec.ResetReplayLimit
 )
 
 // ResumeOutcome says how a subscription's lastEventID was placed.
@@ -36,12 +40,12 @@ const (
 	// ResumeNone: no lastEventID was given; only live events follow.
 	ResumeNone ResumeOutcome = iota
 	// ResumeExact: the events after lastEventID on the subscribed topics
-	// were replayed from history, then live events follow, with no gap and
-	// no duplicate.
+	// are read from the logs (and the Source), then live events, with no
+	// gap and no duplicate.
 	ResumeExact
-	// ResumeLost: lastEventID could not be placed (Resume.Reason says why).
-	// The first frame is an event of type ResetEventType, then every event
-	// the subscribed topics' history still holds, then live events.
+	// ResumeLost: lastEventID could not be resumed exactly (Resume.Reason
+	// says why). A reset frame stands where the gap is: the events the
+	// logs hold below it, the reset, then everything after it.
 	ResumeLost
 )
 
@@ -66,13 +70,15 @@ type Resume struct {
 }
 
 // Subscribe registers a subscriber to topics (created on first use unless
-// the hub has ExplicitTopics) and queues, in id order, the events of those
-// topics after lastEventID still in history: the replay, then live events,
-// with no gap and no duplicate at the seam (both happen under the publish
-// lock). Resume reports how lastEventID was placed; see ResumeLost for ids
-// that cannot be. The first subscriber of a topic makes OnSubscribe run
-// before Subscribe returns. Errors: ErrInvalidTopic, ErrUnknownTopic,
-// ErrClosed. The caller must Close the subscriber.
+// the hub has ExplicitTopics), positioned after lastEventID: what the logs
+// hold after it is read first, then live events, with no gap and no
+// duplicate (the position is one sequence for all topics, so replay and
+// live are the same reading forward). Nothing is copied: a resume from any
+// id, garbage included, costs the subscriber's position and a reset frame.
+// Resume reports how lastEventID was placed; see ResumeLost for ids that
+// cannot be. The first subscriber of a topic makes OnSubscribe run before
+// Subscribe returns. Errors: ErrInvalidTopic, ErrUnknownTopic, ErrClosed.
+// The caller must Close the subscriber.
 func (h *Hub) Subscribe(topics []string, lastEventID string, opts ...SubscribeOption) (*Subscriber, error) {
 	if len(topics) == 0 {
 		return nil, fmt.Errorf("%w: no topic", ErrInvalidTopic)
@@ -100,8 +106,10 @@ func (h *Hub) Subscribe(topics []string, lastEventID string, opts ...SubscribeOp
 	s := &Subscriber{
 		h:      h,
 		notify: o.notify,
+		lastID: lastEventID,
 		topics: make([]*topic, 0, len(names)),
 		slots:  make([]int32, 0, len(names)),
+		next:   make([]uint64, 0, len(names)),
 	}
 	if s.notify == nil {
 		s.ready = make(chan struct{}, 1)
@@ -112,78 +120,138 @@ func (h *Hub) Subscribe(topics []string, lastEventID string, opts ...SubscribeOp
 		h.mu.Unlock()
 		return nil, ErrClosed
 	}
-	if h.opts.ExplicitTopics {
-		for _, name := range names {
-			if h.topics[name] == nil {
-				h.mu.Unlock()
-				return nil, fmt.Errorf("%w: %q", ErrUnknownTopic, name)
-			}
+	ts := make([]*topic, len(names))
+	for i, name := range names {
+		if ts[i] = h.topicLocked(name); ts[i] == nil {
+			h.mu.Unlock()
+			return nil, fmt.Errorf("%w: %q", ErrUnknownTopic, name)
 		}
 	}
 	now := h.clock()
-	for _, name := range names {
-		t := h.topicLocked(name)
-		h.addSubLocked(t, s)
-		h.boundLocked(t, now) // age: replay nothing expired
+	for _, t := range ts {
+		h.boundLocked(t, now) // age: read nothing expired
+		if h.topics[t.name] != t {
+			h.topics[t.name] = t // forgotten by the bound: it is wanted
+		}
+	}
+	h.placeLocked(s, ts, lastEventID)
+	for _, t := range ts {
+		h.addSubLocked(t, s, t.hist.after(s.pos))
 	}
 	h.subscribers++
-	h.resumeLocked(s, lastEventID)
-	queued := len(s.q) // no publish ran yet: only this goroutine touched s.q
-	h.delivered += uint64(queued)
+	due := s.reset != nil || s.gapTo > s.pos
+	for k, t := range s.topics {
+		due = due || s.next[k] < t.hist.end()
+	}
+	s.idle = !due
 	h.mu.Unlock()
 
 	h.runHooks(true)
-	if queued > 0 {
+	if due {
 		s.signal()
 	}
 	return s, nil
 }
 
-// resumeLocked places lastID, sets s.resume and queues the replay.
-func (h *Hub) resumeLocked(s *Subscriber, lastID string) {
+// placeLocked sets s's position after lastID on topics ts, its resume
+// outcome and, when it cannot resume exactly, its reset frame at the gap.
+func (h *Hub) placeLocked(s *Subscriber, ts []*topic, lastID string) {
 	if lastID == "" {
 		s.resume = Resume{Outcome: ResumeNone}
+		s.pos = h.seq
 		return
 	}
-	after, reason := h.placeLocked(s, lastID)
-	if reason == "" {
+	pos, reason := h.findLocked(ts, lastID)
+	s.pos = pos
+	// The gap: events after pos some topic's log no longer holds.
+	var gap uint64
+	for _, t := range ts {
+		if t.evicted > pos {
+			gap = max(gap, t.evicted)
+		}
+	}
+	switch {
+	case reason == "" && (gap == 0 || h.src != nil):
 		s.resume = Resume{Outcome: ResumeExact}
-		h.replayLocked(s, after)
-		return
+		s.placed = true
+		s.gapTo = gap // filled from the Source
+	case reason == "":
+		reason = ReasonEvicted
+		fallthrough
+	default:
+		s.resume = Resume{Outcome: ResumeLost, Reason: reason}
+		s.reset = &pendingReset{seq: max(gap, pos)}
 	}
-	s.resume = Resume{Outcome: ResumeLost, Reason: reason}
-	s.q = append(s.q, &entry{frame: h.resetFrameLocked(s, lastID, reason)})
-	h.replayLocked(s, 0)
+	h.capReplayLocked(s, ts)
+	if s.reset != nil {
+		s.reset.frame = h.resetFrame(s.reset.seq, s.resume.Reason, lastID)
+	}
 }
 
-// placeLocked finds the sequence number lastID stands for on s's topics,
-// or the reason it cannot.
-func (h *Hub) placeLocked(s *Subscriber, lastID string) (after uint64, reason string) {
+// findLocked returns the sequence lastID stands for on topics ts, or 0 and
+// the reason it cannot be placed.
+func (h *Hub) findLocked(ts []*topic, lastID string) (after uint64, reason string) {
 	if len(lastID) > MaxPublisherIDLen { // longer than any id of ours
 		return 0, ReasonInvalid
 	}
 	epoch, seq, isHubID := parseID(lastID)
 	switch {
 	case isHubID && epoch == h.epoch:
-		if seq > h.seq {
+		if seq > h.seq && h.src == nil {
 			return 0, ReasonInvalid
 		}
+		// Fed from outside: an id ahead of the local log (from a node that
+		// is ahead) is placed as it is and waits there.
+		return seq, ""
 	case h.opts.KeepPublisherIDs:
-		var found bool
-		if seq, found = findPublisherID(s.topics, lastID); !found {
-			return 0, ReasonUnknownID
+		if seq, found := findPublisherID(ts, lastID); found {
+			return seq, ""
 		}
+		return 0, ReasonUnknownID
 	case isHubID:
 		return 0, ReasonOtherEpoch
 	default:
 		return 0, ReasonInvalid
 	}
-	for _, t := range s.topics {
-		if t.evicted > seq {
-			return 0, ReasonEvicted
+}
+
+// capReplayLocked bounds what s replays from the local logs to MaxReplay
+// events: past it, the oldest are skipped and a reset (ReasonReplayLimit,
+// unless s has one already) stands in their place.
+func (h *Hub) capReplayLocked(s *Subscriber, ts []*topic) {
+	from := s.pos
+	held := 0
+	for _, t := range ts {
+		held += t.hist.countIn(from, h.seq)
+	}
+	limit := h.opts.MaxReplay
+	if held <= limit {
+		return
+	}
+	// The smallest sequence cut such that at most limit events lie above it.
+	lo, hi := from, h.seq
+	for lo < hi {
+		m := lo + (hi-lo)/2
+		n := 0
+		for _, t := range ts {
+			n += t.hist.countIn(m, h.seq)
+		}
+		if n <= limit {
+			hi = m
+		} else {
+			lo = m + 1
 		}
 	}
-	return seq, ""
+	s.pos = lo
+	if s.reset == nil {
+		s.resume = Resume{Outcome: ResumeLost, Reason: ReasonReplayLimit}
+		s.placed = false
+		s.reset = &pendingReset{}
+	}
+	s.reset.seq = max(s.reset.seq, lo)
+	if s.gapTo <= lo {
+		s.gapTo = 0
+	}
 }
 
 // findPublisherID returns the sequence number of the newest event in the
@@ -204,51 +272,14 @@ func findPublisherID(topics []*topic, id string) (uint64, bool) {
 	return best, found
 }
 
-// resetFrameLocked encodes the ResetEventType frame for s. Its id is the
-// hub id of the highest sequence evicted from s's topics, so that a client
-// reconnecting right after it resumes exactly.
-func (h *Hub) resetFrameLocked(s *Subscriber, lastID, reason string) []byte {
-	var p uint64
-	for _, t := range s.topics {
-		p = max(p, t.evicted)
-	}
+// resetFrame encodes the reset frame standing at seq: its id is the hub id
+// of seq, so that a client reconnecting right after it resumes from there.
+func (h *Hub) resetFrame(seq uint64, reason, lastID string) []byte {
 	data, _ := json.Marshal(struct {
 		Reason      string `json:"reason"`
 		LastEventID string `json:"lastEventId"`
 	}{reason, lastID})
-	ev := codec.Event{ID: formatID(h.epoch, p), Event: ResetEventType, Data: data}
+	ev := codec.Event{ID: formatID(h.epoch, seq), Event: ResetEventType, Data: data}
 	frame, _ := ev.AppendTo(nil) // valid by construction: json.Marshal gives UTF-8
 	return frame
-}
-
-// replayLocked queues the events of s's topics with a sequence above
-// after, merged in sequence order.
-func (h *Hub) replayLocked(s *Subscriber, after uint64) {
-	if len(s.topics) == 1 {
-		hist := &s.topics[0].hist
-		for i := hist.after(after); i < hist.len(); i++ {
-			s.q = append(s.q, hist.at(i))
-		}
-		return
-	}
-	next := make([]int, len(s.topics))
-	for k, t := range s.topics {
-		next[k] = t.hist.after(after)
-	}
-	for {
-		best := -1
-		var bestSeq uint64
-		for k, t := range s.topics {
-			if next[k] < t.hist.len() {
-				if seq := t.hist.at(next[k]).seq; best < 0 || seq < bestSeq {
-					best, bestSeq = k, seq
-				}
-			}
-		}
-		if best < 0 {
-			return
-		}
-		s.q = append(s.q, s.topics[best].hist.at(next[best]))
-		next[best]++
-	}
 }

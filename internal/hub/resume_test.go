@@ -3,6 +3,7 @@ package hub
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/go-micro-sse/go-micro-sse/codec"
@@ -206,5 +207,190 @@ func TestKeepPublisherIDs(t *testing.T) {
 	id, _ = h2.Publish("a", &codec.Event{ID: "p-1"})
 	if id == "p-1" {
 		t.Fatal("publisher id kept without KeepPublisherIDs")
+	}
+}
+
+// seqs returns the sequence of each event's id (0 for another form).
+func seqs(evs []*codec.Event) []uint64 {
+	out := make([]uint64, len(evs))
+	for i, ev := range evs {
+		_, out[i], _ = parseID(ev.ID)
+	}
+	return out
+}
+
+// increasing fails unless the ids of evs strictly increase.
+func increasing(t *testing.T, evs []*codec.Event) {
+	t.Helper()
+	for i, s := range seqs(evs) {
+		if i > 0 && s <= seqs(evs)[i-1] {
+			t.Fatalf("ids go backwards at %d: %v", i, ids(evs))
+		}
+	}
+}
+
+// TestResetStandsAtTheGap: topic a lost events after the client's id, b
+// did not. The stream is b's event inside the gap, the reset (whose id is
+// the gap's end), then the rest: ids strictly increase, nothing held after
+// the client's id is skipped, and the client's own event is not sent again.
+func TestResetStandsAtTheGap(t *testing.T) {
+	h := New(MaxHistoryEvents(3))
+	defer h.Close()
+	b1 := publishN(t, h, "b", 1)[0]              // seq 1
+	publishN(t, h, "a", 3)                       // 2..4
+	b5 := publishN(t, h, "b", 1)[0]              // 5
+	a := publishN(t, h, "a", 6)                  // 6..11: a holds 9..11, evicted up to 8
+	b12 := publishN(t, h, "b", 1)[0]             // 12
+	a = append(a[3:], publishN(t, h, "a", 2)...) // a holds 11, 13, 14 after 2 more
+	a = a[2:]
+	s, _ := h.Subscribe([]string{"a", "b"}, b1)
+	defer s.Close()
+	if r := s.Resume(); r.Outcome != ResumeLost || r.Reason != ReasonEvicted {
+		t.Fatalf("resume %+v", r)
+	}
+	evs, _ := drainAll(t, s)
+	increasing(t, evs)
+	if len(evs) < 2 || evs[0].ID != b5 || evs[1].Event != ResetEventType || evs[1].ID != formatID(h.Epoch(), 10) {
+		t.Fatalf("stream %v: want b's %s, then the reset at the gap", ids(evs), b5)
+	}
+	checkReset(t, evs[1:], b1, ReasonEvicted)
+	if got, want := ids(evs[2:]), append([]string{a[0], b12}, a[1:]...); !equal(got, want) {
+		t.Fatalf("after the reset %v, want %v", got, want)
+	}
+	// From the reset's id: exact. From b5 (the reset not seen): the gap
+	// again, told again.
+	s2, _ := h.Subscribe([]string{"a", "b"}, evs[1].ID)
+	defer s2.Close()
+	if evs2, _ := drainAll(t, s2); s2.Resume().Outcome != ResumeExact || !equal(ids(evs2), ids(evs[2:])) {
+		t.Fatalf("from the reset id: %+v %v", s2.Resume(), ids(evs2))
+	}
+	s3, _ := h.Subscribe([]string{"a", "b"}, b5)
+	defer s3.Close()
+	if s3.Resume().Reason != ReasonEvicted {
+		t.Fatalf("from inside the gap: %+v", s3.Resume())
+	}
+	// Garbage: the position is 0, the gap is everything evicted: the held
+	// events below it, the reset, the rest.
+	g, _ := h.Subscribe([]string{"a", "b"}, "garbage")
+	defer g.Close()
+	evs, _ = drainAll(t, g)
+	increasing(t, evs)
+	if len(evs) < 3 || evs[0].ID != b1 || evs[1].ID != b5 || evs[2].Event != ResetEventType {
+		t.Fatalf("garbage: %v", ids(evs))
+	}
+	checkReset(t, evs[2:], "garbage", ReasonInvalid)
+}
+
+// TestMaxReplay: a resume replays at most MaxReplay events; the reset
+// stands in place of the oldest, its id the last one skipped.
+func TestMaxReplay(t *testing.T) {
+	h := New(MaxReplay(5))
+	defer h.Close()
+	a := publishN(t, h, "a", 10)
+	b := publishN(t, h, "b", 10)
+	s, _ := h.Subscribe([]string{"a", "b"}, a[0])
+	defer s.Close()
+	if r := s.Resume(); r.Outcome != ResumeLost || r.Reason != ReasonReplayLimit {
+		t.Fatalf("resume %+v", r)
+	}
+	evs, _ := drainAll(t, s)
+	increasing(t, evs)
+	if evs[0].ID != b[4] {
+		t.Fatalf("reset id %q, want the last skipped %q", evs[0].ID, b[4])
+	}
+	if rest := checkReset(t, evs, a[0], ReasonReplayLimit); !equal(ids(rest), b[5:]) {
+		t.Fatalf("replayed %v", ids(rest))
+	}
+	// Within the limit: exact.
+	s2, _ := h.Subscribe([]string{"a", "b"}, b[4])
+	defer s2.Close()
+	if evs, _ := drainAll(t, s2); s2.Resume().Outcome != ResumeExact || !equal(ids(evs), b[5:]) {
+		t.Fatalf("within the limit: %+v %v", s2.Resume(), ids(evs))
+	}
+	// MaxReplay(0): nothing replayed; up to date is still exact.
+	h0 := New(MaxReplay(0))
+	defer h0.Close()
+	p := publishN(t, h0, "a", 3)
+	s3, _ := h0.Subscribe([]string{"a"}, p[0])
+	defer s3.Close()
+	if evs, _ := drainAll(t, s3); len(evs) != 1 || evs[0].ID != p[2] || s3.Resume().Reason != ReasonReplayLimit {
+		t.Fatalf("MaxReplay(0): %+v %v", s3.Resume(), ids(evs))
+	}
+	s4, _ := h0.Subscribe([]string{"a"}, p[2])
+	defer s4.Close()
+	if s4.Resume().Outcome != ResumeExact {
+		t.Fatalf("MaxReplay(0), up to date: %+v", s4.Resume())
+	}
+}
+
+// TestHistoryBudget: all topics together hold at most the budget; the
+// least recently published topic loses its events first.
+func TestHistoryBudget(t *testing.T) {
+	const budget = 10_000
+	h := New(HistoryBudget(budget))
+	defer h.Close()
+	ev := &codec.Event{Data: []byte(strings.Repeat("x", 100))} // frames of ~120 bytes
+	first := map[string]string{}
+	for _, topic := range []string{"old", "mid", "new"} {
+		for i := 0; i < 30; i++ {
+			id, err := h.Publish(topic, ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i == 0 {
+				first[topic] = id
+			}
+			if st := h.Stats(); st.HistoryBytes > budget {
+				t.Fatalf("over the budget: %+v", st)
+			}
+		}
+	}
+	// 90 events of ~120 bytes do not fit 10,000: "old" went first.
+	for topic, want := range map[string]ResumeOutcome{"old": ResumeLost, "mid": ResumeExact, "new": ResumeExact} {
+		s, _ := h.Subscribe([]string{topic}, first[topic])
+		if s.Resume().Outcome != want {
+			t.Errorf("%s: %+v, want %v", topic, s.Resume(), want)
+		}
+		s.Close()
+	}
+	if st := h.Stats(); st.HistoryEvents >= 90 || st.HistoryBytes < budget-200 {
+		t.Errorf("stats %+v: the budget should be used, not more", st)
+	}
+}
+
+// TestForgedIDCopiesNothing: subscribers resuming from garbage on 16 full
+// topics cost their position, not a copy of the history, and one Read
+// hands out at most one batch.
+func TestForgedIDCopiesNothing(t *testing.T) {
+	const topics, subs = 16, 100
+	h := New(MaxHistoryEvents(1000), MaxReplay(1<<30))
+	defer h.Close()
+	names := make([]string, topics)
+	for i := range names {
+		names[i] = fmt.Sprintf("t%02d", i)
+		publishN(t, h, names[i], 1000)
+	}
+	before := heapInuse()
+	ss := make([]*Subscriber, subs)
+	for i := range ss {
+		ss[i], _ = h.Subscribe(names, "garbage")
+	}
+	grown := int64(heapInuse()) - int64(before)
+	var frames [][]byte
+	frames, more, err := ss[0].Read(frames)
+	size := 0
+	for _, f := range frames {
+		size += len(f)
+	}
+	t.Logf("%d subscribers: heap +%d KiB (%d B each); history %d KiB; one read: %d frames, %d B",
+		subs, grown>>10, grown/subs, h.Stats().HistoryBytes>>10, len(frames), size)
+	if err != nil || !more || len(frames) > BatchFrames || size > BatchBytes {
+		t.Fatalf("one read: %d frames, %d bytes, more %v, %v", len(frames), size, more, err)
+	}
+	if grown > subs*8<<10 {
+		t.Fatalf("heap grew %d bytes for %d subscribers: more than 8 KiB each", grown, subs)
+	}
+	for _, s := range ss {
+		s.Close()
 	}
 }

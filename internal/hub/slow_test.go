@@ -44,18 +44,19 @@ func frameData(b []byte) []string {
 }
 
 // TestStuckSubscriber: one subscriber never reads while 10,000 others do.
-// Every publish returns without waiting; the stuck one is cut off and
-// counted; the others receive every event, in order.
+// Every publish returns without waiting; the stuck one is ended once its
+// position leaves the history (queue events), and counted; the others
+// receive every event, in order.
 func TestStuckSubscriber(t *testing.T) {
 	const (
 		readers   = 10_000
 		workers   = 8
 		events    = 100
-		queue     = 32
+		queue     = 32 // history events
 		batch     = 25 // publishes between waits for the readers (< queue)
 		dataBytes = 16
 	)
-	h := New(QueueLimits(queue, 1<<20))
+	h := New(MaxHistoryEvents(queue))
 	defer h.Close()
 	stuck, err := h.Subscribe([]string{"news"}, "")
 	if err != nil {
@@ -127,7 +128,7 @@ func TestStuckSubscriber(t *testing.T) {
 		}
 		if (i+1)%batch == 0 || i == events-1 {
 			// Pace the publisher so that the readers (not the stuck one) keep
-			// within their queue bound: wait until they have all caught up.
+			// within the history: wait until they have all caught up.
 			// The stuck subscriber is not waited for: publishes go on.
 			target.Store(int64(readers) * int64(i+1))
 			for received.Load() < target.Load() {
@@ -142,7 +143,7 @@ func TestStuckSubscriber(t *testing.T) {
 	if st.CutOffSlow != 1 || st.Subscribers != readers {
 		t.Fatalf("stats %+v", st)
 	}
-	if b, err := stuck.Drain(nil); !errors.Is(err, ErrSlow) || len(b) != 0 {
+	if b, err := stuck.Drain(nil); !errors.Is(err, ErrEvicted) || len(b) != 0 {
 		t.Fatalf("stuck subscriber: %d bytes, %v", len(b), err)
 	}
 	for i := range subs {
@@ -151,7 +152,7 @@ func TestStuckSubscriber(t *testing.T) {
 		}
 		subs[i].Close()
 	}
-	if st := h.Stats(); st.Delivered != uint64(readers*events+queue) || st.Subscribers != 0 {
+	if st := h.Stats(); st.Delivered != uint64(readers*events) || st.Subscribers != 0 {
 		t.Fatalf("stats after close %+v", st)
 	}
 }

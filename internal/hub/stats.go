@@ -9,14 +9,16 @@ type Stats struct {
 	Subscribers int
 	// Published counts the events published since New.
 	Published uint64
-	// Delivered counts the frames put in subscriber queues, live and
-	// replayed (including sse-reset frames).
+	// Delivered counts the frames subscribers read, live and replayed
+	// (including reset frames).
 	Delivered uint64
-	// CutOffSlow counts the subscribers cut off with ErrSlow.
+	// CutOffSlow counts the subscribers ended with ErrEvicted: they fell
+	// further behind than the history reaches.
 	CutOffSlow uint64
-	// HistoryEvents is the number of events held in history, all topics.
+	// HistoryEvents is the number of events held in the logs, all topics.
 	HistoryEvents int
-	// HistoryBytes is the size of the frames held in history, all topics.
+	// HistoryBytes is the size of the frames held in the logs, all topics
+	// (what HistoryBudget bounds).
 	HistoryBytes int
 }
 

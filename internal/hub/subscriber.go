@@ -1,6 +1,21 @@
 package hub
 
-import "sync"
+import (
+	"context"
+	"sync/atomic"
+)
+
+// Batch bounds: one Read returns at most BatchFrames frames and at most
+// BatchBytes bytes of frames (a single frame larger than BatchBytes is
+// returned alone). They bound what one connection holds of its own while
+// writing: references to at most BatchBytes of frames (shared with the
+// logs while they are held there) and BatchFrames slice headers, whatever
+// the history holds and whatever id the client resumed from. BatchFrames
+// plus a chunk header and trailer fit one writev (IOV_MAX is 1024).
+const (
+	BatchFrames = 512
+	BatchBytes  = 64 << 10
+)
 
 // SubscribeOption configures one subscription.
 type SubscribeOption func(*subscribeOptions)
@@ -9,83 +24,89 @@ type subscribeOptions struct {
 	notify func()
 }
 
-// Notify makes the hub call fn when the subscriber's queue goes from empty
-// to non-empty, and when the subscriber is ended (cut off, closed, hub
-// closed). fn is called from the goroutine making the change, usually a
-// publisher holding the hub's lock: it must not block and must not call
-// the hub (a non-blocking channel send or waking a writer is right). With Notify, Ready returns
-// nil and no channel is allocated.
+// Notify makes the hub call fn when an event is appended to a topic of a
+// subscriber that had read everything (Read returned more == false), when
+// frames fetched from the Source are ready, and when the subscriber is
+// ended (evicted, closed, hub closed). fn is called from the goroutine
+// making the change, usually a publisher holding the hub's lock: it must
+// not block and must not call the hub, except Subscriber.Err (a
+// non-blocking channel send or waking a writer is right). With Notify,
+// Ready returns nil and no channel is allocated.
 func Notify(fn func()) SubscribeOption {
 	return func(o *subscribeOptions) { o.notify = fn }
 }
 
-// Subscriber is one subscription to one or more topics: a queue of encoded
-// frames in id order, bounded by the hub's QueueFrames and QueueBytes.
-// Drain it from one goroutine; Close may be called from any.
+// Subscriber is one subscription to one or more topics: a position in the
+// logs of its topics. Nothing is copied for it: Read hands out references
+// to the frames after its position, merged in id order across its topics.
+// Read it from one goroutine; Close and Err may be called from any.
 type Subscriber struct {
-	// The fields a publish touches come first, to share a cache line.
-	mu sync.Mutex // guards q, spare, live, liveBytes, err
-	// q holds the pending frames; the frames are shared with history and
-	// other subscribers.
-	q []*entry
-	// live and liveBytes count the frames queued by Publish since the
-	// last Drain; they are what the queue bounds limit (the replay of
-	// history is bounded by history itself).
-	live, liveBytes int
-	notify          func()
-	ready           chan struct{}
-
-	// spare is the drained slice kept for reuse.
-	spare []*entry
-	err   error
-
 	h      *Hub
+	notify func()
+	ready  chan struct{}
 	resume Resume
+	lastID string // as given to Subscribe, for a reset's data
+	// The context of the Source fetches and its cancel; set by the first.
+	fetchCtx context.Context
+	cancel   context.CancelFunc
+	ended    atomic.Pointer[error]
 
 	// Guarded by the hub's lock.
-	topics  []*topic
-	slots   []int32 // index of the subscriber in topics[k].subs
+	topics []*topic
+	slots  []int32  // index of the subscriber in topics[k].subs
+	next   []uint64 // absolute index of the next entry to read in topics[k]'s log
+	// pos is the sequence of the last frame read (or skipped: a range
+	// filled from the Source, a replay cut short): what is read next lies
+	// above it.
+	pos uint64
+	// gapTo > pos means the events in (pos, gapTo] may be missing from the
+	// local logs: the Source fills them, or reset covers them.
+	gapTo uint64
+	reset *pendingReset
+	// placed: the subscription's id was placed (ResumeExact); a fed hub
+	// starting above it has a gap to fill for it.
+	placed bool
+	// idle: the last Read took everything; the next append wakes it.
+	idle    bool
 	removed bool
+	err     error // why it ended; the first reason wins
+	// Source fetches: one in flight at most.
+	fetching  bool
+	fetched   []fetchedFrame
+	fetchedTo uint64 // what the fetched frames cover: pos once they are read
 }
 
-// maxSpare is the capacity above which a drained queue is not kept, so an
-// idle subscriber returns to a small size after a burst.
-const maxSpare = 128
-
-// push queues e unless the queue is full (then false). A frame alone
-// in the live queue is always accepted, whatever its size. push is only
-// called for a subscriber in its topics' lists, which an ended subscriber
-// never is.
-func (s *Subscriber) push(e *entry, maxFrames, maxBytes int) bool {
-	s.mu.Lock()
-	if s.live > 0 && (s.live >= maxFrames || s.liveBytes+len(e.frame) > maxBytes) {
-		s.mu.Unlock()
-		return false
-	}
-	wasEmpty := len(s.q) == 0
-	s.q = append(s.q, e)
-	s.live++
-	s.liveBytes += len(e.frame)
-	s.mu.Unlock()
-	if wasEmpty {
-		s.signal()
-	}
-	return true
+// pendingReset is a reset frame waiting for its place in the stream: it is
+// read once every held event below seq has been.
+type pendingReset struct {
+	seq   uint64
+	frame []byte
 }
 
-// end records why the subscriber ends (the first reason wins), drops the
-// pending frames when drop is set, and signals the reader.
-func (s *Subscriber) end(err error, drop bool) {
-	s.mu.Lock()
-	if s.err == nil {
-		s.err = err
+// topicIndex returns k such that s.topics[k] is t.
+func (s *Subscriber) topicIndex(t *topic) int {
+	for k, st := range s.topics {
+		if st == t {
+			return k
+		}
 	}
-	if drop {
-		clear(s.q)
-		s.q, s.spare = nil, nil
-		s.live, s.liveBytes = 0, 0
+	panic("sse hub: subscriber not on topic " + t.name)
+}
+
+// end records why the subscriber ends (the first reason wins), stops its
+// Source fetches and signals the reader. The hub's lock is held.
+func (s *Subscriber) end(err error) {
+	if s.err != nil {
+		return
 	}
-	s.mu.Unlock()
+	s.err = err
+	s.ended.Store(&err)
+	if s.cancel != nil {
+		s.cancel()
+	}
+	if err != ErrClosed {
+		s.reset, s.fetched = nil, nil
+	}
 	s.signal()
 }
 
@@ -101,51 +122,175 @@ func (s *Subscriber) signal() {
 	}
 }
 
-// Ready returns a channel (capacity 1) that receives when the queue goes
-// from empty to non-empty and when the subscriber is ended. A receive may
-// find nothing to Drain (the frames were drained already). It is nil when
-// the subscription was made with Notify.
+// Err returns why the subscriber ended (ErrEvicted, ErrClosed,
+// ErrUnsubscribed, a Source error), or nil while it lives. It takes no
+// lock: a Notify function may call it.
+func (s *Subscriber) Err() error {
+	if p := s.ended.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Ready returns a channel (capacity 1) that receives when the subscriber
+// has something to read after a Read that returned more == false, and
+// when it is ended. A receive may find nothing to read. It is nil when the
+// subscription was made with Notify.
 func (s *Subscriber) Ready() <-chan struct{} { return s.ready }
 
-// Drain appends every pending frame to dst, in id order, and returns it:
-// one write of the result sends them all. The frames are copied; dst may be
-// reused after the call. When nothing is pending and the subscriber has
-// ended, Drain returns dst unchanged and the reason: ErrSlow (cut off; its
-// pending frames were dropped), ErrClosed (hub closed; frames queued before
-// were drained first) or ErrUnsubscribed (Close was called). Otherwise the
-// error is nil, also when nothing was pending.
-func (s *Subscriber) Drain(dst []byte) ([]byte, error) {
-	s.mu.Lock()
-	q := s.q
-	if len(q) == 0 {
-		err := s.err
-		s.mu.Unlock()
-		return dst, err
+// Read appends to dst the next frames after the subscriber's position, in
+// id order across its topics (a reset event in its place), at most
+// BatchFrames of them and BatchBytes of bytes (at least one frame when
+// one is due), moves the position past them and returns dst. The frames
+// are the logs' own: the caller writes them as they are (one writev) and
+// must not modify them; they stay valid after eviction.
+//
+// more reports that more frames are due at once: call Read again. When it
+// is false the subscriber has read everything, and the next frame due
+// wakes it (Notify or Ready). When the subscriber has ended, Read returns
+// dst unchanged and the reason: ErrEvicted (it fell further behind than
+// the history reaches), ErrUnsubscribed (Close was called), a Source
+// error, or ErrClosed once everything the logs held at Close is read.
+func (s *Subscriber) Read(dst [][]byte) (frames [][]byte, more bool, err error) {
+	h := s.h
+	h.mu.Lock()
+	n0 := len(dst)
+	dst, more, err, fetch := s.readLocked(dst)
+	h.delivered += uint64(len(dst) - n0)
+	var r fetchRange
+	if fetch {
+		r = s.fetchRangeLocked()
 	}
-	s.q, s.spare = s.spare, nil
-	s.live, s.liveBytes = 0, 0
-	s.mu.Unlock()
+	h.mu.Unlock()
+	if fetch {
+		go s.fetch(r)
+	}
+	return dst, more, err
+}
 
-	n := 0
-	for _, e := range q {
-		n += len(e.frame)
+// readLocked is Read under the hub's lock; fetch says a Source fetch must
+// be started.
+func (s *Subscriber) readLocked(dst [][]byte) (out [][]byte, more bool, err error, fetch bool) {
+	if s.err != nil && s.err != ErrClosed {
+		return dst, false, s.err, false
 	}
-	if cap(dst)-len(dst) < n {
-		dst = append(make([]byte, 0, len(dst)+n), dst...)
+	frames, size := 0, 0
+	room := func(f []byte) bool {
+		return frames == 0 || frames < BatchFrames && size+len(f) <= BatchBytes
 	}
-	for _, e := range q {
-		dst = append(dst, e.frame...)
+	take := func(f []byte) {
+		dst = append(dst, f)
+		frames++
+		size += len(f)
 	}
-	clear(q) // let history eviction free the frames
 
-	if cap(q) <= maxSpare {
-		s.mu.Lock()
-		if s.spare == nil && s.err == nil {
-			s.spare = q[:0]
+	// Frames fetched from the Source come first: they fill a gap below
+	// everything the local logs hold for s.
+	for len(s.fetched) > 0 {
+		f := s.fetched[0]
+		if !room(f.frame) {
+			return dst, true, nil, false
 		}
-		s.mu.Unlock()
+		take(f.frame)
+		s.pos = f.seq
+		s.fetched[0] = fetchedFrame{}
+		s.fetched = s.fetched[1:]
 	}
-	return dst, nil
+	s.fetched = nil
+	s.pos = max(s.pos, s.fetchedTo)
+
+	h := s.h
+	for k, t := range s.topics {
+		if s.next[k] < t.hist.base { // unread events evicted (evictLocked ends or marks)
+			if h.src == nil && (s.reset == nil || t.evicted >= s.reset.seq) {
+				h.cutOffSlow++
+				h.removeSubLocked(s, nil)
+				s.end(ErrEvicted)
+				return dst, false, ErrEvicted, false
+			}
+			s.gapTo = max(s.gapTo, t.evicted)
+			s.next[k] = t.hist.base
+		}
+	}
+	if h.src != nil && s.gapTo > s.pos && (s.reset == nil || s.reset.seq < s.gapTo) {
+		// A gap the Source fills: nothing local can be read before it.
+		return dst, false, s.err, !s.fetching && s.err == nil
+	}
+
+	for {
+		best, bestSeq := -1, uint64(0)
+		for k, t := range s.topics {
+			i := s.next[k]
+			if i >= t.hist.end() {
+				continue
+			}
+			e := t.hist.abs(i)
+			if e.seq <= s.pos { // below a position placed ahead, or filled from the Source
+				if i = t.hist.after(s.pos); i >= t.hist.end() {
+					s.next[k] = i
+					continue
+				}
+				s.next[k], e = i, t.hist.abs(i)
+			}
+			if best < 0 || e.seq < bestSeq {
+				best, bestSeq = k, e.seq
+			}
+		}
+		if r := s.reset; r != nil && (best < 0 || bestSeq > r.seq) {
+			if !room(r.frame) {
+				return dst, true, nil, false
+			}
+			take(r.frame)
+			s.pos = max(s.pos, r.seq)
+			s.reset = nil
+			continue
+		}
+		if best < 0 {
+			break
+		}
+		t := s.topics[best]
+		e := t.hist.abs(s.next[best])
+		if !room(e.frame) {
+			return dst, true, nil, false
+		}
+		take(e.frame)
+		s.next[best]++
+		s.pos = e.seq
+	}
+	if s.err != nil { // ErrClosed: everything held is read
+		if frames > 0 {
+			return dst, true, nil, false
+		}
+		return dst, false, s.err, false
+	}
+	s.idle = true
+	return dst, false, nil, false
+}
+
+// Drain appends a copy of every frame due to dst and returns it, reading
+// until nothing more is due; when the subscriber has ended it returns the
+// reason, with nothing appended (frames read before it are returned
+// first, with a nil error). It
+// copies, and what it copies is bounded only by the history: for tests
+// and small readers; a server writes Read's batches instead.
+func (s *Subscriber) Drain(dst []byte) ([]byte, error) {
+	var bufs [][]byte
+	got := false
+	for {
+		var more bool
+		var err error
+		bufs, more, err = s.Read(bufs[:0])
+		for _, f := range bufs {
+			dst = append(dst, f...)
+		}
+		got = got || len(bufs) > 0
+		if err != nil && got {
+			return dst, nil // the reason comes with the next Drain
+		}
+		if err != nil || !more {
+			return dst, err
+		}
+	}
 }
 
 // Resume tells how the subscription's lastEventID was placed.
@@ -161,15 +306,16 @@ func (s *Subscriber) Topics() []string {
 	return names
 }
 
-// Close unsubscribes: no frame is queued any more, pending ones are
-// dropped and Drain returns ErrUnsubscribed (or the reason the subscriber
-// had already ended with). The last subscriber of a topic leaving calls
-// OnUnsubscribe before Close returns. Close is idempotent.
+// Close unsubscribes: nothing more is read, and Read returns
+// ErrUnsubscribed (or the reason the subscriber had already ended with).
+// The last subscriber of a topic leaving calls OnUnsubscribe before Close
+// returns. Close is idempotent.
 func (s *Subscriber) Close() {
 	h := s.h
 	h.mu.Lock()
-	h.removeSubLocked(s)
+	h.removeSubLocked(s, nil)
+	s.end(ErrUnsubscribed)
+	s.reset, s.fetched = nil, nil
 	h.mu.Unlock()
-	s.end(ErrUnsubscribed, true)
 	h.runHooks(true)
 }

@@ -8,19 +8,24 @@ import (
 // MaxTopicLen is the longest topic name the hub accepts, in bytes.
 const MaxTopicLen = 256
 
-// topic is one named stream: its subscribers and its history. All fields
-// are guarded by the hub's lock.
+// topic is one named stream: its log and the subscribers reading it. All
+// fields are guarded by the hub's lock.
 type topic struct {
 	name string
 	subs []*Subscriber
 	hist history
 	// evicted is the highest sequence number removed from (or never kept
-	// in) this topic's history: a resume at or above it is exact.
+	// in) this topic's log: a reader at or above it misses nothing.
 	evicted uint64
+	// low is at most the smallest absolute index a subscriber of the topic
+	// has yet to read (readers only move forward): evicting below it ends
+	// nobody, so an eviction looks at the subscribers only when it reaches
+	// low.
+	low uint64
 	// pinned topics were created with CreateTopic and are never forgotten.
 	pinned bool
 	// prev and next link the topics holding history, least recently
-	// published first (the hub's sweep list).
+	// published first (the hub's sweep and budget list).
 	prev, next *topic
 	listed     bool
 }
@@ -48,8 +53,13 @@ func (h *Hub) topicLocked(name string) *topic {
 	if h.opts.ExplicitTopics {
 		return nil
 	}
-	// A topic created now may be one forgotten earlier, whose evictions are
-	// only remembered in h.forgot: resuming below it is not exact.
+	return h.newTopicLocked(name)
+}
+
+// newTopicLocked creates the topic called name. A topic created now may be
+// one forgotten earlier, whose evictions are only remembered in h.forgot:
+// resuming below it is not exact.
+func (h *Hub) newTopicLocked(name string) *topic {
 	t := &topic{name: name, evicted: h.forgot}
 	h.topics[name] = t
 	return t
@@ -65,10 +75,15 @@ func (h *Hub) maybeForgetLocked(t *topic) {
 	h.forgot = max(h.forgot, t.evicted)
 }
 
-// addSubLocked adds s to t (s.topics and s.slots are appended).
-func (h *Hub) addSubLocked(t *topic, s *Subscriber) {
+// addSubLocked adds s to t (s.topics, s.slots and s.next are appended;
+// s.next[k] is the absolute index s reads next).
+func (h *Hub) addSubLocked(t *topic, s *Subscriber, next uint64) {
 	s.topics = append(s.topics, t)
 	s.slots = append(s.slots, int32(len(t.subs)))
+	s.next = append(s.next, next)
+	if len(t.subs) == 0 || next < t.low {
+		t.low = next
+	}
 	t.subs = append(t.subs, s)
 	if len(t.subs) == 1 {
 		h.queueHookLocked(h.opts.OnSubscribe, t.name)
@@ -77,8 +92,9 @@ func (h *Hub) addSubLocked(t *topic, s *Subscriber) {
 
 // removeSubLocked takes s out of every topic it is in, queueing
 // OnUnsubscribe for topics left empty and forgetting those that hold
-// nothing. It is a no-op when s was already removed.
-func (h *Hub) removeSubLocked(s *Subscriber) {
+// nothing, except keep (the topic an eviction is working on: its caller
+// forgets it when done). It is a no-op when s was already removed.
+func (h *Hub) removeSubLocked(s *Subscriber, keep *topic) {
 	if s.removed {
 		return
 	}
@@ -92,24 +108,22 @@ func (h *Hub) removeSubLocked(s *Subscriber) {
 		t.subs[last] = nil
 		t.subs = t.subs[:last]
 		if m != s {
-			for j, mt := range m.topics {
-				if mt == t {
-					m.slots[j] = int32(i)
-					break
-				}
-			}
+			m.slots[m.topicIndex(t)] = int32(i)
 		}
 		if c := cap(t.subs); c > 64 && len(t.subs) < c/4 {
 			t.subs = append(make([]*Subscriber, 0, c/2), t.subs...)
 		}
 		if len(t.subs) == 0 {
 			h.queueHookLocked(h.opts.OnUnsubscribe, t.name)
-			h.maybeForgetLocked(t)
+			if t != keep {
+				h.maybeForgetLocked(t)
+			}
 		}
 	}
 }
 
-// appendLocked adds e to t's history, then enforces the bounds.
+// appendLocked adds e to t's log, enforces the bounds and wakes the
+// subscribers of t that had read everything.
 func (h *Hub) appendLocked(t *topic, e *entry) {
 	for t.hist.len() > 0 && t.hist.len() >= h.opts.HistoryEvents {
 		h.evictLocked(t) // make room first: the ring never grows past the bound
@@ -117,12 +131,20 @@ func (h *Hub) appendLocked(t *topic, e *entry) {
 	t.hist.push(e, h.opts.HistoryEvents)
 	h.histEvents++
 	h.histBytes += len(e.frame)
+	h.published++
 	h.touchLocked(t)
 	h.boundLocked(t, e.at)
+	h.budgetLocked()
+	for _, s := range t.subs {
+		if s.idle {
+			s.idle = false
+			s.signal()
+		}
+	}
 }
 
-// boundLocked evicts the oldest events of t until its history is within
-// the count, bytes and age bounds at time now, then forgets t if it holds
+// boundLocked evicts the oldest events of t until its log is within the
+// count, bytes and age bounds at time now, then forgets t if it holds
 // nothing.
 func (h *Hub) boundLocked(t *topic, now int64) {
 	o := &h.opts
@@ -140,12 +162,54 @@ func (h *Hub) boundLocked(t *topic, now int64) {
 	}
 }
 
-// evictLocked removes the oldest event of t's history.
+// budgetLocked evicts the oldest events of the least recently published
+// topics until all logs together are within HistoryBudget.
+func (h *Hub) budgetLocked() {
+	for h.histBytes > h.opts.HistoryBudget && h.listHead != nil {
+		t := h.listHead
+		for t.hist.len() > 0 && h.histBytes > h.opts.HistoryBudget {
+			h.evictLocked(t)
+		}
+		if t.hist.len() == 0 {
+			h.unlistLocked(t)
+			h.maybeForgetLocked(t)
+		}
+	}
+}
+
+// evictLocked removes the oldest event of t's log. A subscriber that had
+// not read it yet has fallen behind the history: it is ended with
+// ErrEvicted, unless the event lies inside a gap its pending reset already
+// covers, or the hub has a Source to fetch it from.
 func (h *Hub) evictLocked(t *topic) {
+	i := t.hist.base
 	e := t.hist.pop()
 	t.evicted = e.seq
 	h.histEvents--
 	h.histBytes -= len(e.frame)
+	if i < t.low || len(t.subs) == 0 {
+		return
+	}
+	low := ^uint64(0)
+	for j := len(t.subs) - 1; j >= 0; j-- { // backwards: removal swaps with the last
+		s := t.subs[j]
+		k := s.topicIndex(t)
+		if s.next[k] <= i {
+			switch {
+			case s.reset != nil && e.seq < s.reset.seq, h.src != nil:
+				// Covered by the reset, or fetched from the source later.
+				s.next[k] = i + 1
+				s.gapTo = max(s.gapTo, e.seq)
+			default:
+				h.cutOffSlow++
+				h.removeSubLocked(s, t)
+				s.end(ErrEvicted)
+				continue
+			}
+		}
+		low = min(low, s.next[k])
+	}
+	t.low = low
 }
 
 // touchLocked moves t to the back of the sweep list (most recently

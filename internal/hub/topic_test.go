@@ -265,9 +265,9 @@ func TestHooks(t *testing.T) {
 	s2, _ := h.Subscribe([]string{"b", "c"}, "")
 	s1.Close()
 	s1.Close()
-	h.Apply(QueueLimits(1, 1))
+	h.Apply(MaxHistoryEvents(1))
 	h.Publish("c", &codec.Event{Data: []byte("1")})
-	h.Publish("c", &codec.Event{Data: []byte("2")}) // s2 cut off: b and c lose their last subscriber
+	h.Publish("c", &codec.Event{Data: []byte("2")}) // s2 evicted: b and c lose their last subscriber
 	s3, _ := h.Subscribe([]string{"d"}, "")
 	h.Close()
 	s2.Close()
@@ -286,17 +286,23 @@ func TestHooks(t *testing.T) {
 	}
 }
 
-func TestQueueBoundsCutOff(t *testing.T) {
+// TestEvictedSubscriberEnded: a subscriber that reads nothing is not cut
+// off while what it has not read is in history (a burst as long as the
+// history is fine), and is ended with ErrEvicted, counted and notified,
+// by the publish that evicts its position; the other subscriber is not
+// affected.
+func TestEvictedSubscriberEnded(t *testing.T) {
 	for _, c := range []struct {
-		name          string
-		frames, bytes int
-		publishes     int
+		name string
+		opt  Option
+		fit  int // publishes that the history holds
 	}{
-		{"frames", 4, 1 << 20, 5},
-		{"bytes", 1000, 300, 4},
+		{"count", MaxHistoryEvents(4), 4},
+		{"bytes", MaxHistoryBytes(300), 2}, // frames of ~120 bytes
+		{"budget", HistoryBudget(300), 2},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			h := New(QueueLimits(c.frames, c.bytes))
+			h := New(c.opt)
 			defer h.Close()
 			var notified int
 			var mu sync.Mutex
@@ -306,7 +312,8 @@ func TestQueueBoundsCutOff(t *testing.T) {
 			if slow.Ready() != nil {
 				t.Fatal("Ready channel allocated with Notify")
 			}
-			for i := 0; i < c.publishes; i++ {
+			publish := func() {
+				t.Helper()
 				if _, err := h.Publish("a", &codec.Event{Data: []byte(strings.Repeat("x", 90))}); err != nil {
 					t.Fatal(err)
 				}
@@ -314,20 +321,27 @@ func TestQueueBoundsCutOff(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			for i := 0; i < c.fit; i++ {
+				publish()
+			}
+			if st := h.Stats(); st.CutOffSlow != 0 || slow.Err() != nil {
+				t.Fatalf("ended while its events are in history: %+v, %v", st, slow.Err())
+			}
+			publish()
 			if st := h.Stats(); st.CutOffSlow != 1 || st.Subscribers != 1 {
 				t.Fatalf("stats %+v", st)
 			}
 			mu.Lock()
 			n := notified
 			mu.Unlock()
-			if n != 2 { // queue non-empty, then cut off
+			if n != 2 { // something to read, then ended
 				t.Fatalf("notified %d times", n)
 			}
-			if b, err := slow.Drain(nil); !errors.Is(err, ErrSlow) || len(b) != 0 {
+			if b, err := slow.Drain(nil); !errors.Is(err, ErrEvicted) || len(b) != 0 || !errors.Is(slow.Err(), ErrEvicted) {
 				t.Fatalf("slow drain: %q %v", b, err)
 			}
 			slow.Close()
-			if _, err := slow.Drain(nil); !errors.Is(err, ErrSlow) {
+			if _, err := slow.Drain(nil); !errors.Is(err, ErrEvicted) {
 				t.Fatalf("reason changed by Close: %v", err)
 			}
 		})

@@ -7,10 +7,10 @@ import (
 	"syscall"
 )
 
-// errEvicted marks a connection whose next frame the log no longer holds.
+// errEvicted marks a connection whose next bytes the log no longer holds.
 var errEvicted = errors.New("limit: connection fell out of the log")
 
-// maxIov is the most frames one writev takes (Linux's IOV_MAX is 1024).
+// maxIov is the most iovecs one writev takes (Linux's IOV_MAX is 1024).
 const maxIov = 1024
 
 // conn is one taken-over stream. Its writer owns it, or, while its socket
@@ -21,36 +21,28 @@ type conn struct {
 	raw syscall.RawConn
 	fd  int
 
-	next    uint64 // the sequence of the next frame to write
-	off     int    // bytes of that frame already written
-	pending []byte // written before the frames: the headers, a heartbeat
+	pos     uint64 // the log's offset of the next byte to write
+	pending []byte // written before the log's bytes: the headers, a heartbeat
 	wrote   bool   // something was written since the last heartbeat sweep
 
 	flushing atomic.Bool // a flusher owns the connection
 	dead     atomic.Bool // its flusher closed it; the writer drops it
 }
 
-// writeTo writes to fd what c lacks up to head, at most maxIov frames per
-// writev, until it has it all (full false), the socket takes no more (full
-// true) or the write fails. iov is scratch space.
-func (c *conn) writeTo(fd int, l *frameLog, head uint64, iov *[]syscall.Iovec) (full bool, err error) {
-	for c.next < head || len(c.pending) > 0 {
+// writeTo writes to fd the pending bytes and the log's bytes from c.pos up
+// to head, one writev at a time, until all is written (full false), the
+// socket takes no more (full true) or the write fails. iov is scratch.
+func (c *conn) writeTo(fd int, l *byteLog, head uint64, iov *[]syscall.Iovec) (full bool, err error) {
+	for c.pos < head || len(c.pending) > 0 {
 		v := (*iov)[:0]
 		if len(c.pending) > 0 {
 			v = appendIovec(v, c.pending)
 		}
-		for s := c.next; s < head && len(v) < maxIov; s++ {
-			f := l.at(s)
-			if f == nil {
-				return false, errEvicted
-			}
-			b := f.b
-			if s == c.next {
-				b = b[c.off:]
-			}
-			v = appendIovec(v, b)
-		}
+		v, ok := l.appendRange(v, c.pos, head, maxIov)
 		*iov = v
+		if !ok {
+			return false, errEvicted
+		}
 		n, err := writev(fd, v)
 		switch {
 		case err == syscall.EINTR:
@@ -71,28 +63,18 @@ func (c *conn) writeTo(fd int, l *frameLog, head uint64, iov *[]syscall.Iovec) (
 }
 
 // advance moves c past the n bytes written of v (the iovecs of one writev:
-// the pending bytes, if any, then the frames from c.next on); it reports
-// whether all of v was written.
+// the pending bytes, if any, then the log's); it reports whether all of v
+// was written.
 func (c *conn) advance(v []syscall.Iovec, n int) bool {
-	if len(c.pending) > 0 {
-		k := min(n, len(c.pending))
-		c.pending = c.pending[k:]
-		n -= k
-		v = v[1:]
-		if len(c.pending) > 0 {
-			return false
-		}
+	total := 0
+	for _, e := range v {
+		total += int(e.Len)
+	}
+	k := min(n, len(c.pending))
+	c.pending = c.pending[k:]
+	if len(c.pending) == 0 {
 		c.pending = nil
 	}
-	for _, e := range v {
-		rest := int(e.Len)
-		if n < rest {
-			c.off += n
-			return false
-		}
-		n -= rest
-		c.next++
-		c.off = 0
-	}
-	return true
+	c.pos += uint64(n - k)
+	return n == total
 }

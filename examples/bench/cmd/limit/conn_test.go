@@ -5,31 +5,6 @@ import (
 	"testing"
 )
 
-// TestAdvance: a short write leaves the connection at the byte it
-// stopped, the pending bytes first, then the frames.
-func TestAdvance(t *testing.T) {
-	l := &frameLog{}
-	for _, s := range []string{"aaaa", "bbbb", "cccc"} {
-		l.append([]byte(s))
-	}
-	c := &conn{pending: []byte("hh")}
-	v := []syscall.Iovec{}
-	for _, b := range [][]byte{c.pending, l.at(0).b, l.at(1).b, l.at(2).b} {
-		v = appendIovec(v, b)
-	}
-	if c.advance(v, 1) || len(c.pending) != 1 || c.next != 0 {
-		t.Fatalf("1 byte: pending %q next %d", c.pending, c.next)
-	}
-	c.pending = []byte("hh")
-	if c.advance(v, 2+4+1) || c.pending != nil || c.next != 1 || c.off != 1 {
-		t.Fatalf("7 bytes: pending %q next %d off %d", c.pending, c.next, c.off)
-	}
-	c2 := &conn{}
-	if !c2.advance(v[1:], 12) || c2.next != 3 || c2.off != 0 {
-		t.Fatalf("all: next %d off %d", c2.next, c2.off)
-	}
-}
-
 // socketPair returns a connected pair of non-blocking stream sockets.
 func socketPair(t *testing.T) (a, b int) {
 	t.Helper()
@@ -41,12 +16,12 @@ func socketPair(t *testing.T) (a, b int) {
 	return fds[0], fds[1]
 }
 
-// TestWriteToFullAndEvicted: writeTo stops at a full socket where it
-// stopped, continues from there, and fails once the log dropped the next
-// frame.
+// TestWriteToFullAndEvicted: writeTo stops at a full socket, continues
+// from the byte it stopped at, and fails once the log dropped its next
+// bytes.
 func TestWriteToFullAndEvicted(t *testing.T) {
 	a, b := socketPair(t)
-	l := &frameLog{}
+	l := &byteLog{}
 	frame := make([]byte, 64<<10)
 	for i := range frame {
 		frame[i] = byte(i)
@@ -60,8 +35,8 @@ func TestWriteToFullAndEvicted(t *testing.T) {
 	if err != nil || !full {
 		t.Fatalf("first write: full %v err %v", full, err)
 	}
-	if c.next >= 64 || !c.wrote || c.pending != nil {
-		t.Fatalf("after the first write: next %d wrote %v pending %q", c.next, c.wrote, c.pending)
+	if c.pos >= l.head.Load() || !c.wrote || c.pending != nil {
+		t.Fatalf("after the first write: pos %d wrote %v pending %q", c.pos, c.wrote, c.pending)
 	}
 	// Read everything, checking the stream is the header then the frames.
 	var got []byte
@@ -93,11 +68,11 @@ func TestWriteToFullAndEvicted(t *testing.T) {
 			t.Fatalf("byte %d of the frames: %d", i, x)
 		}
 	}
-	// Behind by more than the log holds: the next frame is gone.
-	for range logFrames {
-		l.append([]byte("x"))
+	// Behind by more than the log holds: its next bytes are gone.
+	for l.head.Load() < logBlocks*blockSize+1 {
+		l.append(frame)
 	}
-	c.next = 1
+	c.pos = 1
 	if _, err := c.writeTo(a, l, l.head.Load(), &iov); err != errEvicted {
 		t.Fatalf("evicted: err %v", err)
 	}

@@ -15,7 +15,7 @@ var header = []byte("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache
 // fanout is the whole server: the log of frames and the writers that own
 // the connections.
 type fanout struct {
-	log     frameLog
+	log     byteLog
 	writers []*writer
 	next    atomic.Uint64 // round robin of new connections over writers
 
@@ -35,14 +35,16 @@ func newFanout() *fanout {
 	return f
 }
 
-// publish encodes data as one frame, appends it to the log and wakes every
-// writer.
+// Parts of the one frame of an event: "data: ", the data, then the blank
+// line (data holds no newline).
+var (
+	dataField = []byte("data: ")
+	frameEnd  = []byte("\n\n")
+)
+
+// publish encodes data as one frame into the log and wakes every writer.
 func (f *fanout) publish(data []byte) {
-	b := make([]byte, 0, len("data: ")+len(data)+2)
-	b = append(b, "data: "...)
-	b = append(b, data...)
-	b = append(b, '\n', '\n')
-	f.log.append(b)
+	f.log.append(dataField, data, frameEnd)
 	for _, w := range f.writers {
 		w.signal()
 	}

@@ -3,57 +3,70 @@ package main
 import (
 	"sync"
 	"sync/atomic"
+	"syscall"
 )
 
 // Bounds of the log: a connection that falls further behind is dropped.
 const (
-	logFrames = 1 << 14  // frames held (a power of two)
-	logBytes  = 64 << 20 // bytes of frames held
+	blockSize = 256 << 10 // bytes of one block of the log
+	logBlocks = 256       // blocks held: 64 MiB
 )
 
-// frame is one encoded event, shared by every connection that writes it;
-// it never changes once in the log.
-type frame struct {
-	seq uint64
-	b   []byte
+// block is one piece of the log: the bytes from number×blockSize on. The
+// publisher only appends to it; the bytes below the log's head never change.
+type block struct {
+	number uint64
+	b      [blockSize]byte
 }
 
-// frameLog is the last frames published, by sequence number: the
-// publisher appends, the writers read what lies after their connections'
-// positions. A slot is taken back (the oldest first) when the log holds
-// logFrames frames or logBytes bytes.
-type frameLog struct {
-	slots [logFrames]atomic.Pointer[frame]
-	head  atomic.Uint64 // the sequence of the next frame
+// byteLog is the stream every connection is written from: the frames
+// published, one after the other, in blocks. A connection's position is a
+// byte offset in it, so all it lacks lies in one range, written with one
+// iovec per block it touches (one, mostly): no frame is copied per
+// connection. The oldest block is taken back when logBlocks are held.
+type byteLog struct {
+	slots [logBlocks]atomic.Pointer[block]
+	head  atomic.Uint64 // bytes published so far
 
-	mu    sync.Mutex // appends
-	tail  uint64     // the oldest sequence held
-	bytes int        // bytes of the frames held
+	mu sync.Mutex // appends
 }
 
-// append adds b as the next frame and returns the new head.
-func (l *frameLog) append(b []byte) uint64 {
+// append adds the frame made of parts to the log, then makes it visible:
+// a writer never sees part of a frame.
+func (l *byteLog) append(parts ...[]byte) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	h := l.head.Load()
-	for l.tail < h && (h-l.tail >= logFrames || l.bytes+len(b) > logBytes) {
-		slot := &l.slots[l.tail%logFrames]
-		l.bytes -= len(slot.Load().b)
-		slot.Store(nil)
-		l.tail++
+	for _, p := range parts {
+		for len(p) > 0 {
+			k, off := h/blockSize, h%blockSize
+			slot := &l.slots[k%logBlocks]
+			blk := slot.Load()
+			if blk == nil || blk.number != k {
+				blk = &block{number: k}
+				slot.Store(blk)
+			}
+			n := copy(blk.b[off:], p)
+			p = p[n:]
+			h += uint64(n)
+		}
 	}
-	l.slots[h%logFrames].Store(&frame{seq: h, b: b})
-	l.bytes += len(b)
-	l.head.Store(h + 1)
-	return h + 1
+	l.head.Store(h)
 }
 
-// at returns the frame of sequence seq (below head), or nil when the log
-// no longer holds it.
-func (l *frameLog) at(seq uint64) *frame {
-	f := l.slots[seq%logFrames].Load()
-	if f == nil || f.seq != seq {
-		return nil
+// appendRange appends to v the iovecs of the log's bytes [from, to) (to at
+// most the head), at most max of them; ok is false when the log no longer
+// holds the block of from (or of a later byte of the range).
+func (l *byteLog) appendRange(v []syscall.Iovec, from, to uint64, max int) (_ []syscall.Iovec, ok bool) {
+	for from < to && len(v) < max {
+		k, off := from/blockSize, from%blockSize
+		blk := l.slots[k%logBlocks].Load()
+		if blk == nil || blk.number != k {
+			return v, false
+		}
+		end := min(to-k*blockSize, blockSize)
+		v = appendIovec(v, blk.b[off:end])
+		from = k*blockSize + end
 	}
-	return f
+	return v, true
 }

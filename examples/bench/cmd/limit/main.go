@@ -1,18 +1,20 @@
 // Command limit is the reference of examples/bench that bounds the others
 // from below: the least work a Go server can do for the benchmark contract.
 // It is no SSE library (no ids, no history, no slow-client policy beyond
-// dropping the one that falls out of the log).
+// dropping the one that falls out of the 64 MiB log).
 //
 //   - Streams are HTTP/1.1 connections taken over after the request
 //     (headers written by hand, the body delimited by the close, no
 //     chunking), with no goroutine and no buffer of their own while idle.
-//   - A publish encodes the event once into a frame shared by every
-//     connection and appends it to an in-memory log (log.go), then wakes
-//     the writers: nothing else lies between the publish and the sockets.
-//   - GOMAXPROCS writer goroutines own the connections (writer.go); on a
-//     wake-up each writes to every connection of its own all the frames it
-//     lacks with one non-blocking writev(2) of the shared frames (no copy
-//     per connection; writev.go).
+//   - A publish encodes the event once, straight into an append-only log
+//     of bytes in memory (log.go), then wakes the writers: nothing else
+//     lies between the publish and the sockets.
+//   - GOMAXPROCS writer goroutines own the connections (writer.go). A
+//     connection is a position in the log, so all it lacks is one range of
+//     it: on a wake-up each writer writes to every connection of its own
+//     that range with one non-blocking writev(2) of the log's own bytes
+//     (one iovec per block of the log it touches; no copy per connection;
+//     writev.go).
 //   - A connection whose socket is full gets a goroutine that waits until
 //     it can be written (under a write deadline), then hands it back.
 //   - A heartbeat sweep finds the clients that left by peeking at their

@@ -43,7 +43,7 @@ func (w *writer) signal() {
 // add positions c at the log's head and hands it to the writer.
 func (w *writer) add(c *conn) {
 	w.mu.Lock()
-	c.next = w.f.log.head.Load()
+	c.pos = w.f.log.head.Load()
 	w.incoming = append(w.incoming, c)
 	w.mu.Unlock()
 	w.signal()
@@ -82,7 +82,7 @@ func (w *writer) takeIncoming() {
 func (w *writer) writeAll() {
 	head := w.f.log.head.Load()
 	w.each(func(c *conn) bool {
-		if c.next == head && len(c.pending) == 0 {
+		if c.pos == head && len(c.pending) == 0 {
 			return true
 		}
 		return w.write(c, head)

@@ -3,6 +3,7 @@ package contract
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/pprof"
 	"runtime"
 )
 
@@ -41,11 +42,18 @@ func MemHandler(w http.ResponseWriter, _ *http.Request) {
 }
 
 // Mux returns the routes every benchmark server has besides its events
-// endpoint: /publish, /health and /debug/mem.
+// endpoint: /publish, /health, /debug/mem and Go's profiles under
+// /debug/pprof/ (the servers listen on loopback), so that a server can be
+// profiled under load:
+//
+//	go tool pprof -seconds 10 http://127.0.0.1:PORT/debug/pprof/profile
 func Mux(p *Publisher) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("/publish", p)
 	mux.HandleFunc("/health", Health)
 	mux.HandleFunc("/debug/mem", MemHandler)
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	return mux
 }

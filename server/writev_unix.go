@@ -2,36 +2,37 @@
 
 package server
 
-import "syscall"
+import (
+	"syscall"
 
-// tryWrite writes as much of b to the taken-over connection as its socket
-// takes now, without blocking. A connection without a file descriptor
-// takes nothing here: its writes all go through a flusher.
-func (s *stream) tryWrite(b []byte) (int, error) {
+	"golang.org/x/sys/unix"
+)
+
+// tryWritev writes as much of bufs to the taken-over connection as its
+// socket takes now, without blocking, with writev(2): the slices go out as
+// they are, with no copy. It returns the bytes written. A connection
+// without a file descriptor takes nothing here: its writes all go through
+// a flusher.
+func (s *stream) tryWritev(bufs [][]byte) (int, error) {
 	if s.raw == nil {
 		return 0, nil
 	}
 	n := 0
 	var werr error
 	err := s.raw.Write(func(fd uintptr) bool {
-		for n < len(b) {
-			m, err := syscall.Write(int(fd), b[n:])
-			if m > 0 {
-				n += m
-			}
-			switch {
-			case err == syscall.EINTR:
+		for {
+			m, err := unix.Writev(int(fd), bufs)
+			if err == syscall.EINTR {
 				continue
-			case err == syscall.EAGAIN:
-				return true
-			case err != nil:
-				werr = err
-				return true
-			case m <= 0:
-				return true
 			}
+			n = max(m, 0)
+			if err != nil && err != syscall.EAGAIN {
+				werr = err
+			}
+			// A short write means the socket is full: the rest goes to a
+			// flusher, which waits until it takes more.
+			return true
 		}
-		return true
 	})
 	return n, cmpErr(werr, err)
 }

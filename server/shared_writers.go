@@ -16,28 +16,38 @@ import (
 // Shared writers for HTTP/1.1 streams taken over after their headers.
 //
 // A taken-over stream holds no goroutine and no buffer while idle: it is a
-// net.Conn, its hub subscriber and a few words here. The hub's Notify
-// queues it on its writer (one of GOMAXPROCS), which drains all its pending
-// frames into a pooled buffer and writes them as one HTTP/1.1 chunk with
-// one non-blocking write(2). The response keeps the chunked transfer
-// encoding net/http chose for it (the headers, the retry frame and any
-// replay went out through net/http as the first chunk), so any HTTP/1.1
-// client, browsers and Go's http.Client included, reads it; the stream
-// ends with the last-chunk marker, and the connection is then closed.
+// net.Conn, its hub subscriber (a position in the logs) and a few words
+// here. The hub's Notify queues it on its writer (one of GOMAXPROCS), which
+// reads one batch of its frames (references to the logs' own, at most
+// hub.BatchBytes) and writes it as one HTTP/1.1 chunk with one
+// non-blocking writev: the chunk size line, the frames as they are in the
+// logs, CRLF. No frame is copied. A stream with more due goes to the back
+// of the writer's queue, so a stream far behind (a replay) takes turns
+// with the others. The response keeps the chunked transfer encoding
+// net/http chose for it (the headers, the retry frame and the first batch
+// went out through net/http as the first chunk), so any HTTP/1.1 client,
+// browsers and Go's http.Client included, reads it; the stream ends with
+// the last-chunk marker, and the connection is then closed.
 //
-// A client that does not take a whole write (its socket buffer is full) is
-// handed to a flusher goroutine that writes the rest under the per-write
-// deadline, so it never holds back the other streams of its writer; the
-// stream costs a goroutine only while stuck, and the hub cuts it off if its
-// queue fills meanwhile. A closed client is found by a failing write: the
-// next frame or heartbeat (no reader goroutine per connection).
+// A client that does not take a whole write (its socket buffer is full)
+// is handed to a flusher goroutine that writes the rest (the remaining
+// slices, which reference immutable frames) under the per-write deadline,
+// so it never holds back the other streams of its writer; the stream costs
+// a goroutine only while stuck, and what it holds is one batch. A stuck
+// stream whose position the hub evicts is ended at once (its write is cut
+// short); one whose socket takes nothing for WriteTimeout is ended by the
+// deadline. A closed client is found by a failing write or by the
+// heartbeat sweep's peek (no reader goroutine per connection).
 
-// chunkHead is the room kept before the frames of a write for the chunk
-// size line: up to 8 hex digits and CRLF.
+// chunkHead is the room for a chunk size line: up to 8 hex digits and
+// CRLF.
 const chunkHead = 10
 
-// lastChunk ends a chunked response body.
-var lastChunk = []byte("0\r\n\r\n")
+// lastChunk ends a chunked response body; crlf ends a chunk.
+var (
+	lastChunk = []byte("0\r\n\r\n")
+	crlf      = []byte("\r\n")
+)
 
 // writerPool is the set of shared writers of an endpoint.
 type writerPool struct {
@@ -62,22 +72,15 @@ func newWriterPool(e *endpoint) *writerPool {
 
 // appendChunk appends frames as one HTTP/1.1 chunk.
 func appendChunk(dst, frames []byte) []byte {
-	dst = strconv.AppendInt(dst, int64(len(frames)), 16)
-	dst = append(dst, '\r', '\n')
+	dst = appendChunkHead(dst, len(frames))
 	dst = append(dst, frames...)
-	return append(dst, '\r', '\n')
+	return append(dst, crlf...)
 }
 
-// chunkInPlace frames b (chunkHead bytes of room, then frames) as one
-// chunk; it returns the buffer (to pool) and the bytes to write.
-func chunkInPlace(b []byte) (full, out []byte) {
-	var hex [16]byte
-	h := strconv.AppendInt(hex[:0], int64(len(b)-chunkHead), 16)
-	start := chunkHead - len(h) - 2
-	copy(b[start:], h)
-	b[chunkHead-2], b[chunkHead-1] = '\r', '\n'
-	full = append(b, '\r', '\n')
-	return full, full[start:]
+// appendChunkHead appends the size line of a chunk of n bytes.
+func appendChunkHead(dst []byte, n int) []byte {
+	dst = strconv.AppendInt(dst, int64(n), 16)
+	return append(dst, crlf...)
 }
 
 // add hands a taken-over stream to a writer.
@@ -105,7 +108,7 @@ func (p *writerPool) add(s *stream, conn net.Conn) {
 	}
 	w.conns[s] = struct{}{}
 	s.w.Store(w)
-	s.queued = true // drain whatever came since the first write
+	s.queued = true // read whatever came since the first write
 	w.ready = append(w.ready, s)
 	w.mu.Unlock()
 	w.signal()
@@ -126,11 +129,15 @@ type writer struct {
 	wake  chan struct{} // cap 1: something is ready
 
 	mu     sync.Mutex
-	ready  []*stream // streams with pending frames
+	ready  []*stream // streams with frames due
 	conns  map[*stream]struct{}
 	closed bool
 
-	spare, due []*stream // reused by run only
+	// Reused by run only.
+	spare, due []*stream
+	bufs       [][]byte        // the slices of one writev
+	hdr        [chunkHead]byte // its chunk size line
+	one        [1][]byte       // a write of one static slice
 }
 
 // signal wakes the writer; it never blocks.
@@ -141,9 +148,15 @@ func (w *writer) signal() {
 	}
 }
 
-// enqueue marks s as having pending frames; called by the hub's Notify.
+// enqueue marks s as having frames due; called by the hub's Notify (under
+// the hub's lock: it takes only the writer's). A stream stuck in a flusher
+// whose subscriber has ended (evicted: it fell behind the history) has its
+// write cut short, so that it ends now rather than at the deadline.
 func (w *writer) enqueue(s *stream) {
 	w.mu.Lock()
+	if s.flushing && s.sub.Err() != nil {
+		s.conn.SetWriteDeadline(time.Unix(1, 0))
+	}
 	if s.queued || w.closed {
 		w.mu.Unlock()
 		return
@@ -176,7 +189,7 @@ func (w *writer) run() {
 	}
 }
 
-// flushReady writes every ready stream.
+// flushReady writes one batch of every ready stream.
 func (w *writer) flushReady() {
 	w.mu.Lock()
 	batch := w.ready
@@ -197,7 +210,8 @@ func (w *writer) flushReady() {
 	w.spare = batch[:0]
 }
 
-// flush drains all pending frames of s and writes them as one chunk.
+// flush reads one batch of s and writes it as one chunk with one writev;
+// with more due, s goes to the back of the queue.
 func (w *writer) flush(s *stream) {
 	if s.ended {
 		return
@@ -206,23 +220,42 @@ func (w *writer) flush(s *stream) {
 		w.end(s, s.endErr)
 		return
 	}
-	bp := getBuf()
-	b := append((*bp)[:0], make([]byte, chunkHead)...)
-	b, err := s.sub.Drain(b)
-	b = append(b, w.p.e.endFrame(s, err)...)
+	bufs := append(w.bufs[:0], nil) // bufs[0]: the chunk size line
+	bufs, more, err := s.sub.Read(bufs)
+	if f := w.p.e.endFrame(s, err); f != nil {
+		bufs = append(bufs, f)
+	}
 	s.endErr = err
-	if len(b) == chunkHead {
-		putBuf(bp, b)
-	} else {
-		full, out := chunkInPlace(b)
-		switch w.send(s, bp, full, out) {
-		case sendFailed, sendFlushing:
-			return
+	res := sendDone
+	if len(bufs) > 1 {
+		size := 0
+		for _, b := range bufs[1:] {
+			size += len(b)
 		}
+		bufs[0] = appendChunkHead(w.hdr[:0], size)
+		bufs = append(bufs, crlf)
+		res = w.send(s, bufs)
 	}
-	if s.endErr != nil {
+	clear(bufs) // let eviction free the frames
+	w.bufs = bufs[:0]
+	switch {
+	case res != sendDone:
+	case s.endErr != nil:
 		w.end(s, s.endErr)
+	case more:
+		w.requeue(s)
 	}
+}
+
+// requeue puts s at the back of the ready queue.
+func (w *writer) requeue(s *stream) {
+	w.mu.Lock()
+	if !s.queued && !w.closed {
+		s.queued = true
+		w.ready = append(w.ready, s)
+	}
+	w.mu.Unlock()
+	w.signal()
 }
 
 // sendResult says what became of a write.
@@ -234,47 +267,73 @@ const (
 	sendFailed                     // the write failed; the stream ended
 )
 
-// send writes out (held in full, from *bp, or static when bp is nil) to s
-// without blocking; what the socket does not take goes to a flusher.
-func (w *writer) send(s *stream, bp *[]byte, full, out []byte) sendResult {
-	n, err := s.tryWrite(out)
+// send writes bufs to s with one writev without blocking; what the socket
+// does not take goes to a flusher. bufs[0] may be the writer's own (the
+// chunk size line): it is copied if it is not written; the other slices
+// must be immutable.
+func (w *writer) send(s *stream, bufs [][]byte) sendResult {
+	total := 0
+	for _, b := range bufs {
+		total += len(b)
+	}
+	n, err := s.tryWritev(bufs)
 	if err != nil {
-		if bp != nil {
-			putBuf(bp, full)
-		}
+		s.midChunk = true
 		w.end(s, errWrite)
 		return sendFailed
 	}
-	s.lastWrite.Store(time.Now().UnixNano())
-	if n == len(out) {
-		if bp != nil {
-			putBuf(bp, full)
-		}
+	if n > 0 {
+		s.lastWrite.Store(time.Now().UnixNano())
+	}
+	if n == total {
 		return sendDone
 	}
+	rest := restOf(bufs, n)
+	s.midChunk = true
 	w.mu.Lock()
 	s.flushing = true
 	w.mu.Unlock()
 	w.p.e.wg.Add(1) // the writer's own count keeps the WaitGroup above zero
-	go w.flushRest(s, bp, full, out[n:])
+	go w.flushRest(s, rest)
 	return sendFlushing
 }
 
+// restOf returns what is left of bufs after its first n bytes, as new
+// slice headers over the same bytes, except bufs[0] (the writer's), copied.
+func restOf(bufs [][]byte, n int) net.Buffers {
+	rest := make(net.Buffers, 0, len(bufs))
+	for i, b := range bufs {
+		if n >= len(b) {
+			n -= len(b)
+			continue
+		}
+		b, n = b[n:], 0
+		if i == 0 {
+			b = append([]byte(nil), b...)
+		}
+		rest = append(rest, b)
+	}
+	return rest
+}
+
 // flushRest writes the rest of a write that the socket did not take at
-// once, blocking under the per-write deadline, then gives the stream back
-// to its writer (or ends it when the writer has shut down).
-func (w *writer) flushRest(s *stream, bp *[]byte, full, rest []byte) {
+// once, blocking (one writev as the socket takes it) under the per-write
+// deadline, then gives the stream back to its writer (or ends it when the
+// writer has shut down).
+func (w *writer) flushRest(s *stream, rest net.Buffers) {
 	defer w.p.e.wg.Done()
 	err := s.conn.SetWriteDeadline(w.p.e.deadline())
 	if err == nil {
-		_, err = s.conn.Write(rest)
+		_, err = rest.WriteTo(s.conn)
 	}
-	if bp != nil {
-		putBuf(bp, full)
-	}
+	clear(rest)
 	s.lastWrite.Store(time.Now().UnixNano())
 	if err != nil {
-		s.endErr = errWrite
+		// Cut short because the hub ended the subscriber (evicted), or
+		// the client took nothing for WriteTimeout.
+		s.endErr = cmpErr(s.sub.Err(), errWrite)
+	} else {
+		s.midChunk = false
 	}
 	w.mu.Lock()
 	s.flushing = false
@@ -294,11 +353,13 @@ func (w *writer) flushRest(s *stream, bp *[]byte, full, rest []byte) {
 	w.signal()
 }
 
-// end ends a stream the writer owns: the last chunk (unless the connection
-// failed), close, unsubscribe.
+// end ends a stream the writer owns: the last chunk (unless the
+// connection failed or a chunk was left unfinished), close, unsubscribe.
 func (w *writer) end(s *stream, err error) {
-	if !errors.Is(err, errWrite) && !errors.Is(err, errGone) {
-		s.tryWrite(lastChunk)
+	if !errors.Is(err, errWrite) && !errors.Is(err, errGone) && !s.midChunk {
+		w.one[0] = lastChunk
+		s.tryWritev(w.one[:])
+		w.one[0] = nil
 	}
 	s.ended = true
 	w.mu.Lock()
@@ -335,7 +396,9 @@ func (w *writer) shutdown() {
 	w.ready = nil
 	w.mu.Unlock()
 	for _, s := range own {
-		s.say(w.p.byeChunk, w.p.e.byeDeadline())
+		if !s.midChunk {
+			s.say(w.p.byeChunk, w.p.e.byeDeadline())
+		}
 		s.conn.Close()
 		w.finishLater(s, hub.ErrClosed)
 	}
@@ -346,7 +409,7 @@ func (w *writer) shutdown() {
 // when possible, else by deadline.
 func (s *stream) say(b []byte, deadline time.Time) {
 	if s.raw != nil {
-		s.tryWrite(b)
+		s.tryWritev([][]byte{b})
 		return
 	}
 	if s.conn.SetWriteDeadline(deadline) == nil {

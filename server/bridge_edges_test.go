@@ -1,0 +1,205 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"go-micro.dev/v4/broker"
+
+	"github.com/go-micro-sse/go-micro-sse/codec"
+	"github.com/go-micro-sse/go-micro-sse/internal/ssetest"
+	sse "github.com/go-micro-sse/go-micro-sse/server"
+)
+
+// gatedBroker is go-micro's memory broker whose Subscribe can be held
+// (a broker slow over the network) or made to fail, per topic.
+type gatedBroker struct {
+	broker.Broker
+
+	mu    sync.Mutex
+	gates map[string]chan struct{} // Subscribe of the topic waits for close
+	fail  map[string]error         // Subscribe of the topic fails
+	calls map[string]int
+	// entered receives the topic of each Subscribe that waits at a gate.
+	entered chan string
+}
+
+func newGatedBroker() *gatedBroker {
+	return &gatedBroker{Broker: broker.NewMemoryBroker(), gates: map[string]chan struct{}{},
+		fail: map[string]error{}, calls: map[string]int{}, entered: make(chan string, 10)}
+}
+
+func (b *gatedBroker) Subscribe(topic string, h broker.Handler, opts ...broker.SubscribeOption) (broker.Subscriber, error) {
+	b.mu.Lock()
+	b.calls[topic]++
+	gate, err := b.gates[topic], b.fail[topic]
+	b.mu.Unlock()
+	if gate != nil {
+		b.entered <- topic
+		<-gate
+	}
+	if err != nil {
+		return nil, err
+	}
+	return b.Broker.Subscribe(topic, h, opts...)
+}
+
+func (b *gatedBroker) set(f func()) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	f()
+}
+
+func (b *gatedBroker) subscribeCalls(topic string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.calls[topic]
+}
+
+func (b *gatedBroker) publish(t *testing.T, topic, data string) {
+	t.Helper()
+	if err := b.Publish(topic, codec.ToMessage(&codec.Event{Data: []byte(data)})); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBridgeSlowSubscribeHoldsUpOnlyItsTopic: while the broker takes its
+// time subscribing one topic, a new stream on another, already bridged
+// topic opens and gets its events.
+func TestBridgeSlowSubscribeHoldsUpOnlyItsTopic(t *testing.T) {
+	b := newGatedBroker()
+	srv := newServer()
+	svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "slowbridge", Broker: b})
+	first := ssetest.OpenT(t, ssetest.EventsURL(svc.URL("/events"), "fast"), "")
+	defer first.Close()
+	ssetest.Eventually(t, "fast bridged", func() bool { return srv.Stats().BridgedTopics == 1 })
+
+	gate := make(chan struct{})
+	b.set(func() { b.gates["slow"] = gate })
+	slowDone := make(chan error, 1)
+	go func() {
+		s, err := ssetest.Open(context.Background(), nil, ssetest.EventsURL(svc.URL("/events"), "slow"), "")
+		if err == nil {
+			s.Close()
+		}
+		slowDone <- err
+	}()
+	ssetest.Recv(t, b.entered, "the slow topic's Subscribe")
+
+	second := ssetest.OpenT(t, ssetest.EventsURL(svc.URL("/events"), "fast"), "")
+	defer second.Close()
+	b.publish(t, "fast", "while slow subscribes")
+	if ev := second.Next(t); string(ev.Data) != "while slow subscribes" {
+		t.Fatalf("second fast stream got %+v", ev)
+	}
+	close(gate)
+	if err := ssetest.Recv(t, slowDone, "the slow stream"); err != nil {
+		t.Fatalf("slow stream: %v", err)
+	}
+}
+
+// TestBridgeNeverClaimsExactAcrossGap: a client that comes back within
+// the linger gets what was published meanwhile; one that comes back after
+// the node unsubscribed, from an id before that, gets sse-reset, not a
+// silent gap.
+func TestBridgeNeverClaimsExactAcrossGap(t *testing.T) {
+	b := newGatedBroker()
+	srv := newServer(sse.Retry(10*time.Millisecond), sse.BridgeLinger(4*time.Second), sse.Heartbeat(10*time.Millisecond))
+	svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "gap", Broker: b})
+	url := ssetest.EventsURL(svc.URL("/events"), "news")
+
+	s := ssetest.OpenT(t, url, "")
+	ssetest.Eventually(t, "news bridged", func() bool { return srv.Stats().BridgedTopics == 1 })
+	b.publish(t, "news", "one")
+	one := s.Next(t)
+	s.Close()
+	ssetest.Eventually(t, "the client gone", func() bool { return srv.Stats().Endpoint.Open == 0 })
+
+	// Within the linger: nothing missed.
+	b.publish(t, "news", "two")
+	if srv.Stats().BridgedTopics != 1 {
+		t.Fatal("the bridge unsubscribed at once when the last client left")
+	}
+	s = ssetest.OpenT(t, url, one.ID)
+	if ev := s.Next(t); string(ev.Data) != "two" {
+		t.Fatalf("resume within the linger got %+v, want two", ev)
+	}
+	s.Close()
+
+	// After the linger: the node unsubscribes, "three" is lost for it.
+	ssetest.Eventually(t, "the bridge unsubscribed after the linger", func() bool { return srv.Stats().BridgedTopics == 0 })
+	b.publish(t, "news", "three")
+	s = ssetest.OpenT(t, url, one.ID)
+	defer s.Close()
+	b.publish(t, "news", "four")
+	// The reset stands where the gap is: before it what history held after
+	// the client's id, after it what came since (go-micro's memory broker
+	// may still hand "three" to a subscription it is ending).
+	reset := false
+	for {
+		ev := s.Next(t)
+		if ev.Event == "sse-reset" {
+			var data struct{ Reason string }
+			if json.Unmarshal(ev.Data, &data) != nil || data.Reason != "evicted" {
+				t.Fatalf("reset %q, want reason evicted", ev.Data)
+			}
+			reset = true
+		}
+		if string(ev.Data) == "four" {
+			break
+		}
+	}
+	if !reset {
+		t.Fatal("a resume across a time the node was not subscribed got no sse-reset")
+	}
+}
+
+// TestBridgeSubscribeFailureToldAndRetried: when the broker refuses to
+// subscribe a topic, its streams get 503 with Retry-After (counted), the
+// broker is not asked again before the backoff, and once it recovers the
+// topic is served.
+func TestBridgeSubscribeFailureToldAndRetried(t *testing.T) {
+	b := newGatedBroker()
+	b.set(func() { b.fail["down"] = errors.New("broker unreachable") })
+	srv := newServer()
+	svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "bridgedown", Broker: b})
+	url := ssetest.EventsURL(svc.URL("/events"), "down")
+
+	for i := range 2 {
+		_, err := ssetest.Open(context.Background(), nil, url, "")
+		var se *ssetest.StatusError
+		if !errors.As(err, &se) || se.Code != http.StatusServiceUnavailable {
+			t.Fatalf("request %d on a topic the broker refuses: %v, want 503", i, err)
+		}
+		if n, err := strconv.Atoi(se.Header.Get("Retry-After")); err != nil || n < 1 {
+			t.Fatalf("Retry-After %q", se.Header.Get("Retry-After"))
+		}
+	}
+	if got := b.subscribeCalls("down"); got != 1 {
+		t.Fatalf("broker asked %d times within the backoff, want 1", got)
+	}
+	if got := srv.Stats().Endpoint.Refused[sse.ReasonBridge]; got != 2 {
+		t.Fatalf("Refused[bridge] = %d, want 2", got)
+	}
+	other := ssetest.OpenT(t, ssetest.EventsURL(svc.URL("/events"), "up"), "")
+	other.Close()
+
+	b.set(func() { delete(b.fail, "down") })
+	var s *ssetest.Stream
+	ssetest.Eventually(t, "the topic served after the broker recovered", func() bool {
+		var err error
+		s, err = ssetest.Open(context.Background(), nil, url, "")
+		return err == nil
+	})
+	defer s.Close()
+	b.publish(t, "down", "back")
+	if ev := s.Next(t); string(ev.Data) != "back" {
+		t.Fatalf("event %+v", ev)
+	}
+}

@@ -1,0 +1,279 @@
+package server
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/go-micro-sse/go-micro-sse/internal/hub"
+)
+
+// The write path. A stream is a position in the hub's logs (its
+// subscriber); each wake-up reads the frames after it in bounded batches
+// (hub.Subscriber.Read: references to the logs' frames, at most
+// hub.BatchBytes) and writes each batch with one write. A stream starts on
+// the request's goroutine: the headers and the first batch (after the retry
+// frame) go through the http.ResponseWriter. Then a plain-TCP HTTP/1.1
+// stream is taken over (http.Hijacker) and handed to the shared writers
+// (shared_writers.go), which write a batch as one chunk with one writev of
+// the frames themselves, so an idle stream holds no goroutine and no
+// buffer; any other stream (HTTP/2, TLS, GoroutinePerStream, a
+// ResponseWriter that cannot be taken over) keeps its goroutine
+// (serveGoroutine), which copies each batch into a pooled buffer for one
+// write and one flush. Either way a write has a per-write deadline, and
+// what one connection holds of its own is bounded by the batch, whatever
+// the history holds and whatever id it resumed from.
+
+// stream is one open event stream.
+type stream struct {
+	e      *endpoint
+	r      *http.Request // nil once taken over, unless OnUnsubscribe needs it
+	topics []string
+	client string // its address for the per-client limits; "" if exempt
+	sub    *hub.Subscriber
+
+	// wake is signalled by notify while the stream has its own goroutine.
+	wake chan struct{}
+	// rc is the stream's ResponseController while it has its own
+	// goroutine: notify cuts a write short with it when the hub ends the
+	// subscriber. cut says it did.
+	rc  atomic.Pointer[http.ResponseController]
+	cut atomic.Bool
+	// w is the shared writer once the stream is taken over; then notify
+	// queues the stream there.
+	w atomic.Pointer[writer]
+
+	// Taken-over streams only.
+	conn      net.Conn
+	raw       syscall.RawConn // nil when conn has no file descriptor
+	lastWrite atomic.Int64    // unix nanoseconds
+	queued    bool            // in w.ready; guarded by w.mu
+	flushing  bool            // a flusher goroutine owns the stream; guarded by w.mu
+	endErr    error           // why the stream must end; set by its owner
+	ended     bool            // the writer ended it; it may still sit in w.ready
+	// midChunk: a chunk was left unfinished (a write failed or was cut
+	// short): the last-chunk marker must not follow.
+	midChunk bool
+
+	finished atomic.Bool
+
+	// With Auth and a token that expires (auth_expiry.go).
+	expired    atomic.Bool // the token expired: the stream ends with the expiry event
+	stopExpiry func() bool // stops the expiry timer; nil without one
+	http2      bool        // counted in the endpoint's open HTTP/2 streams
+	remote     string      // the client's address, for the log
+	opened     int64       // unix nanoseconds, for the log
+}
+
+// newStream returns a stream of r on topics, not yet subscribed.
+func newStream(e *endpoint, r *http.Request, topics []string) *stream {
+	return &stream{e: e, r: r, topics: topics, wake: make(chan struct{}, 1), remote: r.RemoteAddr, opened: time.Now().UnixNano()}
+}
+
+// notify is the hub's Notify callback: frames are due, or the subscriber
+// was ended. It never blocks.
+func (s *stream) notify() {
+	if w := s.w.Load(); w != nil {
+		w.enqueue(s)
+		return
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default:
+		// The goroutine is busy, maybe stuck in a write: when the hub has
+		// ended the subscriber (evicted), cut the write short, from a
+		// goroutine (an HTTP/2 deadline may wait on its connection).
+		if rc := s.rc.Load(); rc != nil && s.sub != nil && errors.Is(s.sub.Err(), hub.ErrEvicted) && !s.cut.Swap(true) {
+			s.e.wg.Add(1) // the stream's own goroutine keeps the count above zero
+			go func() {
+				defer s.e.wg.Done()
+				_ = rc.SetWriteDeadline(time.Unix(1, 0))
+			}()
+		}
+	}
+}
+
+// writeErr is why a failed write ends the stream: the subscriber's end
+// when the hub ended it meanwhile (the write was cut short), else errWrite.
+func (s *stream) writeErr() error { return cmpErr(s.sub.Err(), errWrite) }
+
+// finish unsubscribes the stream and accounts for why it ended (err from
+// Read or a write); it runs once, by the stream's owner.
+func (s *stream) finish(err error) {
+	if !s.finished.CompareAndSwap(false, true) {
+		return
+	}
+	e := s.e
+	s.rc.Store(nil) // no write to cut short any more
+	if s.stopExpiry != nil {
+		s.stopExpiry()
+	}
+	s.sub.Close()
+	e.leaveBridge(s.topics)
+	switch {
+	case errors.Is(err, hub.ErrEvicted):
+		e.cutOffSlow.Add(1)
+	case errors.Is(err, errWrite):
+		e.writeFailed.Add(1)
+	}
+	if s.conn != nil {
+		e.shared.Add(-1)
+	}
+	if s.http2 {
+		e.http2.Add(-1)
+	}
+	e.release(s.client)
+	e.logClose(s, err)
+	if fn := e.cfg.OnUnsubscribe; fn != nil {
+		e.callHook("OnUnsubscribe", s.topics, func() { fn(s.r, s.topics) })
+	}
+}
+
+// errWrite marks a stream ended by a failed or timed-out write.
+var errWrite = errors.New("sse server: write to client failed")
+
+// errGone marks a stream whose client closed the connection.
+var errGone = errors.New("sse server: client closed the connection")
+
+// serve writes the first frames of an accepted stream (headers already set
+// and status written), then hands it to its write mode until it ends.
+func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, s *stream) {
+	rc := http.NewResponseController(w)
+	s.rc.Store(rc)
+	bp := getBuf()
+	b := append((*bp)[:0], e.openFrame...)
+	b, more, err := s.readBatch(b)
+	werr := e.writeResponse(w, rc, b, e.deadline())
+	putBuf(bp, b)
+	if werr != nil {
+		s.finish(s.writeErr())
+		return
+	}
+	if err != nil {
+		s.finish(err)
+		return
+	}
+	if more {
+		s.notify() // the rest goes out from the write mode
+	}
+	// Only an HTTP/1.1 response is chunked (HTTP/1.0 ends at close), and a
+	// TLS connection has no descriptor to write to without blocking.
+	if e.pool != nil && r.ProtoMajor == 1 && r.ProtoMinor >= 1 && r.TLS == nil {
+		s.rc.Store(nil)
+		if conn, _, herr := rc.Hijack(); herr == nil {
+			if e.cfg.OnUnsubscribe == nil {
+				s.r = nil
+			}
+			e.pool.add(s, conn)
+			return
+		}
+		s.rc.Store(rc)
+	}
+	e.serveGoroutine(w, r, rc, s)
+}
+
+// readBatch appends a copy of the stream's next batch to b (for the
+// ResponseWriter paths, which cannot write the frames in place).
+func (s *stream) readBatch(b []byte) ([]byte, bool, error) {
+	fp := framesPool.Get().(*[][]byte)
+	frames, more, err := s.sub.Read((*fp)[:0])
+	for _, f := range frames {
+		b = append(b, f...)
+	}
+	clear(frames) // let eviction free them
+	*fp = frames[:0]
+	framesPool.Put(fp)
+	return b, more, err
+}
+
+// framesPool holds the slices a batch's frame references are read into.
+var framesPool = sync.Pool{New: func() any { f := make([][]byte, 0, 64); return &f }}
+
+// serveGoroutine runs a stream on its request's goroutine (HTTP/2, TLS,
+// GoroutinePerStream): woken by the hub, it reads one batch and writes it
+// with one write and one flush, waking itself again while more is due; a
+// heartbeat comment follows any Heartbeat without a write. It returns when
+// the client goes away, a write fails, the hub ends the subscriber or the
+// endpoint shuts down.
+func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, rc *http.ResponseController, s *stream) {
+	hb := time.NewTimer(e.cfg.Heartbeat)
+	defer hb.Stop()
+	for {
+		var frames []byte
+		var bp *[]byte
+		var end error
+		deadline := time.Time{} // set when there is something to write
+		select {
+		case <-s.wake:
+			bp = getBuf()
+			var more bool
+			frames, more, end = s.readBatch((*bp)[:0])
+			frames = append(frames, e.endFrame(s, end)...)
+			if more {
+				s.notify()
+			}
+		case <-hb.C:
+			frames = e.heartbeatFrame
+		case <-r.Context().Done():
+			s.finish(nil)
+			return
+		case <-e.done:
+			frames, end, deadline = e.byeFrame, hub.ErrClosed, e.byeDeadline()
+		}
+		if len(frames) > 0 {
+			if deadline.IsZero() {
+				deadline = e.deadline()
+			}
+			if err := e.writeResponse(w, rc, frames, deadline); err != nil {
+				end = s.writeErr()
+			}
+			hb.Reset(e.cfg.Heartbeat)
+		}
+		if bp != nil {
+			putBuf(bp, frames)
+		}
+		if end != nil {
+			s.finish(end)
+			return
+		}
+	}
+}
+
+// writeResponse writes b with one write and one flush through the
+// ResponseWriter under a per-write deadline.
+func (e *endpoint) writeResponse(w http.ResponseWriter, rc *http.ResponseController, b []byte, deadline time.Time) error {
+	if err := rc.SetWriteDeadline(deadline); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	if _, err := w.Write(b); err != nil {
+		return err
+	}
+	if err := rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	return nil
+}
+
+// bufPool holds the copy buffers of the ResponseWriter paths: a stream
+// holds one only while writing a batch (at most hub.BatchBytes, or one
+// larger frame).
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// maxPooledBuf is the largest buffer returned to bufPool; a bigger one (a
+// frame larger than a batch) is left to the garbage collector.
+const maxPooledBuf = 2 * hub.BatchBytes
+
+func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
+
+// putBuf returns the buffer b grew from *bp to the pool.
+func putBuf(bp *[]byte, b []byte) {
+	if cap(b) > maxPooledBuf {
+		return
+	}
+	*bp = b[:0]
+	bufPool.Put(bp)
+}

@@ -1,0 +1,128 @@
+package server
+
+import (
+	"go-micro.dev/v4/broker"
+	"go-micro.dev/v4/logger"
+	"go-micro.dev/v4/registry"
+	"go-micro.dev/v4/server"
+	"go-micro.dev/v4/util/cmd"
+)
+
+// How a server finds the service's broker and registry.
+//
+// micro.Broker(b) and micro.Registry(r) configure the server that is set
+// at the moment they are applied: given before micro.Server(sse.NewServer())
+// they configure go-micro's default server instead, and the SSE server keeps
+// go-micro's default broker (the HTTP broker) and registry (mDNS), while
+// the client publishes into b. Likewise --server=sse (MICRO_SERVER=sse)
+// makes svc.Init() replace the server with a new one that got none of the
+// options given in code. So at Start, a server whose broker or registry is
+// still go-micro's default takes the service's instead, from the first of:
+//
+//  1. go-micro's command line (cmd.DefaultCmd), when svc.Init() made this
+//     server the service's server: it holds the service's broker and
+//     registry;
+//  2. go-micro's default server (server.DefaultServer), which is what
+//     micro.Broker and micro.Registry configured when they came before
+//     micro.Server.
+//
+// A broker or registry set on the server itself, other than go-micro's
+// defaults, is always kept. adoptServiceWiring logs what it took and why.
+
+// adoptServiceWiring replaces the server's broker and registry with the
+// service's when they are still go-micro's defaults (see above).
+func (s *Server) adoptServiceWiring() {
+	s.mu.RLock()
+	own := s.opts
+	s.mu.RUnlock()
+	defaultBroker := identical(own.Broker, broker.DefaultBroker)
+	defaultRegistry := identical(own.Registry, registry.DefaultRegistry)
+	if !defaultBroker && !defaultRegistry {
+		return
+	}
+	b, r, from := s.serviceWiring()
+	var opts []server.Option
+	var took string
+	if defaultBroker && b != nil && !identical(b, own.Broker) {
+		opts = append(opts, server.Broker(b))
+		took = "broker " + b.String()
+	}
+	if defaultRegistry && r != nil && !identical(r, own.Registry) {
+		opts = append(opts, server.Registry(r))
+		if took != "" {
+			took += " and "
+		}
+		took += "registry " + r.String()
+	}
+	if len(opts) == 0 {
+		return
+	}
+	s.mu.Lock()
+	for _, o := range opts {
+		o(&s.opts)
+	}
+	s.mu.Unlock()
+	logAt(own.Logger, logger.InfoLevel,
+		"sse server: using the service's %s, found on %s: the server still had go-micro's default (micro.Server after micro.Broker or micro.Registry, or --server=sse)", took, from)
+}
+
+// serviceWiring returns the broker and registry of the service this server
+// belongs to, as far as the server can see them, and where it saw them; nil
+// when it sees nothing.
+func (s *Server) serviceWiring() (broker.Broker, registry.Registry, string) {
+	if c := cmd.DefaultCmd; c != nil {
+		o := c.Options()
+		if o.Server != nil && identical(*o.Server, server.Server(s)) {
+			var b broker.Broker
+			var r registry.Registry
+			if o.Broker != nil {
+				b = *o.Broker
+			}
+			if o.Registry != nil {
+				r = *o.Registry
+			}
+			return b, r, "go-micro's command line (svc.Init)"
+		}
+	}
+	if d := server.DefaultServer; d != nil && !identical(d, server.Server(s)) {
+		o := d.Options()
+		return o.Broker, o.Registry, "go-micro's default server"
+	}
+	return nil, nil, ""
+}
+
+// logHub logs, at Start, which hub the events endpoint serves.
+func logHub(l logger.Logger, r *run) {
+	switch {
+	case r.bridge != nil:
+		b := r.bridge.broker
+		note := ""
+		if identical(b, broker.DefaultBroker) {
+			note = " (go-micro's default broker: no micro.Broker reached this server)"
+		}
+		logAt(l, logger.InfoLevel, "sse server: events served from the server's own hub, bridged through broker %s at %s%s: each topic a browser follows is subscribed on it", b.String(), b.Address(), note)
+	case r.ownHub:
+		logAt(l, logger.InfoLevel, "sse server: events served from the server's own hub, no broker: only Publish and TryPublish reach browsers")
+	default:
+		logAt(l, logger.InfoLevel, "sse server: events served from the hub shared with broker %s: what the service publishes through it reaches browsers directly", r.broker.String())
+	}
+}
+
+// logAt logs with l, or go-micro's default logger when l is nil.
+func logAt(l logger.Logger, level logger.Level, format string, args ...any) {
+	if l == nil {
+		l = logger.DefaultLogger
+	}
+	l.Logf(level, format, args...)
+}
+
+// identical reports whether a and b are the same value, without panicking
+// on values of types that cannot be compared.
+func identical(a, b any) (same bool) {
+	defer func() {
+		if recover() != nil {
+			same = false
+		}
+	}()
+	return a == b
+}
