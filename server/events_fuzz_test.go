@@ -16,6 +16,7 @@ import (
 
 	"go-micro.dev/v4/server"
 
+	ssebroker "github.com/go-micro-sse/go-micro-sse/broker"
 	"github.com/go-micro-sse/go-micro-sse/codec"
 	"github.com/go-micro-sse/go-micro-sse/internal/ssetest"
 	sse "github.com/go-micro-sse/go-micro-sse/server"
@@ -147,7 +148,7 @@ func FuzzEventsEndpoint(f *testing.F) {
 		}),
 		server.WithLogger(newRecordingLogger()), // keeps go-micro's lines out of the output
 	)
-	svc := ssetest.StartService(f, srv, ssetest.ServiceOptions{Name: "fuzz"})
+	svc := ssetest.StartService(f, srv, ssetest.ServiceOptions{Name: "fuzz", Broker: ssebroker.NewBroker()})
 	addr := svc.Addr()
 	watcher, resp := openRaw(f, addr, "GET /events?stream=watch HTTP/1.1\r\nHost: fuzz\r\n\r\n", "GET")
 	f.Cleanup(func() { watcher.conn.Close() })
@@ -173,6 +174,17 @@ func FuzzEventsEndpoint(f *testing.F) {
 	f.Fuzz(func(t *testing.T, method, path, query, lastID, headers string) {
 		req := fuzzRequest(method, path, query, lastID, headers)
 		goroutines := runtime.NumGoroutine()
+		before := goroutineStacks()
+		defer func() {
+			if t.Failed() { // say what is left
+				for stack, n := range goroutineStacks() {
+					if n > before[stack] {
+						t.Logf("%d new goroutine(s): %s", n-before[stack], stack)
+					}
+				}
+				t.Logf("stats: %+v", srv.Stats())
+			}
+		}()
 		s, resp := openRaw(t, addr, req, method)
 		switch code := resp.StatusCode; {
 		case code == http.StatusOK && resp.Header.Get("Content-Type") == "text/event-stream; charset=utf-8":
@@ -240,4 +252,20 @@ func (s *rawStream) expectEvent(t testing.TB, data string) {
 		b, _ := br.Peek(br.Buffered())
 		t.Fatalf("watcher: unexpected bytes after its event: %q", b)
 	}
+}
+
+// goroutineStacks counts the goroutines by their stack of functions.
+func goroutineStacks() map[string]int {
+	buf := make([]byte, 1<<22)
+	buf = buf[:runtime.Stack(buf, true)]
+	m := map[string]int{}
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		lines := strings.Split(g, "\n")
+		var funcs []string
+		for i := 1; i < len(lines); i += 2 {
+			funcs = append(funcs, lines[i])
+		}
+		m[strings.Join(funcs, " | ")]++
+	}
+	return m
 }
