@@ -254,6 +254,15 @@ func (s *Server) Start() (err error) {
 		}
 	}()
 
+	// The broker first: this module's makes its hub anew when connected
+	// after a Disconnect (which closed the last one).
+	if opts.Broker != nil {
+		if err := opts.Broker.Connect(); err != nil {
+			return fmt.Errorf("sse server: broker %s connect: %w", opts.Broker.String(), err)
+		}
+		undo = append(undo, func() { _ = opts.Broker.Disconnect() })
+	}
+
 	// The hub: the broker's when it is this module's, else one of our own
 	// fed by the bridge.
 	if p, ok := opts.Broker.(hub.Provider); ok && p.SSEHub() != nil {
@@ -294,13 +303,6 @@ func (s *Server) Start() (err error) {
 		}
 		// ServeTLS offers HTTP/2 (h2 added to NextProtos) and HTTP/1.1.
 		r.http.TLSConfig = c.Clone()
-	}
-
-	if opts.Broker != nil {
-		if err := opts.Broker.Connect(); err != nil {
-			return fmt.Errorf("sse server: broker %s connect: %w", opts.Broker.String(), err)
-		}
-		undo = append(undo, func() { _ = opts.Broker.Disconnect() })
 	}
 
 	// Publish the run so that Options report the bound address and the
