@@ -31,6 +31,7 @@ type sseBroker struct {
 	// live holds every subscription whose goroutine has not returned,
 	// unsubscribed ones included: Disconnect waits for them.
 	live map[*subscription]struct{}
+	js   *jetStream // with the JetStream option, from the first Connect
 
 	stats        counters
 	binaryWarned topicwarn.Set // topics a binary skip was logged for
@@ -47,16 +48,22 @@ type sseBroker struct {
 // concurrent use.
 func NewBroker(opts ...mbroker.Option) mbroker.Broker {
 	b := &sseBroker{
-		hub:     hub.New(),
 		current: new(atomic.Pointer[hub.Hub]),
 		opts:    *mbroker.NewOptions(),
 		topics:  make(map[string]*topicSubs),
 		live:    make(map[*subscription]struct{}),
 	}
-	b.current.Store(b.hub)
 	b.apply(opts)
+	if !jetStreamSet(&b.opts) { // with JetStream, Connect makes it with the stream's epoch
+		b.hub = hub.New()
+		b.current.Store(b.hub)
+	}
 	// A broker dropped without Disconnect frees its hub (history, timer).
-	runtime.AddCleanup(b, func(h *atomic.Pointer[hub.Hub]) { h.Load().Close() }, b.current)
+	runtime.AddCleanup(b, func(h *atomic.Pointer[hub.Hub]) {
+		if hb := h.Load(); hb != nil {
+			hb.Close()
+		}
+	}, b.current)
 	return b
 }
 
@@ -90,15 +97,31 @@ func (b *sseBroker) Options() mbroker.Options {
 }
 
 // Address returns "inproc": the broker listens on nothing; browsers reach
-// its topics through the server's /events endpoint.
-func (b *sseBroker) Address() string { return address }
+// its topics through the server's /events endpoint. In JetStream mode, once
+// connected, it is the URL of the NATS server the connection is on.
+func (b *sseBroker) Address() string {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.js != nil {
+		if u := b.js.nc.ConnectedUrlRedacted(); u != "" {
+			return u
+		}
+	}
+	return address
+}
 
 // Connect makes Publish and Subscribe usable. It is idempotent and may
 // follow a Disconnect: the broker then has a new hub (new epoch, empty
-// history), which the server asks for (SSEHub) after connecting it.
+// history), which the server asks for (SSEHub) after connecting it. With
+// the JetStream option, Connect finds or creates the stream, makes the hub
+// with the stream's epoch (its log starting after the stream's last
+// sequence, older events read from the stream) and starts consuming.
 func (b *sseBroker) Connect() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if jetStreamSet(&b.opts) {
+		return b.connectJetStream()
+	}
 	if b.hub.Closed() {
 		b.hub = hub.New()
 		b.current.Store(b.hub)
@@ -128,12 +151,17 @@ func (b *sseBroker) Disconnect() error {
 	for s := range b.live {
 		live = append(live, s)
 	}
-	h := b.hub
+	h, js := b.hub, b.js
 	b.mu.Unlock()
 	for _, s := range live {
 		s.wait()
 	}
-	h.Close()
+	if js != nil {
+		js.stop() // before the hub closes: no Append after Close
+	}
+	if h != nil {
+		h.Close()
+	}
 	return nil
 }
 
@@ -143,7 +171,8 @@ func (b *sseBroker) String() string { return "sse" }
 // SSEHub returns the broker's hub, the one the server serves to browsers
 // (it implements hub.Provider). It is created by NewBroker, closed by
 // Disconnect and made anew by the Connect that follows; a broker dropped
-// without Disconnect closes it when collected.
+// without Disconnect closes it when collected. With the JetStream option
+// it is made by Connect (nil before the first).
 func (b *sseBroker) SSEHub() *hub.Hub {
 	b.mu.RLock()
 	defer b.mu.RUnlock()

@@ -55,6 +55,16 @@
 // is counted (Stats.HandlerErrors), the message is not redelivered and the
 // browser copy, already published, is unaffected.
 //
+// # Many nodes (JetStream)
+//
+// With JetStream(nc, stream) the broker is one node of a cluster whose log
+// is the NATS JetStream stream: Publish stores the message in the stream
+// and returns once JetStream acknowledged it, and every node consumes the
+// stream and feeds its hub and its in-process subscriptions from it, this
+// node included. See jetstream.go for the consumer choice (an ordered
+// consumer per node), Subject for the topic to subject rule, and the
+// README's "Many nodes" for ids, resume and failure behaviour.
+//
 // # Hub options
 //
 // The hub (one per broker, created by NewBroker, see SSEHub) is configured
