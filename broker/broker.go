@@ -33,7 +33,9 @@ type sseBroker struct {
 
 // NewBroker returns a go-micro broker.Broker named "sse" with its own hub
 // (see SSEHub). It starts no goroutine until Subscribe. Options are go-micro
-// broker options plus this package's (SubscriberQueue); broker.Addrs,
+// broker options plus this package's (SubscriberQueue, and the options of
+// the hub it owns: MaxHistoryEvents, HistoryBudget, Base64Data, ...);
+// broker.Addrs,
 // broker.Codec, broker.Secure and broker.TLSConfig are kept in Options but
 // not used (the broker has no network side and carries headers natively).
 //
@@ -42,21 +44,28 @@ type sseBroker struct {
 // concurrent use.
 func NewBroker(opts ...mbroker.Option) mbroker.Broker {
 	b := &sseBroker{
-		hub:    hub.New(),
 		opts:   *mbroker.NewOptions(),
 		topics: make(map[string]*topicSubs),
 		live:   make(map[*subscription]struct{}),
 	}
 	b.apply(opts)
+	b.hub = hub.New(hubOptions(&b.opts)...)
 	return b
 }
 
 // Init applies options on top of the current ones; it may be called any
 // number of times.
+// Hub options (MaxHistoryEvents, ...) are refused with ErrHubMade, and the
+// other options of the call still applied.
 func (b *sseBroker) Init(opts ...mbroker.Option) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	had := hubOptions(&b.opts)
 	b.apply(opts)
+	if now := hubOptions(&b.opts); len(now) != len(had) {
+		b.opts.Context = context.WithValue(b.opts.Context, hubOptionsKey{}, had)
+		return ErrHubMade
+	}
 	return nil
 }
 
@@ -125,7 +134,9 @@ func (b *sseBroker) Disconnect() error {
 func (b *sseBroker) String() string { return "sse" }
 
 // SSEHub returns the broker's hub, the one the server serves to browsers
-// (it implements hub.Provider). It is created by NewBroker and lives as
+// (it implements hub.Provider). It is created by NewBroker, with the hub
+// options given there (MaxHistoryEvents, ...), never changed by anyone
+// afterwards (the server serving it takes it as it is), and lives as
 // long as the broker.
 func (b *sseBroker) SSEHub() *hub.Hub { return b.hub }
 

@@ -254,11 +254,22 @@ func (s *Server) Start() (err error) {
 		}
 	}()
 
-	// The hub: the broker's when it is this module's, else one of our own
-	// fed by the bridge.
+	// The broker first: a broker may make its hub when it connects.
+	if opts.Broker != nil {
+		if err := opts.Broker.Connect(); err != nil {
+			return fmt.Errorf("sse server: broker %s connect: %w", opts.Broker.String(), err)
+		}
+		undo = append(undo, func() { _ = opts.Broker.Disconnect() })
+	}
+
+	// The hub has one owner, who sets its options: the broker when it is
+	// this module's (the server takes its hub as it is), else the server,
+	// whose hub the bridge feeds.
 	if p, ok := opts.Broker.(hub.Provider); ok && p.SSEHub() != nil {
+		if len(r.cfg.hubOptions()) > 0 {
+			return fmt.Errorf("%w (broker %s)", ErrHubOptions, opts.Broker.String())
+		}
 		r.hub = p.SSEHub()
-		r.hub.Apply(r.cfg.hubOptions()...)
 	} else {
 		r.ownHub = true
 		if opts.Broker != nil {
@@ -294,13 +305,6 @@ func (s *Server) Start() (err error) {
 		}
 		// ServeTLS offers HTTP/2 (h2 added to NextProtos) and HTTP/1.1.
 		r.http.TLSConfig = c.Clone()
-	}
-
-	if opts.Broker != nil {
-		if err := opts.Broker.Connect(); err != nil {
-			return fmt.Errorf("sse server: broker %s connect: %w", opts.Broker.String(), err)
-		}
-		undo = append(undo, func() { _ = opts.Broker.Disconnect() })
 	}
 
 	// Publish the run so that Options report the bound address and the
