@@ -3,7 +3,7 @@ GO ?= go
 FUZZTIME ?= 20s
 BENCHTIME ?= 1s
 
-.PHONY: test bench fuzz run htmx npm
+.PHONY: test bench fuzz run cluster htmx npm
 
 # test: what CI runs (bash .ci/run calls `CI=true make test`): gofmt over the
 # whole tree, then vet and the tests of every Go module. The library is the
@@ -36,6 +36,10 @@ fuzz:
 # run: the demo (examples/demo, in the examples module).
 run:
 	cd examples && $(GO) run ./demo
+
+# cluster: three SSE nodes on one embedded NATS JetStream (examples/cluster).
+cluster:
+	cd examples && $(GO) run ./cluster
 
 # htmx: the htmx example (examples/htmx), its npm dependencies fetched first.
 htmx: npm

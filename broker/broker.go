@@ -2,7 +2,9 @@ package broker
 
 import (
 	"context"
+	"runtime"
 	"sync"
+	"sync/atomic"
 
 	mbroker "go-micro.dev/v4/broker"
 	"go-micro.dev/v4/logger"
@@ -17,7 +19,10 @@ const address = "inproc"
 
 // sseBroker is the broker.Broker NewBroker returns.
 type sseBroker struct {
-	hub *hub.Hub
+	hub *hub.Hub // guarded by mu; closed by Disconnect, a new one made by Connect
+	// current is the hub too, for the cleanup that closes it when the
+	// broker is dropped without Disconnect (it must not reach the broker).
+	current *atomic.Pointer[hub.Hub]
 
 	mu        sync.RWMutex
 	opts      mbroker.Options
@@ -26,6 +31,7 @@ type sseBroker struct {
 	// live holds every subscription whose goroutine has not returned,
 	// unsubscribed ones included: Disconnect waits for them.
 	live map[*subscription]struct{}
+	js   *jetStream // with the JetStream option, from the first Connect
 
 	stats        counters
 	binaryWarned topicwarn.Set // topics a binary skip was logged for
@@ -44,12 +50,22 @@ type sseBroker struct {
 // concurrent use.
 func NewBroker(opts ...mbroker.Option) mbroker.Broker {
 	b := &sseBroker{
-		opts:   *mbroker.NewOptions(),
-		topics: make(map[string]*topicSubs),
-		live:   make(map[*subscription]struct{}),
+		current: new(atomic.Pointer[hub.Hub]),
+		opts:    *mbroker.NewOptions(),
+		topics:  make(map[string]*topicSubs),
+		live:    make(map[*subscription]struct{}),
 	}
 	b.apply(opts)
-	b.hub = hub.New(hubOptions(&b.opts)...)
+	if !jetStreamSet(&b.opts) { // with JetStream, Connect makes it with the stream's epoch
+		b.hub = hub.New(hubOptions(&b.opts)...)
+		b.current.Store(b.hub)
+	}
+	// A broker dropped without Disconnect frees its hub (history, timer).
+	runtime.AddCleanup(b, func(h *atomic.Pointer[hub.Hub]) {
+		if hb := h.Load(); hb != nil {
+			hb.Close()
+		}
+	}, b.current)
 	return b
 }
 
@@ -90,14 +106,35 @@ func (b *sseBroker) Options() mbroker.Options {
 }
 
 // Address returns "inproc": the broker listens on nothing; browsers reach
-// its topics through the server's /events endpoint.
-func (b *sseBroker) Address() string { return address }
+// its topics through the server's /events endpoint. In JetStream mode, once
+// connected, it is the URL of the NATS server the connection is on.
+func (b *sseBroker) Address() string {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.js != nil {
+		if u := b.js.nc.ConnectedUrlRedacted(); u != "" {
+			return u
+		}
+	}
+	return address
+}
 
 // Connect makes Publish and Subscribe usable. It is idempotent and may
-// follow a Disconnect.
+// follow a Disconnect: the broker then has a new hub (new epoch, empty
+// history), which the server asks for (SSEHub) after connecting it. With
+// the JetStream option, Connect finds or creates the stream, makes the hub
+// with the stream's epoch (its log starting after the stream's last
+// sequence, older events read from the stream) and starts consuming.
 func (b *sseBroker) Connect() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if jetStreamSet(&b.opts) {
+		return b.connectJetStream()
+	}
+	if b.hub.Closed() {
+		b.hub = hub.New(hubOptions(&b.opts)...)
+		b.current.Store(b.hub)
+	}
 	b.connected = true
 	return nil
 }
@@ -107,8 +144,8 @@ func (b *sseBroker) Connect() error {
 // dropped (counted). It then waits until no handler call runs, of any
 // subscription, unsubscribed ones included: call it from outside the
 // handlers (from a handler it would wait for itself), as go-micro's
-// service Stop does. The hub and the browsers it serves are not affected:
-// the hub belongs to the broker for its whole life. Disconnect is
+// service Stop does. Last it closes the hub: its streams end, its history
+// and timer are freed (a later Connect makes a new hub). Disconnect is
 // idempotent.
 func (b *sseBroker) Disconnect() error {
 	b.mu.Lock()
@@ -123,9 +160,16 @@ func (b *sseBroker) Disconnect() error {
 	for s := range b.live {
 		live = append(live, s)
 	}
+	h, js := b.hub, b.js
 	b.mu.Unlock()
 	for _, s := range live {
 		s.wait()
+	}
+	if js != nil {
+		js.stop() // before the hub closes: no Append after Close
+	}
+	if h != nil {
+		h.Close()
 	}
 	return nil
 }
@@ -134,11 +178,17 @@ func (b *sseBroker) Disconnect() error {
 func (b *sseBroker) String() string { return "sse" }
 
 // SSEHub returns the broker's hub, the one the server serves to browsers
-// (it implements hub.Provider). It is created by NewBroker, with the hub
+// (it implements hub.Provider). It is created by NewBroker with the hub
 // options given there (MaxHistoryEvents, ...), never changed by anyone
-// afterwards (the server serving it takes it as it is), and lives as
-// long as the broker.
-func (b *sseBroker) SSEHub() *hub.Hub { return b.hub }
+// afterwards (the server serving it takes it as it is), closed by
+// Disconnect and made anew by the Connect that follows; a broker dropped
+// without Disconnect closes it when collected. With the JetStream option
+// it is made by Connect (nil before the first).
+func (b *sseBroker) SSEHub() *hub.Hub {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.hub
+}
 
 // Stats returns the broker's counters.
 func (b *sseBroker) Stats() Stats {

@@ -55,14 +55,26 @@
 // is counted (Stats.HandlerErrors), the message is not redelivered and the
 // browser copy, already published, is unaffected.
 //
+// # Many nodes (JetStream)
+//
+// With JetStream(nc, stream) the broker is one node of a cluster whose log
+// is the NATS JetStream stream: Publish stores the message in the stream
+// and returns once JetStream acknowledged it, and every node consumes the
+// stream and feeds its hub and its in-process subscriptions from it, this
+// node included. See jetstream.go for the consumer choice (an ordered
+// consumer per node), Subject for the topic to subject rule, and the
+// README's "Many nodes" for ids, resume and failure behaviour.
+//
 // # The hub and its options
 //
 // The broker owns its hub: one per broker, made by NewBroker with the hub
 // options given there (MaxHistoryEvents, MaxHistoryBytes, MaxHistoryAge,
 // HistoryBudget, MaxReplay, ExplicitTopics, KeepPublisherIDs, Base64Data)
-// and never changed afterwards (Init refuses them with ErrHubMade). A
-// server serving it (SSEHub) takes it as it is; given hub options of its
-// own, the server refuses to start (its ErrHubOptions). So there is one
-// owner and one place where the hub's options are set, and nothing the
-// server does outlives its Stop.
+// and never changed afterwards (Init refuses them with ErrHubMade); a
+// Connect after a Disconnect (which closes the hub) makes a new one with
+// the same options, and with JetStream Connect makes it (the stream's
+// epoch and start). A server serving it (SSEHub, asked after Connect)
+// takes it as it is; given hub options of its own, the server refuses to
+// start (its ErrHubOptions). So there is one owner and one place where the
+// hub's options are set, and nothing the server does outlives its Stop.
 package broker

@@ -19,6 +19,17 @@ var (
 	// (MaxHistoryEvents, Base64Data, ...): the hub is made by NewBroker
 	// with the options given there, and never changed afterwards.
 	ErrHubMade = errors.New("sse broker: hub options must be given to NewBroker")
+	// ErrNotAcknowledged is wrapped by Publish in JetStream mode when
+	// JetStream did not acknowledge the message (no connection, no answer
+	// within JetStreamPublishTimeout, refused). The message may still have
+	// been stored when only the acknowledgement was lost.
+	ErrNotAcknowledged = errors.New("sse broker: jetstream did not acknowledge the message")
+	// ErrInvalidStream is returned by Connect for a JetStream stream name
+	// that is not letters, digits, '_' and '-'.
+	ErrInvalidStream = errors.New("sse broker: invalid jetstream stream name")
+	// ErrNoConnection is returned by Connect for JetStream with a nil
+	// *nats.Conn.
+	ErrNoConnection = errors.New("sse broker: no nats connection")
 	// ErrIDTooLong is returned (wrapped) by Publish when the server
 	// serving the hub keeps publisher ids (KeepPublisherIDs) and the
 	// message's Sse-Id is longer than the server's MaxPublisherIDLength:

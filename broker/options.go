@@ -2,7 +2,9 @@ package broker
 
 import (
 	"context"
+	"time"
 
+	"github.com/nats-io/nats.go"
 	mbroker "go-micro.dev/v4/broker"
 )
 
@@ -41,4 +43,92 @@ func subscriberQueue(o *mbroker.Options) int {
 		}
 	}
 	return max(n, 1)
+}
+
+type (
+	jetStreamKey               struct{}
+	jetStreamMaxAgeKey         struct{}
+	jetStreamMaxBytesKey       struct{}
+	jetStreamMaxMsgsPerSubjKey struct{}
+	jetStreamPublishTimeoutKey struct{}
+	jetStreamFetchTimeoutKey   struct{}
+)
+
+// jetStreamConn is what the JetStream option holds.
+type jetStreamConn struct {
+	nc     *nats.Conn
+	stream string
+}
+
+// JetStream makes the broker a node of a cluster whose log is the NATS
+// JetStream stream called stream (letters, digits, '_', '-'), reached
+// through nc (the caller owns nc: the broker never closes it). Connect
+// finds the stream, or creates it (file storage, subjects "<stream>.*",
+// the JetStreamMax... limits) when missing. Publish stores each message
+// under the topic's subject (see Subject) and returns once JetStream
+// acknowledged it, or an error wrapping ErrNotAcknowledged. Every node
+// consumes the stream and feeds its hub, so an event has the same id on
+// every node; see the package documentation, "Many nodes".
+func JetStream(nc *nats.Conn, stream string) mbroker.Option {
+	return setBrokerOption(jetStreamKey{}, jetStreamConn{nc: nc, stream: stream})
+}
+
+// JetStreamMaxAge bounds the age of the events the stream keeps when the
+// broker creates it (default 0: no age bound). It does not change a stream
+// that exists.
+func JetStreamMaxAge(d time.Duration) mbroker.Option {
+	return setBrokerOption(jetStreamMaxAgeKey{}, d)
+}
+
+// JetStreamMaxBytes bounds the bytes the stream keeps, oldest events
+// dropped first, when the broker creates it (default 0: no bound).
+func JetStreamMaxBytes(n int64) mbroker.Option {
+	return setBrokerOption(jetStreamMaxBytesKey{}, n)
+}
+
+// JetStreamMaxMsgsPerSubject bounds the events the stream keeps per topic,
+// oldest of the topic dropped first, when the broker creates it (default 0:
+// no bound).
+func JetStreamMaxMsgsPerSubject(n int64) mbroker.Option {
+	return setBrokerOption(jetStreamMaxMsgsPerSubjKey{}, n)
+}
+
+// JetStreamPublishTimeout sets how long Publish waits for JetStream's
+// acknowledgement (default DefaultJetStreamPublishTimeout).
+func JetStreamPublishTimeout(d time.Duration) mbroker.Option {
+	return setBrokerOption(jetStreamPublishTimeoutKey{}, d)
+}
+
+// JetStreamFetchTimeout bounds each look-up in the stream and each read of
+// events older than the node's log (default 10s).
+func JetStreamFetchTimeout(d time.Duration) mbroker.Option {
+	return setBrokerOption(jetStreamFetchTimeoutKey{}, d)
+}
+
+// jetStreamSet reports whether the JetStream option is set.
+func jetStreamSet(o *mbroker.Options) bool {
+	_, ok := o.Context.Value(jetStreamKey{}).(jetStreamConn)
+	return ok
+}
+
+// jetStreamLimitsFrom reads the JetStream settings from the options.
+func jetStreamLimitsFrom(o *mbroker.Options) jetStreamLimits {
+	l := jetStreamLimits{publishTimeout: DefaultJetStreamPublishTimeout, fetchTimeout: defaultJetStreamFetchTimeout}
+	ctx := o.Context
+	if v, ok := ctx.Value(jetStreamMaxAgeKey{}).(time.Duration); ok && v > 0 {
+		l.maxAge = v
+	}
+	if v, ok := ctx.Value(jetStreamMaxBytesKey{}).(int64); ok && v > 0 {
+		l.maxBytes = v
+	}
+	if v, ok := ctx.Value(jetStreamMaxMsgsPerSubjKey{}).(int64); ok && v > 0 {
+		l.maxMsgsPerSubject = v
+	}
+	if v, ok := ctx.Value(jetStreamPublishTimeoutKey{}).(time.Duration); ok && v > 0 {
+		l.publishTimeout = v
+	}
+	if v, ok := ctx.Value(jetStreamFetchTimeoutKey{}).(time.Duration); ok && v > 0 {
+		l.fetchTimeout = v
+	}
+	return l
 }

@@ -38,12 +38,21 @@ var errNilMessage = errors.New("sse broker: nil message")
 // in-process subscriptions only, with no error: the browser copy is
 // skipped, counted (Stats.BinarySkipped) and logged with the topic.
 //
+// With the JetStream option, Publish stores the message in the stream and
+// returns once JetStream acknowledged it (an error wrapping
+// ErrNotAcknowledged otherwise, also when broker.PublishContext's context
+// ends first); the hub and the in-process subscriptions of every node,
+// this one included, get it from the stream.
+//
 // Handlers get the message as published (go-micro's headers, JSON with its
 // trailing newline, binary bodies as they are), each with its own copy of
 // the header map and a copy of the body shared among them.
-func (b *sseBroker) Publish(topic string, m *mbroker.Message, _ ...mbroker.PublishOption) error {
+func (b *sseBroker) Publish(topic string, m *mbroker.Message, opts ...mbroker.PublishOption) error {
 	if m == nil {
 		return errNilMessage
+	}
+	if js := b.jetStreamSide(); js != nil {
+		return b.publishJetStream(js, topic, m, opts)
 	}
 	b.mu.RLock()
 	defer b.mu.RUnlock()

@@ -20,6 +20,8 @@ import (
 	merrors "go-micro.dev/v4/errors"
 	"go-micro.dev/v4/metadata"
 	"go-micro.dev/v4/server"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	ssebroker "github.com/go-micro-sse/go-micro-sse/broker"
 	"github.com/go-micro-sse/go-micro-sse/codec"
@@ -529,5 +531,52 @@ func TestRPCStreamHeartbeatsWhileIdle(t *testing.T) {
 	}
 	if st := srv.Stats().Endpoint; st.Open != 1 {
 		t.Fatalf("open streams = %d, want the RPC stream counted", st.Open)
+	}
+}
+
+// Protos takes and answers a protobuf message (go-micro's own errors.Error).
+type Protos struct{}
+
+func (Protos) Echo(ctx context.Context, req *merrors.Error, rsp *merrors.Error) error {
+	rsp.Id, rsp.Code, rsp.Detail = "echo", req.Code+1, req.Detail
+	return nil
+}
+
+func TestRPCUnaryProtobufCodecs(t *testing.T) {
+	srv := newServer()
+	if err := srv.Handle(srv.NewHandler(Protos{})); err != nil {
+		t.Fatal(err)
+	}
+	svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "protos"})
+	check := func(what string, resp *http.Response, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var got merrors.Error
+		// The answer is protojson (go-micro's JSON marshaler).
+		if resp.StatusCode != 200 || protojson.Unmarshal(body, &got) != nil || got.Id != "echo" || got.Code != 8 || got.Detail != "dé" {
+			t.Fatalf("%s: %d %q", what, resp.StatusCode, body)
+		}
+	}
+	wire, err := proto.Marshal(&merrors.Error{Code: 7, Detail: "dé"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(svc.URL("/rpc/Protos.Echo"), "application/protobuf", bytes.NewReader(wire))
+	check("POST application/protobuf", resp, err)
+	resp, err = http.Post(svc.URL("/rpc/Protos.Echo"), "application/json", strings.NewReader(`{"code":7,"detail":"dé"}`))
+	check("POST application/json (jsonpb)", resp, err)
+	resp, err = http.Get(svc.URL("/rpc/Protos.Echo?code=7&detail=d%C3%A9"))
+	check("GET query fields", resp, err)
+	resp, err = http.Post(svc.URL("/rpc/Protos.Echo"), "text/plain", strings.NewReader(`x`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnsupportedMediaType {
+		t.Fatalf("POST text/plain = %d, want 415", resp.StatusCode)
 	}
 }

@@ -254,7 +254,8 @@ func (s *Server) Start() (err error) {
 		}
 	}()
 
-	// The broker first: a broker may make its hub when it connects.
+	// The broker first: this module's makes its hub anew when connected
+	// after a Disconnect (which closed the last one).
 	if opts.Broker != nil {
 		if err := opts.Broker.Connect(); err != nil {
 			return fmt.Errorf("sse server: broker %s connect: %w", opts.Broker.String(), err)

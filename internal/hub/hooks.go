@@ -1,5 +1,11 @@
 package hub
 
+import (
+	"runtime/debug"
+
+	"go-micro.dev/v4/logger"
+)
+
 // hookCall is one OnSubscribe or OnUnsubscribe call waiting to be made.
 type hookCall struct {
 	fn    func(topic string)
@@ -39,8 +45,7 @@ func (h *Hub) runHooks(wait bool) {
 	}
 }
 
-// callHooks makes queued calls until none is left, then releases hookMu
-// (also if a hook panics).
+// callHooks makes queued calls until none is left, then releases hookMu.
 func (h *Hub) callHooks() {
 	defer h.hookMu.Unlock()
 	for {
@@ -52,7 +57,20 @@ func (h *Hub) callHooks() {
 			return
 		}
 		for _, c := range calls {
-			c.fn(c.topic)
+			c.call()
 		}
 	}
+}
+
+// call makes the hook call under a recover: a hook that panics is logged
+// (go-micro's logger, with the topic and the stack) and the hub goes on,
+// with the calls queued after it.
+func (c hookCall) call() {
+	defer func() {
+		if p := recover(); p != nil {
+			logger.DefaultLogger.Fields(map[string]any{"topic": c.topic}).
+				Logf(logger.ErrorLevel, "sse hub: hook on topic %q panicked: %v\n%s", c.topic, p, debug.Stack())
+		}
+	}()
+	c.fn(c.topic)
 }

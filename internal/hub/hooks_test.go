@@ -78,3 +78,34 @@ func TestHooksSerializedInOrder(t *testing.T) {
 	}
 	t.Logf("%d hook calls, %d cut off", calls, h.Stats().CutOffSlow)
 }
+
+// TestHookPanicRecovered: a hook that panics does not take down the
+// goroutine that made the change (it used to crash the process from a
+// Close), and the hooks queued after it still run.
+func TestHookPanicRecovered(t *testing.T) {
+	var unsubscribed []string
+	h := New(
+		OnSubscribe(func(topic string) {
+			if topic == "boom" {
+				panic("hook of the user broke")
+			}
+		}),
+		OnUnsubscribe(func(topic string) {
+			unsubscribed = append(unsubscribed, topic)
+			if topic == "boom" {
+				panic("hook of the user broke again")
+			}
+		}))
+	defer h.Close()
+	s, err := h.Subscribe([]string{"boom", "fine"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Publish("fine", &codec.Event{Data: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if len(unsubscribed) != 2 {
+		t.Fatalf("OnUnsubscribe ran for %q, want both topics", unsubscribed)
+	}
+}

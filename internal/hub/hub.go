@@ -299,3 +299,10 @@ func (h *Hub) Close() {
 	h.mu.Unlock()
 	h.runHooks(true)
 }
+
+// Closed reports whether Close was called.
+func (h *Hub) Closed() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.closed
+}

@@ -1,13 +1,17 @@
 package hub
 
-import "time"
+import (
+	"runtime"
+	"time"
+	"weak"
+)
 
 // Age expiry without a goroutine per topic: the topics holding history are
 // kept in one list, least recently published first (Publish moves a topic
 // to the back). A topic whose newest event is older than HistoryAge holds
 // nothing but expired events, and all such topics are at the front of the
-// list. One timer per hub (time.AfterFunc, so no goroutine while it waits)
-// fires when the front topic's newest event expires, plus a little slack
+// list. One timer per hub (time.AfterFunc, so no goroutine while it waits;
+// it holds the hub weakly, so it never keeps a dropped hub alive) fires when the front topic's newest event expires, plus a little slack
 // so that expiries are batched; it frees those topics' history and forgets
 // the ones nobody subscribes to. Partly expired history of a topic still
 // in use is trimmed when the topic is published to or subscribed to.
@@ -29,7 +33,15 @@ func (h *Hub) armSweepLocked() {
 	}
 	d := time.Duration(at - h.clock())
 	if h.sweepTimer == nil {
-		h.sweepTimer = time.AfterFunc(d, h.sweep)
+		// The timer holds the hub weakly: a hub dropped without Close
+		// (with its history) is collected, and its timer stopped.
+		wh := weak.Make(h)
+		h.sweepTimer = time.AfterFunc(d, func() {
+			if h := wh.Value(); h != nil {
+				h.sweep()
+			}
+		})
+		runtime.AddCleanup(h, func(t *time.Timer) { t.Stop() }, h.sweepTimer)
 	} else {
 		h.sweepTimer.Reset(d)
 	}

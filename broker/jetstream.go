@@ -1,0 +1,273 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	mbroker "go-micro.dev/v4/broker"
+	"go-micro.dev/v4/logger"
+
+	"github.com/go-micro-sse/go-micro-sse/codec"
+)
+
+// jetStream is the JetStream side of a broker made with the JetStream
+// option: the stream every node publishes into, and this node's consumer
+// of it, which feeds the broker's hub (see jetstream_feed.go) and its
+// in-process subscriptions.
+//
+// # Consumer choice
+//
+// Each node reads the stream with an ordered consumer (ephemeral, no acks,
+// flow control and heartbeats, recreated by nats.go at the next stream
+// sequence after any gap, missed heartbeat or reconnect). Every node must
+// see every event, in stream order, and the position that matters is the
+// node's own log, not a cursor kept on the server: a durable consumer
+// would add acks and a server-side state per node that a restarted node
+// (with an empty hub) has no use for. When consuming stops (Disconnect, or
+// nats.go giving up), it is started again at the sequence after the last
+// one fed, so nothing is skipped and the hub ignores what it already has.
+type jetStream struct {
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	name   string
+	limits jetStreamLimits
+	log    logger.Logger
+
+	stream jetstream.Stream
+	epoch  string
+	// start is the stream sequence this node's log starts at (the stream's
+	// last sequence + 1 when the broker first connected).
+	start uint64
+
+	lastFed atomic.Uint64 // the last stream sequence handed to the hub
+	skipped atomic.Uint64 // stored messages that are not events of a topic
+
+	mu      sync.Mutex
+	stopped chan struct{} // closed when the consume loop exits
+	quit    chan struct{} // closed to end the consume loop
+}
+
+// jetStreamLimits are the stream settings of the JetStream options.
+type jetStreamLimits struct {
+	maxAge            time.Duration
+	maxBytes          int64
+	maxMsgsPerSubject int64
+	publishTimeout    time.Duration
+	fetchTimeout      time.Duration
+}
+
+// DefaultJetStreamPublishTimeout is how long Publish waits for JetStream's
+// acknowledgement unless JetStreamPublishTimeout says otherwise.
+const DefaultJetStreamPublishTimeout = 5 * time.Second
+
+// defaultJetStreamFetchTimeout bounds one read of older events (a resume
+// that reaches back past the node's log) and each stream look-up.
+const defaultJetStreamFetchTimeout = 10 * time.Second
+
+// newJetStream returns the JetStream side for the broker's options, or nil
+// when the JetStream option is not set.
+func newJetStream(o *mbroker.Options) (*jetStream, error) {
+	c, ok := o.Context.Value(jetStreamKey{}).(jetStreamConn)
+	if !ok {
+		return nil, nil
+	}
+	if c.nc == nil {
+		return nil, fmt.Errorf("sse broker: jetstream: %w", ErrNoConnection)
+	}
+	if !validStreamName(c.stream) {
+		return nil, fmt.Errorf("%w: %q", ErrInvalidStream, c.stream)
+	}
+	js, err := jetstream.New(c.nc)
+	if err != nil {
+		return nil, fmt.Errorf("sse broker: jetstream: %w", err)
+	}
+	return &jetStream{
+		nc:     c.nc,
+		js:     js,
+		name:   c.stream,
+		limits: jetStreamLimitsFrom(o),
+		log:    o.Logger,
+	}, nil
+}
+
+// validStreamName reports whether name can be a stream name and the first
+// token of its subjects: letters, digits, '_' and '-'.
+func validStreamName(name string) bool {
+	if name == "" || len(name) > 255 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// open finds the stream, creating it when missing, and takes its epoch and
+// the sequence this node's log starts at (its last sequence + 1). Each
+// Connect calls it: the hub it makes starts there.
+func (j *jetStream) open() error {
+	ctx, cancel := context.WithTimeout(context.Background(), j.limits.fetchTimeout)
+	defer cancel()
+	s, err := j.js.Stream(ctx, j.name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		s, err = j.js.CreateStream(ctx, jetstream.StreamConfig{
+			Name:              j.name,
+			Subjects:          []string{j.name + ".*"},
+			Storage:           jetstream.FileStorage,
+			Retention:         jetstream.LimitsPolicy,
+			Discard:           jetstream.DiscardOld,
+			MaxAge:            j.limits.maxAge,
+			MaxBytes:          orUnlimited(j.limits.maxBytes),
+			MaxMsgsPerSubject: orUnlimited(j.limits.maxMsgsPerSubject),
+			MaxMsgs:           -1,
+		})
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) { // another node was first
+			s, err = j.js.Stream(ctx, j.name)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("sse broker: jetstream stream %q: %w", j.name, err)
+	}
+	info := s.CachedInfo()
+	j.stream = s
+	j.epoch = streamEpoch(info.Created)
+	j.start = info.State.LastSeq + 1
+	j.lastFed.Store(info.State.LastSeq)
+	return nil
+}
+
+// orUnlimited is n, or -1 (JetStream's "no limit") for n <= 0.
+func orUnlimited(n int64) int64 {
+	if n <= 0 {
+		return -1
+	}
+	return n
+}
+
+// streamEpoch is the epoch of the ids of a stream created at t: its
+// creation time in nanoseconds, base 36 (at most 13 characters of
+// [0-9a-z]). A stream deleted and made again has another epoch, so the old
+// ids are told apart (sse-reset, other-epoch); a node restart or a
+// nats-server restart on the same store keeps it.
+func streamEpoch(t time.Time) string {
+	return strconv.FormatInt(max(t.UnixNano(), 1), 36)
+}
+
+// publish stores m under topic's subject and returns once JetStream has
+// acknowledged it; any failure (no connection, no answer within the
+// publish timeout, a stream that refuses it) wraps ErrNotAcknowledged.
+// While the connection is not up, nothing is sent. A message sent whose
+// acknowledgement was lost may still be stored (and delivered).
+func (j *jetStream) publish(ctx context.Context, topic string, m *mbroker.Message) error {
+	// Headers that would inject a field are refused here; a binary body is
+	// stored (in-process subscribers get it) and each node decides, with
+	// its hub's data encoding, whether browsers can.
+	if _, err := codec.FromMessageFor(m, codec.DataBase64); err != nil {
+		return fmt.Errorf("sse broker: publish to %q: %w", topic, err)
+	}
+	if topic == "" {
+		return fmt.Errorf("sse broker: publish: %w", ErrInvalidTopic)
+	}
+	data, err := encodeEnvelope(m)
+	if err != nil {
+		return err
+	}
+	// nats.go holds what is published while it reconnects and sends it
+	// later: refuse at once instead, so that an error while NATS is away
+	// means the message goes nowhere.
+	if !j.nc.IsConnected() {
+		return fmt.Errorf("sse broker: publish to %q: %w: nats connection %s", topic, ErrNotAcknowledged, j.nc.Status())
+	}
+	ctx, cancel := context.WithTimeout(ctx, j.limits.publishTimeout)
+	defer cancel()
+	msg := &nats.Msg{Subject: Subject(j.name, topic), Data: data}
+	if _, err := j.js.PublishMsg(ctx, msg, jetstream.WithExpectStream(j.name)); err != nil {
+		return fmt.Errorf("sse broker: publish to %q: %w: %w", topic, ErrNotAcknowledged, err)
+	}
+	return nil
+}
+
+// consume starts the consume loop at the sequence after the last one fed;
+// it is a no-op while one runs. deliver gets every stored message, in
+// stream order.
+func (j *jetStream) consume(deliver func(jetstream.Msg)) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.quit != nil {
+		return
+	}
+	j.quit = make(chan struct{})
+	j.stopped = make(chan struct{})
+	go j.loop(deliver, j.quit, j.stopped)
+}
+
+// loop keeps an ordered consumer running from lastFed+1 until quit is
+// closed. nats.go recreates the consumer by itself after a reconnect; when
+// it cannot be created or stops on its own, loop waits a little and starts
+// one again from the last sequence fed.
+func (j *jetStream) loop(deliver func(jetstream.Msg), quit, stopped chan struct{}) {
+	defer close(stopped)
+	retry := time.NewTimer(0)
+	defer retry.Stop()
+	for {
+		select {
+		case <-quit:
+			return
+		case <-retry.C:
+		}
+		cc, err := j.startConsumer(deliver)
+		if err != nil {
+			j.log.Logf(logger.WarnLevel, "sse broker: jetstream stream %q: consume: %v (retrying)", j.name, err)
+			retry.Reset(time.Second)
+			continue
+		}
+		select {
+		case <-quit:
+			cc.Stop()
+			<-cc.Closed()
+			return
+		case <-cc.Closed():
+			retry.Reset(time.Second)
+		}
+	}
+}
+
+// startConsumer creates an ordered consumer at lastFed+1 and starts it.
+func (j *jetStream) startConsumer(deliver func(jetstream.Msg)) (jetstream.ConsumeContext, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), j.limits.fetchTimeout)
+	defer cancel()
+	cons, err := j.js.OrderedConsumer(ctx, j.name, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:   j.lastFed.Load() + 1,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return cons.Consume(deliver, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+		j.log.Logf(logger.DebugLevel, "sse broker: jetstream stream %q: consumer: %v", j.name, err)
+	}))
+}
+
+// stop ends the consume loop and waits for it (and for the delivery in
+// progress) to end. It is a no-op when none runs.
+func (j *jetStream) stop() {
+	j.mu.Lock()
+	quit, stopped := j.quit, j.stopped
+	j.quit, j.stopped = nil, nil
+	j.mu.Unlock()
+	if quit == nil {
+		return
+	}
+	close(quit)
+	<-stopped
+}
