@@ -235,11 +235,14 @@ func TopicPattern(re *regexp.Regexp) server.Option { return setOption(topicPatte
 
 // MaxHistoryEvents bounds each topic's history (its log, what resuming
 // clients and readers behind a burst read from) to n events (default
-// hub.DefaultHistoryEvents, 10,000); 0 keeps no history.
+// hub.DefaultHistoryEvents, 10,000); 0 keeps no history: events are held
+// only until the streams of the topic have read them, and a resume replays
+// nothing (it gets sse-reset unless it missed nothing).
 func MaxHistoryEvents(n int) server.Option { return setOption(maxHistoryEventsKey{}, n) }
 
 // MaxHistoryBytes bounds each topic's history to n bytes of encoded frames
-// (default hub.DefaultHistoryBytes, 8 MiB); 0 keeps no history.
+// (default hub.DefaultHistoryBytes, 8 MiB); 0 keeps no history (as
+// MaxHistoryEvents(0)).
 func MaxHistoryBytes(n int) server.Option { return setOption(maxHistoryBytesKey{}, n) }
 
 // MaxHistoryAge drops events older than d from the history (default
@@ -249,7 +252,7 @@ func MaxHistoryAge(d time.Duration) server.Option { return setOption(maxHistoryA
 // HistoryBudget bounds the history of all topics together to n bytes of
 // encoded frames (default hub.DefaultHistoryBudget, 64 MiB): past it the
 // oldest events of the least recently published topic are evicted first.
-// 0 keeps no history.
+// 0 keeps no history (as MaxHistoryEvents(0)).
 func HistoryBudget(n int) server.Option { return setOption(historyBudgetKey{}, n) }
 
 // MaxReplay bounds how many events one resume replays (default

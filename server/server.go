@@ -264,11 +264,14 @@ func (s *Server) Start() (err error) {
 		undo = append(undo, func() { _ = opts.Broker.Disconnect() })
 	}
 
-	// The hub: the broker's when it is this module's, else one of our own
-	// fed by the bridge.
+	// The hub has one owner, who sets its options: the broker when it is
+	// this module's (the server takes its hub as it is), else the server,
+	// whose hub the bridge feeds.
 	if p, ok := opts.Broker.(hub.Provider); ok && p.SSEHub() != nil {
+		if len(r.cfg.hubOptions()) > 0 {
+			return fmt.Errorf("%w (broker %s)", ErrHubOptions, opts.Broker.String())
+		}
 		r.hub = p.SSEHub()
-		r.hub.Apply(r.cfg.hubOptions()...)
 	} else {
 		r.ownHub = true
 		if opts.Broker != nil {
