@@ -20,8 +20,8 @@ import (
 func TestSlowClientCutOffCounted(t *testing.T) {
 	for name, mode := range map[string][]server.Option{"goroutine": {sse.GoroutinePerStream()}, "shared": nil} {
 		t.Run(name, func(t *testing.T) {
-			srv := newServer(append(mode, sse.WriteTimeout(time.Hour), sse.MaxHistoryEvents(64))...)
-			svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "slow", Broker: ssebroker.NewBroker()})
+			srv := newServer(append(mode, sse.WriteTimeout(time.Hour))...)
+			svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "slow", Broker: ssebroker.NewBroker(ssebroker.MaxHistoryEvents(64))})
 			stalledClient(t, svc.Addr(), "fast")
 			reader := ssetest.OpenT(t, ssetest.EventsURL(svc.URL("/events"), "other"), "")
 			defer reader.Close()

@@ -16,14 +16,14 @@ import (
 // once created (before Start or while running) and no longer once deleted;
 // its open streams end when it is.
 func TestExplicitTopicsThroughHTTP(t *testing.T) {
-	srv := newServer(sse.ExplicitTopics())
+	srv := newServer()
 	if err := srv.CreateTopic("early"); err != nil {
 		t.Fatalf("CreateTopic before Start: %v", err)
 	}
 	if err := srv.CreateTopic("has space"); !errors.Is(err, sse.ErrInvalidTopic) {
 		t.Fatalf("CreateTopic of an invalid name: %v, want ErrInvalidTopic", err)
 	}
-	svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "explicit", Broker: ssebroker.NewBroker()})
+	svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "explicit", Broker: ssebroker.NewBroker(ssebroker.ExplicitTopics())})
 	status := func(topic string) int {
 		t.Helper()
 		s, err := ssetest.Open(context.Background(), nil, ssetest.EventsURL(svc.URL("/events"), topic), "")
