@@ -46,7 +46,7 @@ func TestStopWithStalledClients(t *testing.T) {
 			var subscribed, unsubscribed atomic.Int64
 			var stopped, late atomic.Bool
 			srv := newServer(append(mode,
-				sse.WriteTimeout(time.Hour), sse.ShutdownGrace(3*time.Second), sse.MaxHistoryBytes(64<<20),
+				sse.WriteTimeout(time.Hour), sse.ShutdownGrace(3*time.Second),
 				sse.OnSubscribe(func(*http.Request, []string) { subscribed.Add(1) }),
 				sse.OnUnsubscribe(func(*http.Request, []string) {
 					time.Sleep(time.Millisecond) // a hook that takes a little time
@@ -55,7 +55,7 @@ func TestStopWithStalledClients(t *testing.T) {
 					}
 					unsubscribed.Add(1)
 				}))...)
-			svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "stop", Broker: ssebroker.NewBroker()})
+			svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "stop", Broker: ssebroker.NewBroker(ssebroker.MaxHistoryBytes(64<<20))})
 			data := []byte(strings.Repeat("s", 4<<10))
 			for range 5000 { // 20 MiB: more than the sockets of a client hold
 				if err := srv.Publish(context.Background(), "big", &codec.Event{Data: data}); err != nil {
