@@ -136,7 +136,6 @@ func FuzzEventsEndpoint(f *testing.F) {
 		sse.Heartbeat(time.Hour), // the watcher reads only what is published
 		sse.AllowedOrigins("https://app.example"),
 		sse.MaxTopicsPerConnection(8),
-		sse.MaxHistoryEvents(4),
 		sse.ClientAddress(func(r *http.Request) string { return r.Header.Get("X-Forwarded-For") }),
 		sse.Authorize(func(_ *http.Request, topics []string) error {
 			for _, t := range topics {
@@ -148,7 +147,7 @@ func FuzzEventsEndpoint(f *testing.F) {
 		}),
 		server.WithLogger(newRecordingLogger()), // keeps go-micro's lines out of the output
 	)
-	svc := ssetest.StartService(f, srv, ssetest.ServiceOptions{Name: "fuzz", Broker: ssebroker.NewBroker()})
+	svc := ssetest.StartService(f, srv, ssetest.ServiceOptions{Name: "fuzz", Broker: ssebroker.NewBroker(ssebroker.MaxHistoryEvents(4))})
 	addr := svc.Addr()
 	watcher, resp := openRaw(f, addr, "GET /events?stream=watch HTTP/1.1\r\nHost: fuzz\r\n\r\n", "GET")
 	f.Cleanup(func() { watcher.conn.Close() })

@@ -263,11 +263,14 @@ func (s *Server) Start() (err error) {
 		undo = append(undo, func() { _ = opts.Broker.Disconnect() })
 	}
 
-	// The hub: the broker's when it is this module's, else one of our own
-	// fed by the bridge.
+	// The hub has one owner, who sets its options: the broker when it is
+	// this module's (the server takes its hub as it is), else the server,
+	// whose hub the bridge feeds.
 	if p, ok := opts.Broker.(hub.Provider); ok && p.SSEHub() != nil {
+		if len(r.cfg.hubOptions()) > 0 {
+			return fmt.Errorf("%w (broker %s)", ErrHubOptions, opts.Broker.String())
+		}
 		r.hub = p.SSEHub()
-		r.hub.Apply(r.cfg.hubOptions()...)
 	} else {
 		r.ownHub = true
 		if opts.Broker != nil {
@@ -367,14 +370,23 @@ func (s *Server) Stop() error {
 
 	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.ShutdownGrace)
 	defer cancel()
-	if err := r.endpoint.Shutdown(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("sse server: events endpoint shutdown: %w", err))
-	}
+	drained := r.endpoint.Shutdown(ctx) == nil
 	if err := r.http.Shutdown(ctx); err != nil {
 		// Grace period over: close the connections still open.
 		r.http.Close()
 	}
 	<-r.served
+	if !drained {
+		// The connections are closed now: what is left of the streams
+		// (their OnUnsubscribe included) ends with them. Wait for it, so
+		// that nothing of the server runs once Stop returns; only user
+		// code that does not return can hold it past this bound.
+		wait, cancel := context.WithTimeout(context.Background(), max(r.cfg.WriteTimeout, r.cfg.ShutdownGrace))
+		defer cancel()
+		if err := r.endpoint.Shutdown(wait); err != nil {
+			errs = append(errs, fmt.Errorf("sse server: events endpoint shutdown: streams still running: %w", err))
+		}
+	}
 
 	s.unsubscribeAll()
 	if r.bridge != nil {

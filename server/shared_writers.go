@@ -56,7 +56,6 @@ type writerPool struct {
 	next    atomic.Uint64
 
 	heartbeatChunk []byte // the heartbeat frame as one chunk
-	byeChunk       []byte // the shutdown frame as one chunk, then the last chunk
 }
 
 // newWriterPool returns GOMAXPROCS writers, started on their first stream.
@@ -66,7 +65,6 @@ func newWriterPool(e *endpoint) *writerPool {
 		p.writers[i] = &writer{p: p, wake: make(chan struct{}, 1), conns: make(map[*stream]struct{})}
 	}
 	p.heartbeatChunk = appendChunk(nil, e.heartbeatFrame)
-	p.byeChunk = append(appendChunk(nil, e.byeFrame), lastChunk...)
 	return p
 }
 
@@ -101,7 +99,7 @@ func (p *writerPool) add(s *stream, conn net.Conn) {
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
-		s.say(p.byeChunk, p.e.byeDeadline())
+		s.say(p.byeChunk(), p.e.byeDeadline())
 		conn.Close()
 		s.finish(hub.ErrClosed)
 		return
@@ -404,7 +402,7 @@ func (w *writer) shutdown() {
 	w.mu.Unlock()
 	for _, s := range own {
 		if !s.midChunk {
-			s.say(w.p.byeChunk, w.p.e.byeDeadline())
+			s.say(w.p.byeChunk(), w.p.e.byeDeadline())
 		}
 		s.conn.Close()
 		w.finishLater(s, hub.ErrClosed)
@@ -432,4 +430,10 @@ func cmpErr(errs ...error) error {
 		}
 	}
 	return nil
+}
+
+// byeChunk is a stream's shutdown hint (endpoint.bye) as one chunk, then
+// the last chunk.
+func (p *writerPool) byeChunk() []byte {
+	return append(appendChunk(nil, p.e.bye()), lastChunk...)
 }

@@ -201,6 +201,8 @@ var framesPool = sync.Pool{New: func() any { f := make([][]byte, 0, 64); return 
 // the client goes away, a write fails, the hub ends the subscriber or the
 // endpoint shuts down.
 func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, rc *http.ResponseController, s *stream) {
+	e.trackGoroutine(s)
+	defer e.untrackGoroutine(s)
 	hb := time.NewTimer(e.cfg.Heartbeat)
 	defer hb.Stop()
 	for {
@@ -223,7 +225,7 @@ func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, rc *ht
 			s.finish(nil)
 			return
 		case <-e.done:
-			frames, end, deadline = e.byeFrame, hub.ErrClosed, e.byeDeadline()
+			frames, end, deadline = e.bye(), hub.ErrClosed, e.byeDeadline()
 		}
 		if len(frames) > 0 {
 			if deadline.IsZero() {
