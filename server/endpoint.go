@@ -351,14 +351,16 @@ func (e *endpoint) deadline() time.Time {
 	return time.Now().Add(e.cfg.WriteTimeout)
 }
 
-// byeWriteTimeout bounds a write once the endpoint shuts down (the
-// shutdown hint, or a write under way): a client that does not take it at
-// once has stalled and is cut off, so that Stop never waits on it.
-const byeWriteTimeout = 200 * time.Millisecond
+// minByeWrite is the least time a write has once the endpoint shuts down.
+const minByeWrite = 200 * time.Millisecond
 
-// byeDeadline is the deadline of a write during shutdown.
+// byeDeadline is the deadline of a write once the endpoint shuts down (the
+// shutdown hint, or a write under way): a quarter of ShutdownGrace (at
+// least minByeWrite, at most WriteTimeout). A client that does not take
+// the write by then has stalled and is cut off, so that Stop never waits
+// the whole grace on it.
 func (e *endpoint) byeDeadline() time.Time {
-	return time.Now().Add(min(e.cfg.WriteTimeout, byeWriteTimeout))
+	return time.Now().Add(min(e.cfg.WriteTimeout, max(e.cfg.ShutdownGrace/4, minByeWrite)))
 }
 
 // bye is the shutdown hint of one stream: its retry is Retry plus a random

@@ -46,6 +46,7 @@ type Server struct {
 	services map[string]*rpcService // go-micro handler structs by name (rpc.go)
 	subs     []*subscription        // go-micro subscribers, in order of Subscribe
 	run      *run                   // set while started
+	created  []string               // topics made by CreateTopic (topics.go)
 }
 
 // subscription is a go-micro subscriber and, while the server runs, its
@@ -321,6 +322,10 @@ func (s *Server) Start() (err error) {
 		s.mu.Unlock()
 	})
 
+	// After the run is published: a CreateTopic meanwhile reaches the hub.
+	if err := s.createTopics(r); err != nil {
+		return err
+	}
 	if err := s.subscribeAll(opts.Broker); err != nil {
 		return err
 	}

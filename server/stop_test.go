@@ -55,7 +55,7 @@ func TestStopWithStalledClients(t *testing.T) {
 					}
 					unsubscribed.Add(1)
 				}))...)
-			svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "stop", Broker: ssebroker.NewBroker(ssebroker.MaxHistoryBytes(64 << 20))})
+			svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "stop", Broker: ssebroker.NewBroker(ssebroker.MaxHistoryBytes(64<<20), ssebroker.HistoryBudget(64<<20))})
 			data := []byte(strings.Repeat("s", 4<<10))
 			for range 5000 { // 20 MiB: more than the sockets of a client hold
 				if err := srv.Publish(context.Background(), "big", &codec.Event{Data: data}); err != nil {
