@@ -66,6 +66,12 @@ type EndpointStats struct {
 	// be placed, by the reason their sse-reset event gave ("other-epoch",
 	// "evicted", "unknown-id", "invalid-id").
 	Resets map[string]uint64
+	// BytesWritten counts the bytes of the streams written to clients
+	// after the headers: frames, heartbeats and hints, with the HTTP/1.1
+	// chunk framing of the shared writers' streams.
+	BytesWritten uint64
+	// Latency is the publish-to-write latency of the writes of events.
+	Latency LatencyStats
 }
 
 // endpoint is the /events http.Handler: it validates a request, subscribes
@@ -97,6 +103,8 @@ type endpoint struct {
 	hookPanics  atomic.Uint64
 	http2       atomic.Int64
 	exact       atomic.Uint64
+	written     atomic.Uint64
+	latency     latencyHistogram
 	refusedMu   sync.Mutex // guards refused and resets
 	refused     map[string]uint64
 	resets      map[string]uint64
@@ -315,6 +323,8 @@ func (e *endpoint) Stats() EndpointStats {
 		HTTP2:        int(e.http2.Load()),
 		ResumedExact: e.exact.Load(),
 		Resets:       resets,
+		BytesWritten: e.written.Load(),
+		Latency:      e.latency.snapshot(),
 	}
 }
 
