@@ -3,8 +3,8 @@ package broker
 import (
 	"context"
 	"fmt"
-	"runtime/debug"
 	"maps"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 
