@@ -76,10 +76,12 @@ func TestProtobufWithoutBase64SkipsBrowsersOnly(t *testing.T) {
 	assert.Len(t, log.Lines("warn", `"pb"`, "not valid UTF-8"), 1, "the skip is logged with its topic")
 }
 
-func TestServerBase64DataCarriesProtobuf(t *testing.T) {
-	b := ssebroker.NewBroker()
+// TestBase64DataCarriesProtobuf: Base64Data on the broker, the owner of
+// the hub the server serves.
+func TestBase64DataCarriesProtobuf(t *testing.T) {
+	b := ssebroker.NewBroker(ssebroker.Base64Data())
 	got := make(chan *wrapperspb.BytesValue, 4)
-	svc := startProtobuf(t, b, "pb", got, sse.Base64Data())
+	svc := startProtobuf(t, b, "pb", got)
 	browser := ssetest.OpenT(t, ssetest.EventsURL(svc.URL("/events"), "pb"), "")
 
 	// No header needed: the server writes every event's data as base64

@@ -39,7 +39,9 @@ type sseBroker struct {
 
 // NewBroker returns a go-micro broker.Broker named "sse" with its own hub
 // (see SSEHub). It starts no goroutine until Subscribe. Options are go-micro
-// broker options plus this package's (SubscriberQueue); broker.Addrs,
+// broker options plus this package's (SubscriberQueue, and the options of
+// the hub it owns: MaxHistoryEvents, HistoryBudget, Base64Data, ...);
+// broker.Addrs,
 // broker.Codec, broker.Secure and broker.TLSConfig are kept in Options but
 // not used (the broker has no network side and carries headers natively).
 //
@@ -55,7 +57,7 @@ func NewBroker(opts ...mbroker.Option) mbroker.Broker {
 	}
 	b.apply(opts)
 	if !jetStreamSet(&b.opts) { // with JetStream, Connect makes it with the stream's epoch
-		b.hub = hub.New()
+		b.hub = hub.New(hubOptions(&b.opts)...)
 		b.current.Store(b.hub)
 	}
 	// A broker dropped without Disconnect frees its hub (history, timer).
@@ -69,10 +71,17 @@ func NewBroker(opts ...mbroker.Option) mbroker.Broker {
 
 // Init applies options on top of the current ones; it may be called any
 // number of times.
+// Hub options (MaxHistoryEvents, ...) are refused with ErrHubMade, and the
+// other options of the call still applied.
 func (b *sseBroker) Init(opts ...mbroker.Option) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	had := hubOptions(&b.opts)
 	b.apply(opts)
+	if now := hubOptions(&b.opts); len(now) != len(had) {
+		b.opts.Context = context.WithValue(b.opts.Context, hubOptionsKey{}, had)
+		return ErrHubMade
+	}
 	return nil
 }
 
@@ -123,7 +132,7 @@ func (b *sseBroker) Connect() error {
 		return b.connectJetStream()
 	}
 	if b.hub.Closed() {
-		b.hub = hub.New()
+		b.hub = hub.New(hubOptions(&b.opts)...)
 		b.current.Store(b.hub)
 	}
 	b.connected = true
@@ -169,7 +178,9 @@ func (b *sseBroker) Disconnect() error {
 func (b *sseBroker) String() string { return "sse" }
 
 // SSEHub returns the broker's hub, the one the server serves to browsers
-// (it implements hub.Provider). It is created by NewBroker, closed by
+// (it implements hub.Provider). It is created by NewBroker with the hub
+// options given there (MaxHistoryEvents, ...), never changed by anyone
+// afterwards (the server serving it takes it as it is), closed by
 // Disconnect and made anew by the Connect that follows; a broker dropped
 // without Disconnect closes it when collected. With the JetStream option
 // it is made by Connect (nil before the first).

@@ -225,6 +225,7 @@ func TestPublishRefusesInjectingHeaders(t *testing.T) {
 	}{
 		{codec.HeaderEvent, "a\ndata: injected", codec.ErrInvalidEvent},
 		{codec.HeaderEvent, "a\rb", codec.ErrInvalidEvent},
+		{codec.HeaderEvent, "a\x00b", codec.ErrInvalidEvent}, // as the doc says
 		{codec.HeaderID, "1\nevent: x", codec.ErrInvalidID},
 		{codec.HeaderID, "1\x00", codec.ErrInvalidID},
 		{codec.HeaderRetry, "10\ndata: x", codec.ErrInvalidRetry},
@@ -567,8 +568,7 @@ func TestHandlerErrorIsLoggedWithoutErrorHandler(t *testing.T) {
 }
 
 func TestUnknownHubTopicStillReachesHandlers(t *testing.T) {
-	b := newConnected(t)
-	hubOf(t, b).Apply(hub.ExplicitTopics())
+	b := newConnected(t, ssebroker.ExplicitTopics())
 	err := b.Publish("internal", msg("x"))
 	assert.ErrorIs(t, err, hub.ErrUnknownTopic, "no browser topic and no handler")
 
@@ -597,7 +597,6 @@ func TestTwoBrokersAreSeparate(t *testing.T) {
 
 func TestPublisherIDAndBinaryData(t *testing.T) {
 	b := newConnected(t)
-	h := hubOf(t, b)
 	br := subscribeHub(t, b, "t")
 
 	// Binary data in text mode reaches handlers, not browsers (never
@@ -610,8 +609,12 @@ func TestPublisherIDAndBinaryData(t *testing.T) {
 	assert.Empty(t, br.pending(t), "browsers get nothing of it")
 	assert.Equal(t, uint64(1), statsOf(b).BinarySkipped)
 
-	// With the server's base64 option (applied to the hub) it goes through.
-	h.Apply(hub.WithDataEncoding(codec.DataBase64), hub.KeepPublisherIDs())
+	// With the broker's options for its hub, base64 data and publisher
+	// ids, it goes through.
+	b = newConnected(t, ssebroker.Base64Data(), ssebroker.KeepPublisherIDs())
+	br = subscribeHub(t, b, "t")
+	_, err = b.Subscribe("t", func(e mbroker.Event) error { got <- string(e.Message().Body); return nil })
+	require.NoError(t, err)
 	require.NoError(t, b.Publish("t", msg("\xff\xfe", codec.HeaderID, "pub-7")))
 	evs := br.next(t, 1)
 	assert.Equal(t, "pub-7", evs[0].ID, "Sse-Id sets the id when the hub keeps publisher ids")
@@ -668,4 +671,22 @@ func TestConcurrentPublishSubscribeUnsubscribe(t *testing.T) {
 	n := publishers*perPublisher + churners*rounds
 	assert.Len(t, br.next(t, n), n, "the hub got every publish")
 	assert.Equal(t, uint64(n), statsOf(b).Published)
+}
+
+// TestHubOptionsAtNewBroker: the hub is made by NewBroker with the hub
+// options given there; Init refuses them afterwards (ErrHubMade) and
+// still applies the others.
+func TestHubOptionsAtNewBroker(t *testing.T) {
+	b := newConnected(t, ssebroker.MaxHistoryEvents(2), ssebroker.MaxReplay(1))
+	for i := 0; i < 5; i++ {
+		require.NoError(t, b.Publish("t", msg(fmt.Sprint(i))))
+	}
+	assert.Equal(t, 2, hubOf(t, b).Stats().HistoryEvents, "MaxHistoryEvents given to NewBroker bounds its hub")
+	err := b.Init(ssebroker.MaxHistoryEvents(100), ssebroker.SubscriberQueue(3))
+	assert.ErrorIs(t, err, ssebroker.ErrHubMade)
+	for i := 0; i < 5; i++ {
+		require.NoError(t, b.Publish("t", msg(fmt.Sprint(i))))
+	}
+	assert.Equal(t, 2, hubOf(t, b).Stats().HistoryEvents, "the hub is not changed by a later Init")
+	require.NoError(t, b.Init(ssebroker.SubscriberQueue(4)), "other options are fine")
 }

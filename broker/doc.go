@@ -65,11 +65,16 @@
 // consumer per node), Subject for the topic to subject rule, and the
 // README's "Many nodes" for ids, resume and failure behaviour.
 //
-// # Hub options
+// # The hub and its options
 //
-// The hub (one per broker, created by NewBroker, see SSEHub) is configured
-// by the server that serves it: the server's options for history bounds,
-// explicit topics, data encoding and queue limits are applied to the
-// broker's hub when the server starts. The broker has no hub options of its
-// own, so there is exactly one place where they are set.
+// The broker owns its hub: one per broker, made by NewBroker with the hub
+// options given there (MaxHistoryEvents, MaxHistoryBytes, MaxHistoryAge,
+// HistoryBudget, MaxReplay, ExplicitTopics, KeepPublisherIDs, Base64Data)
+// and never changed afterwards (Init refuses them with ErrHubMade); a
+// Connect after a Disconnect (which closes the hub) makes a new one with
+// the same options, and with JetStream Connect makes it (the stream's
+// epoch and start). A server serving it (SSEHub, asked after Connect)
+// takes it as it is; given hub options of its own, the server refuses to
+// start (its ErrHubOptions). So there is one owner and one place where the
+// hub's options are set, and nothing the server does outlives its Stop.
 package broker

@@ -15,6 +15,10 @@ var (
 	ErrInvalidTopic = errors.New("sse broker: empty topic")
 	// ErrNilHandler is returned by Subscribe for a nil handler.
 	ErrNilHandler = errors.New("sse broker: nil handler")
+	// ErrHubMade is returned by Init when it is given hub options
+	// (MaxHistoryEvents, Base64Data, ...): the hub is made by NewBroker
+	// with the options given there, and never changed afterwards.
+	ErrHubMade = errors.New("sse broker: hub options must be given to NewBroker")
 	// ErrNotAcknowledged is wrapped by Publish in JetStream mode when
 	// JetStream did not acknowledge the message (no connection, no answer
 	// within JetStreamPublishTimeout, refused). The message may still have

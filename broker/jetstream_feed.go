@@ -101,7 +101,7 @@ func (b *sseBroker) connectJetStream() error {
 		return err
 	}
 	src := &jetStreamSource{j: j}
-	h := hub.New(hub.WithEpoch(j.epoch), hub.WithSource(src), hub.WithStart(j.start))
+	h := hub.New(append(hubOptions(&b.opts), hub.WithEpoch(j.epoch), hub.WithSource(src), hub.WithStart(j.start))...)
 	src.hub = h
 	if b.hub != nil { // JetStream given to Init after NewBroker: its plain hub goes
 		b.hub.Close()

@@ -126,17 +126,17 @@ func TestJetStreamPublishOnOneNodeSameIDOnEveryNode(t *testing.T) {
 
 func TestJetStreamResumeOnAnotherNode(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		opts []server.Option
+		name  string
+		bopts []mbroker.Option // the broker owns the hub: history bounds are its options
 	}{
 		{"local log reaches back", nil},
-		{"local log too short", []server.Option{sse.MaxHistoryEvents(1)}},
+		{"local log too short", []mbroker.Option{ssebroker.MaxHistoryEvents(1)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ns := runNATS(t, t.TempDir(), -1)
 			a := startNode(t, ns.ClientURL(), nil)
 			b := startNode(t, ns.ClientURL(), nil)
-			c := startNode(t, ns.ClientURL(), nil, tc.opts...)
+			c := startNode(t, ns.ClientURL(), tc.bopts)
 
 			onA := a.open(t, "ticks", "")
 			watchC := c.open(t, "ticks", "") // to know when C has fed everything

@@ -77,7 +77,7 @@ func (e *endpoint) watchExpiry(s *stream, expiry time.Time) {
 func (e *endpoint) endFrame(s *stream, err error) []byte {
 	switch {
 	case errors.Is(err, hub.ErrClosed):
-		return e.byeFrame
+		return e.bye()
 	case errors.Is(err, hub.ErrUnsubscribed) && s.expired.Load():
 		return e.expiredFrame()
 	}

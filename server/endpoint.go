@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"math/rand/v2"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -65,6 +66,12 @@ type EndpointStats struct {
 	// be placed, by the reason their sse-reset event gave ("other-epoch",
 	// "evicted", "unknown-id", "invalid-id").
 	Resets map[string]uint64
+	// BytesWritten counts the bytes of the streams written to clients
+	// after the headers: frames, heartbeats and hints, with the HTTP/1.1
+	// chunk framing of the shared writers' streams.
+	BytesWritten uint64
+	// Latency is the publish-to-write latency of the writes of events.
+	Latency LatencyStats
 }
 
 // endpoint is the /events http.Handler: it validates a request, subscribes
@@ -73,8 +80,8 @@ type endpoint struct {
 	hub *hub.Hub
 	cfg *config
 
-	// Frames written on open, as heartbeat, and on shutdown.
-	openFrame, heartbeatFrame, byeFrame []byte
+	// Frames written on open and as heartbeat (the shutdown hint is bye()).
+	openFrame, heartbeatFrame []byte
 
 	mu     sync.Mutex // guards closed and wg.Add against Shutdown's wg.Wait
 	closed bool
@@ -86,7 +93,8 @@ type endpoint struct {
 	bridge *bridge     // with a foreign broker: holds the topics of each stream
 	pool   *writerPool // shared writers of taken-over HTTP/1.1 streams; nil if GoroutinePerStream
 
-	byeBy       atomic.Int64 // unix nanoseconds: the latest deadline of a shutdown hint
+	goMu        sync.Mutex
+	goStreams   map[*stream]struct{} // streams with a goroutine of their own
 	open        atomic.Int64
 	shared      atomic.Int64
 	accepted    atomic.Uint64
@@ -95,6 +103,8 @@ type endpoint struct {
 	hookPanics  atomic.Uint64
 	http2       atomic.Int64
 	exact       atomic.Uint64
+	written     atomic.Uint64
+	latency     latencyHistogram
 	refusedMu   sync.Mutex // guards refused and resets
 	refused     map[string]uint64
 	resets      map[string]uint64
@@ -112,7 +122,6 @@ func newEndpoint(h *hub.Hub, c *config) *endpoint {
 	}
 	e.openFrame, _ = (&codec.Event{Retry: c.Retry}).AppendTo(nil)
 	e.heartbeatFrame, _ = (&codec.Event{Comment: "heartbeat"}).AppendTo(nil)
-	e.byeFrame, _ = (&codec.Event{Comment: "shutdown", Retry: c.Retry}).AppendTo(nil)
 	if !c.GoroutinePerStream {
 		e.pool = newWriterPool(e)
 	}
@@ -278,8 +287,6 @@ func (e *endpoint) Shutdown(ctx context.Context) error {
 		defer cancel()
 	}
 	e.once.Do(func() {
-		dl, _ := ctx.Deadline()
-		e.byeBy.Store(dl.Add(-time.Until(dl) / 10).UnixNano())
 		e.mu.Lock()
 		e.closed = true
 		e.mu.Unlock()
@@ -287,6 +294,7 @@ func (e *endpoint) Shutdown(ctx context.Context) error {
 		if e.pool != nil {
 			e.pool.stop()
 		}
+		e.cutGoroutineWrites()
 	})
 	waited := make(chan struct{})
 	go func() { e.wg.Wait(); close(waited) }()
@@ -315,6 +323,8 @@ func (e *endpoint) Stats() EndpointStats {
 		HTTP2:        int(e.http2.Load()),
 		ResumedExact: e.exact.Load(),
 		Resets:       resets,
+		BytesWritten: e.written.Load(),
+		Latency:      e.latency.snapshot(),
 	}
 }
 
@@ -330,15 +340,72 @@ func (e *endpoint) countResume(r hub.Resume) {
 	}
 }
 
-// deadline is the write deadline of a write starting now.
-func (e *endpoint) deadline() time.Time { return time.Now().Add(e.cfg.WriteTimeout) }
-
-// byeDeadline bounds the write of the shutdown hint: the usual deadline,
-// but no later than Shutdown's own (less a tenth, kept for the wait).
-func (e *endpoint) byeDeadline() time.Time {
-	d := e.deadline()
-	if by := time.Unix(0, e.byeBy.Load()); e.byeBy.Load() != 0 && by.Before(d) {
-		return by
+// deadline is the write deadline of a write starting now: WriteTimeout,
+// or once the endpoint shuts down the short bound of byeDeadline.
+func (e *endpoint) deadline() time.Time {
+	select {
+	case <-e.done:
+		return e.byeDeadline()
+	default:
 	}
-	return d
+	return time.Now().Add(e.cfg.WriteTimeout)
+}
+
+// minByeWrite is the least time a write has once the endpoint shuts down.
+const minByeWrite = 200 * time.Millisecond
+
+// byeDeadline is the deadline of a write once the endpoint shuts down (the
+// shutdown hint, or a write under way): a quarter of ShutdownGrace (at
+// least minByeWrite, at most WriteTimeout). A client that does not take
+// the write by then has stalled and is cut off, so that Stop never waits
+// the whole grace on it.
+func (e *endpoint) byeDeadline() time.Time {
+	return time.Now().Add(min(e.cfg.WriteTimeout, max(e.cfg.ShutdownGrace/4, minByeWrite)))
+}
+
+// bye is the shutdown hint of one stream: its retry is Retry plus a random
+// part of ShutdownJitter, so that the clients of a stopped node do not all
+// come back in the same instant.
+func (e *endpoint) bye() []byte {
+	retry := e.cfg.Retry
+	if j := e.cfg.ShutdownJitter; j > 0 {
+		retry += rand.N(j)
+	}
+	f, _ := (&codec.Event{Comment: "shutdown", Retry: retry}).AppendTo(nil)
+	return f
+}
+
+// trackGoroutine records s as written by its own goroutine until untrack,
+// so that Shutdown can cut a write of it short.
+func (e *endpoint) trackGoroutine(s *stream) {
+	e.goMu.Lock()
+	if e.goStreams == nil {
+		e.goStreams = make(map[*stream]struct{})
+	}
+	e.goStreams[s] = struct{}{}
+	e.goMu.Unlock()
+}
+
+func (e *endpoint) untrackGoroutine(s *stream) {
+	e.goMu.Lock()
+	delete(e.goStreams, s)
+	e.goMu.Unlock()
+}
+
+// cutGoroutineWrites moves the deadline of every write under way on a
+// stream with its own goroutine to byeDeadline: a stalled client no longer
+// holds Stop for its WriteTimeout. Each from a goroutine (an HTTP/2
+// deadline may wait on its connection).
+func (e *endpoint) cutGoroutineWrites() {
+	e.goMu.Lock()
+	defer e.goMu.Unlock()
+	for s := range e.goStreams {
+		if rc := s.rc.Load(); rc != nil {
+			e.wg.Add(1) // the stream's goroutine keeps the count above zero
+			go func() {
+				defer e.wg.Done()
+				_ = rc.SetWriteDeadline(e.byeDeadline())
+			}()
+		}
+	}
 }

@@ -536,13 +536,23 @@ func TestShutdownEndsManyStreams(t *testing.T) {
 			if err := f.e.Shutdown(context.Background()); err != nil {
 				t.Fatalf("Shutdown: %v", err)
 			}
+			retries := map[time.Duration]int{}
 			for i, cl := range clients {
 				cl.c.SetReadDeadline(time.Now().Add(ssetest.Timeout))
 				if ev, err := cl.dec.Decode(); err != io.EOF {
 					t.Fatalf("stream %d: after shutdown %+v, %v; want the end of the body", i, ev, err)
 				}
-				if cl.dec.Retry() != 7*time.Second {
-					t.Fatalf("stream %d: retry %v after shutdown", i, cl.dec.Retry())
+				// Retry plus a part of the jitter window (10s by default).
+				if r := cl.dec.Retry(); r < 7*time.Second || r > 17*time.Second {
+					t.Fatalf("stream %d: retry %v after shutdown, want 7s to 17s", i, r)
+				}
+				retries[cl.dec.Retry()]++
+			}
+			// Spread: at most a few of the 1,000 clients come back in
+			// the same millisecond (all did before the jitter).
+			for r, k := range retries {
+				if k > 20 {
+					t.Fatalf("%d of %d streams got retry %v: not spread", k, n, r)
 				}
 			}
 			if st := f.e.Stats(); st.Open != 0 || st.Shared != 0 || st.Accepted != n {

@@ -56,8 +56,8 @@ func TestUnusableLastEventIDGetsReset(t *testing.T) {
 // than the limit is refused at Publish with a named error (its clients
 // could never resume from it); one at the limit passes and resumes.
 func TestPublisherIDLengthLimited(t *testing.T) {
-	srv := newServer(sse.KeepPublisherIDs())
-	svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "pubid", Broker: ssebroker.NewBroker()})
+	srv := newServer() // the hub is the broker's: KeepPublisherIDs is the broker's
+	svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "pubid", Broker: ssebroker.NewBroker(ssebroker.KeepPublisherIDs())})
 	long := strings.Repeat("i", sse.MaxPublisherIDLength+1)
 	if err := srv.Publish(context.Background(), "news", &codec.Event{ID: long, Data: []byte("x")}); !errors.Is(err, sse.ErrIDTooLong) {
 		t.Fatalf("Publish with a %d-byte id: %v, want ErrIDTooLong", len(long), err)

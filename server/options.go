@@ -28,6 +28,7 @@ const (
 	DefaultIdleTimeout            = 2 * time.Minute
 	DefaultMaxHeaderBytes         = 64 << 10
 	DefaultBridgeLinger           = 30 * time.Second
+	DefaultShutdownJitter         = 10 * time.Second
 )
 
 // bridgeLingerMargin is what the bridge's linger keeps beyond Retry at
@@ -61,6 +62,7 @@ type (
 	idleTimeoutKey             struct{}
 	maxHeaderBytesKey          struct{}
 	bridgeLingerKey            struct{}
+	shutdownJitterKey          struct{}
 	maxTopicsPerConnectionKey  struct{}
 	maxTopicNameLengthKey      struct{}
 	topicPatternKey            struct{}
@@ -198,6 +200,13 @@ func ClientAddress(fn ClientAddressFunc) server.Option { return setOption(client
 // subscribed gets the reset event, never a silent gap.
 func BridgeLinger(d time.Duration) server.Option { return setOption(bridgeLingerKey{}, d) }
 
+// ShutdownJitter spreads the return of the clients of a stopping server:
+// the retry delay of each stream's last frame is Retry plus a random part
+// of d, so that they do not all reconnect (to another node, or to this one
+// restarted) in the same instant (default DefaultShutdownJitter, 10s;
+// d < 0: none).
+func ShutdownJitter(d time.Duration) server.Option { return setOption(shutdownJitterKey{}, d) }
+
 // ReadHeaderTimeout bounds how long a client may take to send its request
 // headers (http.Server.ReadHeaderTimeout; default 10s).
 func ReadHeaderTimeout(d time.Duration) server.Option { return setOption(readHeaderTimeoutKey{}, d) }
@@ -226,11 +235,14 @@ func TopicPattern(re *regexp.Regexp) server.Option { return setOption(topicPatte
 
 // MaxHistoryEvents bounds each topic's history (its log, what resuming
 // clients and readers behind a burst read from) to n events (default
-// hub.DefaultHistoryEvents, 10,000); 0 keeps no history.
+// hub.DefaultHistoryEvents, 10,000); 0 keeps no history: events are held
+// only until the streams of the topic have read them, and a resume replays
+// nothing (it gets sse-reset unless it missed nothing).
 func MaxHistoryEvents(n int) server.Option { return setOption(maxHistoryEventsKey{}, n) }
 
 // MaxHistoryBytes bounds each topic's history to n bytes of encoded frames
-// (default hub.DefaultHistoryBytes, 8 MiB); 0 keeps no history.
+// (default hub.DefaultHistoryBytes, 8 MiB); 0 keeps no history (as
+// MaxHistoryEvents(0)).
 func MaxHistoryBytes(n int) server.Option { return setOption(maxHistoryBytesKey{}, n) }
 
 // MaxHistoryAge drops events older than d from the history (default
@@ -240,7 +252,7 @@ func MaxHistoryAge(d time.Duration) server.Option { return setOption(maxHistoryA
 // HistoryBudget bounds the history of all topics together to n bytes of
 // encoded frames (default hub.DefaultHistoryBudget, 64 MiB): past it the
 // oldest events of the least recently published topic are evicted first.
-// 0 keeps no history.
+// 0 keeps no history (as MaxHistoryEvents(0)).
 func HistoryBudget(n int) server.Option { return setOption(historyBudgetKey{}, n) }
 
 // MaxReplay bounds how many events one resume replays (default
@@ -317,6 +329,7 @@ type config struct {
 	IdleTimeout             time.Duration
 	MaxHeaderBytes          int
 	BridgeLinger            time.Duration
+	ShutdownJitter          time.Duration // 0: none
 
 	MaxTopicsPerConnection int
 	MaxTopicNameLength     int
@@ -367,6 +380,7 @@ func configFrom(ctx context.Context) *config {
 		IdleTimeout:             DefaultIdleTimeout,
 		MaxHeaderBytes:          DefaultMaxHeaderBytes,
 		BridgeLinger:            DefaultBridgeLinger,
+		ShutdownJitter:          DefaultShutdownJitter,
 	}
 	if ctx == nil {
 		return c
@@ -394,6 +408,9 @@ func configFrom(ctx context.Context) *config {
 	positive(ctx, idleTimeoutKey{}, &c.IdleTimeout)
 	positive(ctx, maxHeaderBytesKey{}, &c.MaxHeaderBytes)
 	positive(ctx, bridgeLingerKey{}, &c.BridgeLinger)
+	if v, ok := ctx.Value(shutdownJitterKey{}).(time.Duration); ok && v != 0 {
+		c.ShutdownJitter = max(v, 0)
+	}
 	positive(ctx, maxTopicsPerConnectionKey{}, &c.MaxTopicsPerConnection)
 	positive(ctx, maxTopicNameLengthKey{}, &c.MaxTopicNameLength)
 	hubBound(ctx, maxHistoryEventsKey{}, hub.MaxHistoryEvents, &c.hubBounds)

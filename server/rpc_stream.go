@@ -312,7 +312,7 @@ func (s *rpcStream) watch(returned <-chan struct{}, cancel context.CancelFunc, e
 		case <-returned:
 			return
 		case <-s.e.done:
-			s.say(s.e.byeFrame, s.e.byeDeadline())
+			s.say(s.e.bye(), s.e.byeDeadline())
 			cancel()
 			return
 		case <-expired:

@@ -13,6 +13,17 @@
 // endpoint against the rules and ends a stream when its token expires
 // (auth_token.go, auth_expiry.go). EventsHandler, RPCHandler and
 // HTTPHandler put the same endpoints on the user's own mux (mount.go).
+//
+// At the edges, where the open internet and the user's code meet the
+// server: every hook of the user runs under a recover and holds no lock
+// another connection needs (hook.go); every request is admitted by limits
+// with finite defaults, in all, per client address and per connect rate
+// (limits.go), with CORS as the Fetch standard has it (cors.go); a request
+// that cannot be parsed or placed gets a reason or the reset event, never
+// a 500 (request.go); with a foreign broker each topic is bridged on its
+// own, lingers after its last client and marks its gaps in the hub
+// (bridge.go); Stop spreads the clients' return, cuts stalled writes and
+// returns only when nothing of the server runs (Stop, endpoint.Shutdown).
 package server
 
 import (
@@ -46,6 +57,7 @@ type Server struct {
 	services map[string]*rpcService // go-micro handler structs by name (rpc.go)
 	subs     []*subscription        // go-micro subscribers, in order of Subscribe
 	run      *run                   // set while started
+	created  []string               // topics made by CreateTopic (topics.go)
 }
 
 // subscription is a go-micro subscriber and, while the server runs, its
@@ -263,11 +275,14 @@ func (s *Server) Start() (err error) {
 		undo = append(undo, func() { _ = opts.Broker.Disconnect() })
 	}
 
-	// The hub: the broker's when it is this module's, else one of our own
-	// fed by the bridge.
+	// The hub has one owner, who sets its options: the broker when it is
+	// this module's (the server takes its hub as it is), else the server,
+	// whose hub the bridge feeds.
 	if p, ok := opts.Broker.(hub.Provider); ok && p.SSEHub() != nil {
+		if len(r.cfg.hubOptions()) > 0 {
+			return fmt.Errorf("%w (broker %s)", ErrHubOptions, opts.Broker.String())
+		}
 		r.hub = p.SSEHub()
-		r.hub.Apply(r.cfg.hubOptions()...)
 	} else {
 		r.ownHub = true
 		if opts.Broker != nil {
@@ -318,6 +333,10 @@ func (s *Server) Start() (err error) {
 		s.mu.Unlock()
 	})
 
+	// After the run is published: a CreateTopic meanwhile reaches the hub.
+	if err := s.createTopics(r); err != nil {
+		return err
+	}
 	if err := s.subscribeAll(opts.Broker); err != nil {
 		return err
 	}
@@ -367,14 +386,23 @@ func (s *Server) Stop() error {
 
 	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.ShutdownGrace)
 	defer cancel()
-	if err := r.endpoint.Shutdown(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("sse server: events endpoint shutdown: %w", err))
-	}
+	drained := r.endpoint.Shutdown(ctx) == nil
 	if err := r.http.Shutdown(ctx); err != nil {
 		// Grace period over: close the connections still open.
 		r.http.Close()
 	}
 	<-r.served
+	if !drained {
+		// The connections are closed now: what is left of the streams
+		// (their OnUnsubscribe included) ends with them. Wait for it, so
+		// that nothing of the server runs once Stop returns; only user
+		// code that does not return can hold it past this bound.
+		wait, cancel := context.WithTimeout(context.Background(), max(r.cfg.WriteTimeout, r.cfg.ShutdownGrace))
+		defer cancel()
+		if err := r.endpoint.Shutdown(wait); err != nil {
+			errs = append(errs, fmt.Errorf("sse server: events endpoint shutdown: streams still running: %w", err))
+		}
+	}
 
 	s.unsubscribeAll()
 	if r.bridge != nil {

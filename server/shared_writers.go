@@ -56,7 +56,6 @@ type writerPool struct {
 	next    atomic.Uint64
 
 	heartbeatChunk []byte // the heartbeat frame as one chunk
-	byeChunk       []byte // the shutdown frame as one chunk, then the last chunk
 }
 
 // newWriterPool returns GOMAXPROCS writers, started on their first stream.
@@ -66,7 +65,6 @@ func newWriterPool(e *endpoint) *writerPool {
 		p.writers[i] = &writer{p: p, wake: make(chan struct{}, 1), conns: make(map[*stream]struct{})}
 	}
 	p.heartbeatChunk = appendChunk(nil, e.heartbeatFrame)
-	p.byeChunk = append(appendChunk(nil, e.byeFrame), lastChunk...)
 	return p
 }
 
@@ -101,7 +99,7 @@ func (p *writerPool) add(s *stream, conn net.Conn) {
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
-		s.say(p.byeChunk, p.e.byeDeadline())
+		s.say(p.byeChunk(), p.e.byeDeadline())
 		conn.Close()
 		s.finish(hub.ErrClosed)
 		return
@@ -238,6 +236,9 @@ func (w *writer) flush(s *stream) {
 	}
 	clear(bufs) // let eviction free the frames
 	w.bufs = bufs[:0]
+	if res == sendDone {
+		w.p.e.observeWrite(s)
+	}
 	switch {
 	case res != sendDone:
 	case s.endErr != nil:
@@ -277,6 +278,7 @@ func (w *writer) send(s *stream, bufs [][]byte) sendResult {
 		total += len(b)
 	}
 	n, err := s.tryWritev(bufs)
+	w.p.e.written.Add(uint64(n))
 	if err != nil {
 		s.midChunk = true
 		w.end(s, errWrite)
@@ -324,7 +326,9 @@ func (w *writer) flushRest(s *stream, rest net.Buffers) {
 	defer w.p.e.wg.Done()
 	err := s.conn.SetWriteDeadline(w.p.e.deadline())
 	if err == nil {
-		_, err = rest.WriteTo(s.conn)
+		var n int64
+		n, err = rest.WriteTo(s.conn)
+		w.p.e.written.Add(uint64(n))
 	}
 	clear(rest)
 	s.lastWrite.Store(time.Now().UnixNano())
@@ -334,6 +338,7 @@ func (w *writer) flushRest(s *stream, rest net.Buffers) {
 		s.endErr = cmpErr(s.sub.Err(), errWrite)
 	} else {
 		s.midChunk = false
+		w.p.e.observeWrite(s)
 	}
 	w.mu.Lock()
 	s.flushing = false
@@ -397,7 +402,7 @@ func (w *writer) shutdown() {
 	w.mu.Unlock()
 	for _, s := range own {
 		if !s.midChunk {
-			s.say(w.p.byeChunk, w.p.e.byeDeadline())
+			s.say(w.p.byeChunk(), w.p.e.byeDeadline())
 		}
 		s.conn.Close()
 		w.finishLater(s, hub.ErrClosed)
@@ -425,4 +430,10 @@ func cmpErr(errs ...error) error {
 		}
 	}
 	return nil
+}
+
+// byeChunk is a stream's shutdown hint (endpoint.bye) as one chunk, then
+// the last chunk.
+func (p *writerPool) byeChunk() []byte {
+	return append(appendChunk(nil, p.e.bye()), lastChunk...)
 }

@@ -153,6 +153,7 @@ func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, s *stream) {
 		s.finish(s.writeErr())
 		return
 	}
+	e.observeWrite(s)
 	if err != nil {
 		s.finish(err)
 		return
@@ -200,6 +201,8 @@ var framesPool = sync.Pool{New: func() any { f := make([][]byte, 0, 64); return 
 // the client goes away, a write fails, the hub ends the subscriber or the
 // endpoint shuts down.
 func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, rc *http.ResponseController, s *stream) {
+	e.trackGoroutine(s)
+	defer e.untrackGoroutine(s)
 	hb := time.NewTimer(e.cfg.Heartbeat)
 	defer hb.Stop()
 	for {
@@ -222,7 +225,7 @@ func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, rc *ht
 			s.finish(nil)
 			return
 		case <-e.done:
-			frames, end, deadline = e.byeFrame, hub.ErrClosed, e.byeDeadline()
+			frames, end, deadline = e.bye(), hub.ErrClosed, e.byeDeadline()
 		}
 		if len(frames) > 0 {
 			if deadline.IsZero() {
@@ -230,6 +233,8 @@ func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, rc *ht
 			}
 			if err := e.writeResponse(w, rc, frames, deadline); err != nil {
 				end = s.writeErr()
+			} else if bp != nil {
+				e.observeWrite(s)
 			}
 			hb.Reset(e.cfg.Heartbeat)
 		}
@@ -249,7 +254,9 @@ func (e *endpoint) writeResponse(w http.ResponseWriter, rc *http.ResponseControl
 	if err := rc.SetWriteDeadline(deadline); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		return err
 	}
-	if _, err := w.Write(b); err != nil {
+	n, err := w.Write(b)
+	e.written.Add(uint64(n))
+	if err != nil {
 		return err
 	}
 	if err := rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {

@@ -8,8 +8,10 @@ import (
 	"testing"
 	"time"
 
+	mbroker "go-micro.dev/v4/broker"
 	"go-micro.dev/v4/server"
 
+	ssebroker "github.com/go-micro-sse/go-micro-sse/broker"
 	"github.com/go-micro-sse/go-micro-sse/examples/internal/browsertest"
 	"github.com/go-micro-sse/go-micro-sse/internal/hub"
 	sse "github.com/go-micro-sse/go-micro-sse/server"
@@ -98,10 +100,11 @@ func TestBrowserResumesAfterCut(t *testing.T) {
 	var log requestLog
 	n := startTestNode(t, config{SSE: []server.Option{
 		sse.Retry(retry),
-		// A burst published faster than the browser reads leaves the
-		// history behind it: the stream is cut.
-		sse.MaxHistoryEvents(history),
 		log.option(),
+	}, Broker: []mbroker.Option{
+		// A burst published faster than the browser reads leaves the
+		// history behind it: the stream is cut. The broker owns the hub.
+		ssebroker.MaxHistoryEvents(history),
 	}})
 	h := n.broker.(hub.Provider).SSEHub()
 	p := openDemo(t, n, "stream=cut")

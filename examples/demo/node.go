@@ -29,8 +29,11 @@ type config struct {
 	// Tick is the interval of the ticker events; 0 disables the ticker.
 	Tick time.Duration
 	// SSE are extra options of the SSE server (the tests set retry,
-	// authorization, queue limits).
+	// authorization).
 	SSE []server.Option
+	// Broker are extra options of the SSE broker, which owns the hub (the
+	// tests set history bounds).
+	Broker []mbroker.Option
 }
 
 // startTimeout bounds how long a service may take to start or stop.
@@ -51,7 +54,7 @@ type node struct {
 // ticker; it returns once both serve.
 func startNode(c config) (*node, error) {
 	services := registry.NewMemoryRegistry() // never go-micro's default mDNS
-	b := ssebroker.NewBroker()
+	b := ssebroker.NewBroker(c.Broker...)
 	// The publisher's client publishes through the broker the SSE server
 	// serves: micro.Broker wires it when the publisher service is built.
 	n := &node{broker: b, client: client.NewClient()}

@@ -28,13 +28,15 @@ type Hub struct {
 	// mu is the publish lock: it guards every field below up to hooks. A
 	// publish holds it to assign its sequence and append; a reader holds
 	// it to take a batch of references to frames after its position.
-	mu     sync.Mutex
-	opts   Options
-	epoch  string
-	src    Source // set: the hub is fed from outside
-	seq    uint64
-	topics map[string]*topic
-	closed bool
+	mu    sync.Mutex
+	opts  Options
+	epoch string
+	src   Source // set: the hub is fed from outside
+	// noHistory: a count, bytes or budget bound is zero (see boundLocked).
+	noHistory bool
+	seq       uint64
+	topics    map[string]*topic
+	closed    bool
 	// start is the sequence of the first record appended to a fed hub (0
 	// before): the local log holds nothing below it.
 	start uint64
@@ -58,7 +60,7 @@ type Hub struct {
 
 	hookMu sync.Mutex
 
-	// Read by Publish before it takes the lock; set by Apply.
+	// The encoding options, read by Publish before it takes the lock.
 	enc     atomic.Uint32
 	keepIDs atomic.Bool
 
@@ -86,6 +88,7 @@ func New(opts ...Option) *Hub {
 		panic(err)
 	}
 	h.src = h.opts.Source
+	h.noHistory = h.opts.HistoryEvents == 0 || h.opts.HistoryBytes == 0 || h.opts.HistoryBudget == 0
 	if h.opts.Start > 0 {
 		h.startLocked(h.opts.Start)
 		h.seq = h.opts.Start - 1
@@ -93,27 +96,6 @@ func New(opts ...Option) *Hub {
 	h.enc.Store(uint32(h.opts.DataEncoding))
 	h.keepIDs.Store(h.opts.KeepPublisherIDs)
 	return h
-}
-
-// Apply changes the hub's bounds, topics and encoding options. New bounds
-// apply at once to the history held.
-func (h *Hub) Apply(opts ...Option) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	epoch, src, start := h.opts.Epoch, h.opts.Source, h.opts.Start
-	for _, o := range opts {
-		o(&h.opts)
-	}
-	h.opts.Epoch, h.opts.Source, h.opts.Start = epoch, src, start // fixed for the hub's life
-	h.enc.Store(uint32(h.opts.DataEncoding))
-	h.keepIDs.Store(h.opts.KeepPublisherIDs)
-	now := h.clock()
-	for _, t := range h.topics {
-		h.boundLocked(t, now)
-	}
-	h.budgetLocked()
-	h.sweepArmed = false
-	h.armSweepLocked()
 }
 
 // Epoch returns the epoch part of the ids this hub assigns: WithEpoch's, or

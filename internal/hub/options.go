@@ -20,16 +20,20 @@ const (
 // Options configure a Hub. Set them with Option functions in New: the
 // hub's owner sets them once, where it makes the hub.
 //
-// What zero means: for the count and size bounds (HistoryEvents,
-// HistoryBytes, HistoryBudget, MaxReplay) zero keeps nothing (no history,
-// no replay); for HistoryAge zero means no age bound. A negative value is
-// taken as zero.
+// What zero means: for HistoryEvents, HistoryBytes and HistoryBudget zero
+// keeps no history: a topic's log holds an event only until the topic's
+// subscribers have read it (freed at the topic's next publish), at most
+// LiveWindowEvents or LiveWindowBytes behind the newest (a reader further
+// behind is ended), so live readers are served and a resume replays
+// nothing; for MaxReplay zero replays nothing (resumes that missed events
+// get the reset); for HistoryAge zero means no age bound. A negative
+// value is taken as zero.
 type Options struct {
 	// HistoryEvents bounds each topic's log by count (default
-	// DefaultHistoryEvents); 0 keeps no history.
+	// DefaultHistoryEvents); 0 keeps no history (see above).
 	HistoryEvents int
 	// HistoryBytes bounds each topic's log by encoded frame bytes (default
-	// DefaultHistoryBytes); 0 keeps no history.
+	// DefaultHistoryBytes); 0 keeps no history (see above).
 	HistoryBytes int
 	// HistoryAge drops events older than this from the logs (default
 	// DefaultHistoryAge); 0 means no age bound.
@@ -37,7 +41,7 @@ type Options struct {
 	// HistoryBudget bounds the frame bytes of all topics' logs together
 	// (default DefaultHistoryBudget): past it the oldest events of the
 	// least recently published topic are evicted first; 0 keeps no
-	// history.
+	// history (see above).
 	HistoryBudget int
 	// MaxReplay bounds the events one resume replays (default
 	// DefaultMaxReplay): a client further behind skips the oldest, with a
@@ -80,14 +84,14 @@ func defaultOptions() Options {
 }
 
 // MaxHistoryEvents bounds each topic's log to n events; n <= 0 keeps no
-// history (every resume with an id is then answered with a reset unless
-// nothing was published after it).
+// history: events are held only for the live readers (see Options), and a
+// resume with an id is answered with a reset unless it missed nothing.
 func MaxHistoryEvents(n int) Option {
 	return func(o *Options) { o.HistoryEvents = max(n, 0) }
 }
 
 // MaxHistoryBytes bounds each topic's log to n bytes of encoded frames;
-// n <= 0 keeps no history.
+// n <= 0 keeps no history (as MaxHistoryEvents(0)).
 func MaxHistoryBytes(n int) Option {
 	return func(o *Options) { o.HistoryBytes = max(n, 0) }
 }
@@ -100,7 +104,8 @@ func MaxHistoryAge(d time.Duration) Option {
 
 // HistoryBudget bounds the encoded frame bytes held by all topics' logs
 // together to n; past it, the oldest events of the least recently
-// published topic go first. n <= 0 keeps no history.
+// published topic go first. n <= 0 keeps no history (as
+// MaxHistoryEvents(0)).
 func HistoryBudget(n int) Option {
 	return func(o *Options) { o.HistoryBudget = max(n, 0) }
 }

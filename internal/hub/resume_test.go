@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-micro-sse/go-micro-sse/codec"
 )
@@ -165,15 +166,16 @@ func TestResumeLostOutcomes(t *testing.T) {
 }
 
 func TestResumeForgottenTopicIsNotExact(t *testing.T) {
-	h := New(MaxHistoryEvents(2))
+	h := New(MaxHistoryEvents(2), MaxHistoryAge(time.Minute))
 	defer h.Close()
+	c := withFakeClock(h)
 	first := publishN(t, h, "gone", 1)[0]
 	publishN(t, h, "gone", 2) // evicts first
-	h.Apply(MaxHistoryEvents(0))
+	c.add(2 * time.Minute)
+	h.sweep() // the rest expires: the topic holds nothing and is forgotten
 	if st := h.Stats(); st.Topics != 0 {
 		t.Fatalf("topic with no history and no subscriber kept: %+v", st)
 	}
-	h.Apply(MaxHistoryEvents(10))
 	s, _ := h.Subscribe([]string{"gone"}, first)
 	defer s.Close()
 	if r := s.Resume(); r.Outcome != ResumeLost || r.Reason != ReasonEvicted {

@@ -122,38 +122,60 @@ func (h *Hub) removeSubLocked(s *Subscriber, keep *topic) {
 	}
 }
 
-// appendLocked adds e to t's log, enforces the bounds and wakes the
-// subscribers of t that had read everything.
+// appendLocked adds e to t's log, wakes the subscribers of t that had read
+// everything, notes where the slowest of them is (t.low) and enforces the
+// bounds.
 func (h *Hub) appendLocked(t *topic, e *entry) {
-	for t.hist.len() > 0 && t.hist.len() >= h.opts.HistoryEvents {
+	limit := h.opts.HistoryEvents
+	if h.noHistory {
+		limit = LiveWindowEvents + 1
+	}
+	for t.hist.len() > 0 && t.hist.len() >= limit {
 		h.evictLocked(t) // make room first: the ring never grows past the bound
 	}
-	t.hist.push(e, h.opts.HistoryEvents)
+	t.hist.push(e, limit)
 	h.histEvents++
 	h.histBytes += len(e.frame)
 	h.published++
 	h.touchLocked(t)
-	h.boundLocked(t, e.at)
-	h.budgetLocked()
+	low := t.hist.end()
 	for _, s := range t.subs {
+		low = min(low, s.next[s.topicIndex(t)])
 		if s.idle {
 			s.idle = false
 			s.signal()
 		}
 	}
+	t.low = low
+	h.boundLocked(t, e.at)
+	h.budgetLocked()
 }
 
+// Without history (a count, bytes or budget bound of zero) a topic's log
+// holds an event only until every subscriber of the topic has read it (as
+// seen at the topic's next publish), and at most a live window behind the
+// newest: a reader further behind is ended.
+const (
+	LiveWindowEvents = BatchFrames
+	LiveWindowBytes  = 16 * BatchBytes
+)
+
 // boundLocked evicts the oldest events of t until its log is within the
-// count, bytes and age bounds at time now, then forgets t if it holds
-// nothing.
+// count, bytes and age bounds at time now (without history: until what is
+// left is unread by some subscriber, within the live window), then forgets
+// t if it holds nothing.
 func (h *Hub) boundLocked(t *topic, now int64) {
 	o := &h.opts
 	cutoff := int64(-1 << 63)
 	if o.HistoryAge > 0 {
 		cutoff = now - int64(o.HistoryAge)
 	}
-	for t.hist.len() > 0 && (t.hist.len() > o.HistoryEvents || t.hist.bytes > o.HistoryBytes ||
-		t.hist.front().at <= cutoff) {
+	events, bytes := o.HistoryEvents, o.HistoryBytes
+	if h.noHistory {
+		events, bytes = LiveWindowEvents, LiveWindowBytes
+	}
+	for t.hist.len() > 0 && (t.hist.len() > events || t.hist.bytes > bytes ||
+		t.hist.front().at <= cutoff || h.noHistory && t.hist.base < t.low) {
 		h.evictLocked(t)
 	}
 	if t.hist.len() == 0 {
@@ -163,8 +185,12 @@ func (h *Hub) boundLocked(t *topic, now int64) {
 }
 
 // budgetLocked evicts the oldest events of the least recently published
-// topics until all logs together are within HistoryBudget.
+// topics until all logs together are within HistoryBudget (0: no history,
+// bounded per topic by the live window instead).
 func (h *Hub) budgetLocked() {
+	if h.opts.HistoryBudget == 0 {
+		return
+	}
 	for h.histBytes > h.opts.HistoryBudget && h.listHead != nil {
 		t := h.listHead
 		for t.hist.len() > 0 && h.histBytes > h.opts.HistoryBudget {

@@ -32,7 +32,7 @@ func withFakeClock(h *Hub) *fakeClock {
 }
 
 func TestExplicitTopics(t *testing.T) {
-	h := New(ExplicitTopics())
+	h := New(ExplicitTopics(), MaxHistoryEvents(0))
 	defer h.Close()
 	if _, err := h.Publish("a", &codec.Event{Data: []byte("x")}); !errors.Is(err, ErrUnknownTopic) {
 		t.Fatalf("publish to unknown: %v", err)
@@ -56,8 +56,7 @@ func TestExplicitTopics(t *testing.T) {
 	if _, err := h.Publish("a", &codec.Event{Data: []byte("x")}); err != nil {
 		t.Fatal(err)
 	}
-	s.Close()
-	h.Apply(MaxHistoryEvents(0)) // no history, no subscriber: a created topic stays
+	s.Close() // no history, no subscriber: a created topic stays
 	if st := h.Stats(); st.Topics != 1 || st.Subscribers != 0 {
 		t.Fatalf("created topic forgotten: %+v", st)
 	}
@@ -89,7 +88,8 @@ func TestInvalidInput(t *testing.T) {
 	if st := h.Stats(); st.Published != 0 || st.Topics != 0 {
 		t.Fatalf("refused publishes left state: %+v", st)
 	}
-	h.Apply(WithDataEncoding(codec.DataBase64))
+	h = New(WithDataEncoding(codec.DataBase64))
+	defer h.Close()
 	s, _ := h.Subscribe([]string{"a"}, "")
 	defer s.Close()
 	if _, err := h.Publish("a", &codec.Event{Data: []byte{0xff}}); err != nil {
@@ -244,7 +244,8 @@ func TestHooks(t *testing.T) {
 	var h *Hub
 	var mu sync.Mutex
 	var calls []string
-	h = New(
+	h = New(MaxHistoryEvents(1), // a subscriber that reads nothing is evicted by the second event
+
 		OnSubscribe(func(topic string) {
 			// Not under the publish lock: the hub can be used from a hook.
 			_ = h.Stats()
@@ -265,7 +266,6 @@ func TestHooks(t *testing.T) {
 	s2, _ := h.Subscribe([]string{"b", "c"}, "")
 	s1.Close()
 	s1.Close()
-	h.Apply(MaxHistoryEvents(1))
 	h.Publish("c", &codec.Event{Data: []byte("1")})
 	h.Publish("c", &codec.Event{Data: []byte("2")}) // s2 evicted: b and c lose their last subscriber
 	s3, _ := h.Subscribe([]string{"d"}, "")
@@ -376,5 +376,41 @@ func TestDrainAppendsAllPending(t *testing.T) {
 	}
 	if got, _ := s.Drain(got[:0]); len(got) != 0 {
 		t.Fatalf("second drain %q", got)
+	}
+}
+
+// TestNoHistoryServesLiveReaders: without history (a zero bound) live
+// readers still get every event; what every subscriber has read is freed
+// at the next publish, so a resume replays nothing; a reader further
+// behind than the live window is ended.
+func TestNoHistoryServesLiveReaders(t *testing.T) {
+	for _, opt := range []Option{MaxHistoryEvents(0), MaxHistoryBytes(0), HistoryBudget(0)} {
+		h := New(opt)
+		reader, _ := h.Subscribe([]string{"a"}, "")
+		stalled, _ := h.Subscribe([]string{"a"}, "")
+		var got []string
+		for i := 0; i < 3; i++ {
+			got = append(got, publishN(t, h, "a", 1)...)
+			if evs, err := drainAll(t, reader); err != nil || len(evs) != 1 || evs[0].ID != got[i] {
+				t.Fatalf("live reader: %v %v", ids(evs), err)
+			}
+		}
+		stalled.Close()
+		publishN(t, h, "a", 1)
+		if st := h.Stats(); st.HistoryEvents != 1 {
+			t.Fatalf("held %d events, want only the one not read yet: %+v", st.HistoryEvents, st)
+		}
+		s, _ := h.Subscribe([]string{"a"}, got[0])
+		if s.Resume().Outcome != ResumeLost {
+			t.Fatalf("resume without history: %+v", s.Resume())
+		}
+		s.Close()
+		for i := 0; i <= LiveWindowEvents; i++ {
+			h.Publish("a", &codec.Event{Data: []byte("x")})
+		}
+		if _, err := reader.Drain(nil); !errors.Is(err, ErrEvicted) {
+			t.Fatalf("a reader behind the live window: %v", err)
+		}
+		h.Close()
 	}
 }

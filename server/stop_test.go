@@ -1,0 +1,83 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"go-micro.dev/v4/server"
+
+	ssebroker "github.com/go-micro-sse/go-micro-sse/broker"
+	"github.com/go-micro-sse/go-micro-sse/codec"
+	"github.com/go-micro-sse/go-micro-sse/internal/ssetest"
+	sse "github.com/go-micro-sse/go-micro-sse/server"
+)
+
+// stalledClient asks for the whole history of topic (an id the server
+// cannot place) with a tiny receive buffer and never reads.
+func stalledClient(t *testing.T, addr, topic string) {
+	t.Helper()
+	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		return c.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 1024) })
+	}}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	fmt.Fprintf(c, "GET /events?stream=%s HTTP/1.1\r\nHost: x\r\nLast-Event-ID: garbage\r\n\r\n", topic)
+}
+
+// TestStopWithStalledClients: Stop with clients that stopped reading in
+// the middle of a large replay returns nil, without waiting for their
+// WriteTimeout or the whole ShutdownGrace (it used to return "context
+// deadline exceeded" in GoroutinePerStream mode), and when it returns
+// every OnUnsubscribe has run: none runs after it.
+func TestStopWithStalledClients(t *testing.T) {
+	for name, mode := range map[string][]server.Option{"goroutine": {sse.GoroutinePerStream()}, "shared": nil} {
+		t.Run(name, func(t *testing.T) {
+			const clients = 20
+			var subscribed, unsubscribed atomic.Int64
+			var stopped, late atomic.Bool
+			srv := newServer(append(mode,
+				sse.WriteTimeout(time.Hour), sse.ShutdownGrace(3*time.Second),
+				sse.OnSubscribe(func(*http.Request, []string) { subscribed.Add(1) }),
+				sse.OnUnsubscribe(func(*http.Request, []string) {
+					time.Sleep(time.Millisecond) // a hook that takes a little time
+					if stopped.Load() {
+						late.Store(true)
+					}
+					unsubscribed.Add(1)
+				}))...)
+			svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "stop", Broker: ssebroker.NewBroker(ssebroker.MaxHistoryBytes(64<<20), ssebroker.HistoryBudget(64<<20))})
+			data := []byte(strings.Repeat("s", 4<<10))
+			for range 5000 { // 20 MiB: more than the sockets of a client hold
+				if err := srv.Publish(context.Background(), "big", &codec.Event{Data: data}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for range clients {
+				stalledClient(t, svc.Addr(), "big")
+			}
+			ssetest.Eventually(t, "the stalled streams open", func() bool { return subscribed.Load() == clients })
+
+			err := svc.Stop()
+			stopped.Store(true)
+			if err != nil {
+				t.Fatalf("Stop with stalled clients: %v", err)
+			}
+			if got := unsubscribed.Load(); got != clients {
+				t.Fatalf("Stop returned with %d of %d OnUnsubscribe calls made", got, clients)
+			}
+			if late.Load() {
+				t.Fatal("an OnUnsubscribe ran after Stop returned")
+			}
+		})
+	}
+}
