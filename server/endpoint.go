@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"math/rand/v2"
 	"net/http"
@@ -211,10 +212,18 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // holdBridge holds the stream's topics on the bridge (with a foreign
 // broker), waiting until each is subscribed there, so that the hub places
 // the stream's Last-Event-ID knowing of any gap. When a topic cannot be
-// subscribed now it answers 503 with Retry-After and returns false.
+// subscribed now it answers 503 with Retry-After and returns false; a
+// topic the hub does not serve (ExplicitTopics) is answered 404 without
+// asking the broker.
 func (e *endpoint) holdBridge(w http.ResponseWriter, r *http.Request, topics []string) bool {
 	if e.bridge == nil {
 		return true
+	}
+	for _, t := range topics { // never subscribe the broker to a topic not served
+		if !e.hub.HasTopic(t) {
+			e.refuse(w, r, http.StatusNotFound, ReasonUnknownTopic, fmt.Sprintf("%v: %q", hub.ErrUnknownTopic, t))
+			return false
+		}
 	}
 	err := e.bridge.acquire(r.Context(), e.done, topics)
 	if err == nil {

@@ -71,3 +71,29 @@ func TestExplicitTopicsThroughHTTP(t *testing.T) {
 		t.Fatalf("second DeleteTopic: %v, want ErrUnknownTopic", err)
 	}
 }
+
+// TestExplicitTopicsNotBridged: with a foreign broker and ExplicitTopics,
+// a stream on a topic never created is answered 404 without the broker
+// being asked to subscribe it.
+func TestExplicitTopicsNotBridged(t *testing.T) {
+	b := newGatedBroker()
+	srv := newServer(sse.ExplicitTopics())
+	svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "explicitbridge", Broker: b})
+	_, err := ssetest.Open(context.Background(), nil, ssetest.EventsURL(svc.URL("/events"), "nope"), "")
+	var se *ssetest.StatusError
+	if !errors.As(err, &se) || se.Code != http.StatusNotFound {
+		t.Fatalf("stream on a topic never created: %v, want 404", err)
+	}
+	if n := b.subscribeCalls("nope"); n != 0 {
+		t.Fatalf("the broker was asked %d times to subscribe a topic the server does not serve", n)
+	}
+	if err := srv.CreateTopic("yes"); err != nil {
+		t.Fatal(err)
+	}
+	s := ssetest.OpenT(t, ssetest.EventsURL(svc.URL("/events"), "yes"), "")
+	defer s.Close()
+	b.publish(t, "yes", "bridged")
+	if ev := s.Next(t); string(ev.Data) != "bridged" {
+		t.Fatalf("event %+v", ev)
+	}
+}

@@ -2,6 +2,17 @@ package hub
 
 import "fmt"
 
+// Explicit topics (ExplicitTopics): CreateTopic (hub.go) makes them,
+// DeleteTopic removes them, HasTopic tells whether one exists.
+
+// HasTopic reports whether a stream on the topic called name would find
+// it: always without ExplicitTopics, else once created.
+func (h *Hub) HasTopic(name string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return !h.opts.ExplicitTopics || h.topics[name] != nil
+}
+
 // DeleteTopic removes the topic called name, the counterpart of
 // CreateTopic: its subscribers end with ErrClosed (their streams tell the
 // clients to come back, and with ExplicitTopics they then find the topic
