@@ -67,8 +67,10 @@ func TestStopWithStalledClients(t *testing.T) {
 			}
 			ssetest.Eventually(t, "the stalled streams open", func() bool { return subscribed.Load() == clients })
 
+			start := time.Now()
 			err := svc.Stop()
 			stopped.Store(true)
+			t.Logf("Stop with %d stalled clients took %v (ShutdownGrace 3s)", clients, time.Since(start).Round(time.Millisecond))
 			if err != nil {
 				t.Fatalf("Stop with stalled clients: %v", err)
 			}
