@@ -225,6 +225,7 @@ func TestPublishRefusesInjectingHeaders(t *testing.T) {
 	}{
 		{codec.HeaderEvent, "a\ndata: injected", codec.ErrInvalidEvent},
 		{codec.HeaderEvent, "a\rb", codec.ErrInvalidEvent},
+		{codec.HeaderEvent, "a\x00b", codec.ErrInvalidEvent}, // as the doc says
 		{codec.HeaderID, "1\nevent: x", codec.ErrInvalidID},
 		{codec.HeaderID, "1\x00", codec.ErrInvalidID},
 		{codec.HeaderRetry, "10\ndata: x", codec.ErrInvalidRetry},

@@ -305,3 +305,21 @@ func TestJetStreamGoMicroSubscribersOnEveryNode(t *testing.T) {
 	require.NoError(t, micro.NewEvent("ticks", a.svc.Client()).Publish(ctx, &Tick{N: 7, Text: "from A"}))
 	assert.Equal(t, &Tick{N: 7, Text: "from A"}, ssetest.Recv(t, got, "node B's go-micro subscriber"))
 }
+
+func TestJetStreamSkipsWhatIsNoEvent(t *testing.T) {
+	ns := runNATS(t, t.TempDir(), -1)
+	a := startNode(t, ns.ClientURL(), nil)
+	onA := a.open(t, "ticks", "")
+	raw := connectNATS(t, ns.ClientURL())
+	require.NoError(t, raw.Publish(stream+".%41", []byte("not the canonical subject of a topic")))
+	require.NoError(t, raw.PublishMsg(&nats.Msg{Subject: ssebroker.Subject(stream, "ticks"),
+		Header: nats.Header{"Sse-Retry": {"soon"}}, Data: []byte("no retry in milliseconds")}))
+	require.NoError(t, raw.PublishMsg(&nats.Msg{Subject: ssebroker.Subject(stream, "ticks"),
+		Header: nats.Header{"Sse-Event": {"raw"}}, Data: []byte("plain nats pub")}))
+	ev := nextData(t, onA, "plain nats pub")
+	assert.Equal(t, "raw", ev.Event)
+	assert.Equal(t, uint64(3), seqOf(t, ev.ID))
+	st := statsOf(a.broker)
+	assert.Equal(t, uint64(3), st.JetStreamFed)
+	assert.Equal(t, uint64(2), st.JetStreamNotEvents)
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 
@@ -171,11 +172,15 @@ func (s *subscription) call(ev *event) {
 	o.Logger.Logf(logger.ErrorLevel, "sse broker: handler for topic %q: %v", s.topic, err)
 }
 
-// safeCall calls the handler, turning a panic into an error.
+// safeCall calls the handler, turning a panic into an error; the panic
+// is logged with the topic and the stack (the error handler, if any, still
+// gets the error).
 func (s *subscription) safeCall(ev *event) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("sse broker: handler for topic %q panicked: %v", s.topic, p)
+			s.b.Options().Logger.Fields(map[string]any{"topic": s.topic}).
+				Logf(logger.ErrorLevel, "%v\n%s", err, debug.Stack())
 		}
 	}()
 	return s.handler(ev)

@@ -54,6 +54,9 @@ func FromMessage(m *broker.Message) (*Event, error) {
 		ev.Data = bytes.TrimSuffix(ev.Data, []byte("\n"))
 	}
 	ev.Event = m.Header[HeaderEvent]
+	if strings.IndexByte(ev.Event, 0) >= 0 { // the encoder lets NUL through (the HTML standard does)
+		return nil, fmt.Errorf("sse codec: message headers: %w: NUL in %s", ErrInvalidEvent, HeaderEvent)
+	}
 	ev.ID = m.Header[HeaderID]
 	if r, ok := m.Header[HeaderRetry]; ok {
 		var err error

@@ -38,6 +38,7 @@ func TestFromMessageRefuses(t *testing.T) {
 		err    error
 	}{
 		{map[string]string{HeaderEvent: "a\ndata: evil"}, ErrInvalidEvent},
+		{map[string]string{HeaderEvent: "a\x00b"}, ErrInvalidEvent},
 		{map[string]string{HeaderID: "1\r\n"}, ErrInvalidID},
 		{map[string]string{HeaderID: "1\x00"}, ErrInvalidID},
 		{map[string]string{HeaderRetry: "-1"}, ErrInvalidRetry},

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"math/rand/v2"
 	"net/http"
@@ -66,6 +67,12 @@ type EndpointStats struct {
 	// be placed, by the reason their sse-reset event gave ("other-epoch",
 	// "evicted", "unknown-id", "invalid-id").
 	Resets map[string]uint64
+	// BytesWritten counts the bytes of the streams written to clients
+	// after the headers: frames, heartbeats and hints, with the HTTP/1.1
+	// chunk framing of the shared writers' streams.
+	BytesWritten uint64
+	// Latency is the publish-to-write latency of the writes of events.
+	Latency LatencyStats
 }
 
 // endpoint is the /events http.Handler: it validates a request, subscribes
@@ -97,6 +104,8 @@ type endpoint struct {
 	hookPanics  atomic.Uint64
 	http2       atomic.Int64
 	exact       atomic.Uint64
+	written     atomic.Uint64
+	latency     latencyHistogram
 	refusedMu   sync.Mutex // guards refused and resets
 	refused     map[string]uint64
 	resets      map[string]uint64
@@ -203,10 +212,18 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // holdBridge holds the stream's topics on the bridge (with a foreign
 // broker), waiting until each is subscribed there, so that the hub places
 // the stream's Last-Event-ID knowing of any gap. When a topic cannot be
-// subscribed now it answers 503 with Retry-After and returns false.
+// subscribed now it answers 503 with Retry-After and returns false; a
+// topic the hub does not serve (ExplicitTopics) is answered 404 without
+// asking the broker.
 func (e *endpoint) holdBridge(w http.ResponseWriter, r *http.Request, topics []string) bool {
 	if e.bridge == nil {
 		return true
+	}
+	for _, t := range topics { // never subscribe the broker to a topic not served
+		if !e.hub.HasTopic(t) {
+			e.refuse(w, r, http.StatusNotFound, ReasonUnknownTopic, fmt.Sprintf("%v: %q", hub.ErrUnknownTopic, t))
+			return false
+		}
 	}
 	err := e.bridge.acquire(r.Context(), e.done, topics)
 	if err == nil {
@@ -315,6 +332,8 @@ func (e *endpoint) Stats() EndpointStats {
 		HTTP2:        int(e.http2.Load()),
 		ResumedExact: e.exact.Load(),
 		Resets:       resets,
+		BytesWritten: e.written.Load(),
+		Latency:      e.latency.snapshot(),
 	}
 }
 
@@ -341,14 +360,16 @@ func (e *endpoint) deadline() time.Time {
 	return time.Now().Add(e.cfg.WriteTimeout)
 }
 
-// byeWriteTimeout bounds a write once the endpoint shuts down (the
-// shutdown hint, or a write under way): a client that does not take it at
-// once has stalled and is cut off, so that Stop never waits on it.
-const byeWriteTimeout = 200 * time.Millisecond
+// minByeWrite is the least time a write has once the endpoint shuts down.
+const minByeWrite = 200 * time.Millisecond
 
-// byeDeadline is the deadline of a write during shutdown.
+// byeDeadline is the deadline of a write once the endpoint shuts down (the
+// shutdown hint, or a write under way): a quarter of ShutdownGrace (at
+// least minByeWrite, at most WriteTimeout). A client that does not take
+// the write by then has stalled and is cut off, so that Stop never waits
+// the whole grace on it.
 func (e *endpoint) byeDeadline() time.Time {
-	return time.Now().Add(min(e.cfg.WriteTimeout, byeWriteTimeout))
+	return time.Now().Add(min(e.cfg.WriteTimeout, max(e.cfg.ShutdownGrace/4, minByeWrite)))
 }
 
 // bye is the shutdown hint of one stream: its retry is Retry plus a random

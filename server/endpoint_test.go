@@ -543,7 +543,7 @@ func TestShutdownEndsManyStreams(t *testing.T) {
 					t.Fatalf("stream %d: after shutdown %+v, %v; want the end of the body", i, ev, err)
 				}
 				// Retry plus a part of the jitter window (10s by default).
-				if r := cl.dec.Retry(); r < 7*time.Second || r >= 17*time.Second {
+				if r := cl.dec.Retry(); r < 7*time.Second || r > 17*time.Second {
 					t.Fatalf("stream %d: retry %v after shutdown, want 7s to 17s", i, r)
 				}
 				retries[cl.dec.Retry()]++

@@ -46,6 +46,13 @@ var (
 	// MaxPublisherIDLength bytes: no client could resume from it. This
 	// module's broker returns the same error.
 	ErrIDTooLong = hub.ErrIDTooLong
+	// ErrUnknownTopic is returned (wrapped) by Publish, TryPublish and
+	// DeleteTopic for a topic that was not created (CreateTopic) when the
+	// server has ExplicitTopics.
+	ErrUnknownTopic = hub.ErrUnknownTopic
+	// ErrInvalidTopic is returned (wrapped) by CreateTopic for a name that
+	// is not a topic name of the server.
+	ErrInvalidTopic = hub.ErrInvalidTopic
 	// ErrWildcardCredentials is returned by Init and Start when
 	// AllowedOrigins holds "*" and AllowCredentials is set: that would let
 	// any site read a user's cookie-authenticated streams. List the

@@ -37,16 +37,25 @@ func (e *endpoint) topicsOf(q url.Values) (topics []string, reason, text string)
 		return nil, ReasonTooManyTopics, fmt.Sprintf("too many topics: %d, at most %d", len(topics), e.cfg.MaxTopicsPerConnection)
 	}
 	for _, t := range topics {
-		switch {
-		case t == "":
-			return nil, ReasonBadTopic, "empty topic name"
-		case len(t) > e.cfg.MaxTopicNameLength:
-			return nil, ReasonBadTopic, fmt.Sprintf("topic name longer than %d bytes", e.cfg.MaxTopicNameLength)
-		case !e.cfg.TopicPattern.MatchString(t):
-			return nil, ReasonBadTopic, fmt.Sprintf("topic name %q does not match %s", t, e.cfg.TopicPattern)
+		if reason, text := e.cfg.checkTopic(t); reason != "" {
+			return nil, reason, text
 		}
 	}
 	return topics, "", ""
+}
+
+// checkTopic returns ReasonBadTopic and why when name is not a topic name
+// the server serves: empty, too long or not matching TopicPattern.
+func (c *config) checkTopic(name string) (reason, text string) {
+	switch {
+	case name == "":
+		return ReasonBadTopic, "empty topic name"
+	case len(name) > c.MaxTopicNameLength:
+		return ReasonBadTopic, fmt.Sprintf("topic name longer than %d bytes", c.MaxTopicNameLength)
+	case !c.TopicPattern.MatchString(name):
+		return ReasonBadTopic, fmt.Sprintf("topic name %q does not match %s", name, c.TopicPattern)
+	}
+	return "", ""
 }
 
 // lastEventID returns the id a request resumes from: the Last-Event-ID

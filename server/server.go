@@ -13,6 +13,17 @@
 // endpoint against the rules and ends a stream when its token expires
 // (auth_token.go, auth_expiry.go). EventsHandler, RPCHandler and
 // HTTPHandler put the same endpoints on the user's own mux (mount.go).
+//
+// At the edges, where the open internet and the user's code meet the
+// server: every hook of the user runs under a recover and holds no lock
+// another connection needs (hook.go); every request is admitted by limits
+// with finite defaults, in all, per client address and per connect rate
+// (limits.go), with CORS as the Fetch standard has it (cors.go); a request
+// that cannot be parsed or placed gets a reason or the reset event, never
+// a 500 (request.go); with a foreign broker each topic is bridged on its
+// own, lingers after its last client and marks its gaps in the hub
+// (bridge.go); Stop spreads the clients' return, cuts stalled writes and
+// returns only when nothing of the server runs (Stop, endpoint.Shutdown).
 package server
 
 import (
@@ -46,6 +57,7 @@ type Server struct {
 	services map[string]*rpcService // go-micro handler structs by name (rpc.go)
 	subs     []*subscription        // go-micro subscribers, in order of Subscribe
 	run      *run                   // set while started
+	created  []string               // topics made by CreateTopic (topics.go)
 }
 
 // subscription is a go-micro subscriber and, while the server runs, its
@@ -321,6 +333,10 @@ func (s *Server) Start() (err error) {
 		s.mu.Unlock()
 	})
 
+	// After the run is published: a CreateTopic meanwhile reaches the hub.
+	if err := s.createTopics(r); err != nil {
+		return err
+	}
 	if err := s.subscribeAll(opts.Broker); err != nil {
 		return err
 	}

@@ -236,6 +236,9 @@ func (w *writer) flush(s *stream) {
 	}
 	clear(bufs) // let eviction free the frames
 	w.bufs = bufs[:0]
+	if res == sendDone {
+		w.p.e.observeWrite(s)
+	}
 	switch {
 	case res != sendDone:
 	case s.endErr != nil:
@@ -275,6 +278,7 @@ func (w *writer) send(s *stream, bufs [][]byte) sendResult {
 		total += len(b)
 	}
 	n, err := s.tryWritev(bufs)
+	w.p.e.written.Add(uint64(n))
 	if err != nil {
 		s.midChunk = true
 		w.end(s, errWrite)
@@ -322,7 +326,9 @@ func (w *writer) flushRest(s *stream, rest net.Buffers) {
 	defer w.p.e.wg.Done()
 	err := s.conn.SetWriteDeadline(w.p.e.deadline())
 	if err == nil {
-		_, err = rest.WriteTo(s.conn)
+		var n int64
+		n, err = rest.WriteTo(s.conn)
+		w.p.e.written.Add(uint64(n))
 	}
 	clear(rest)
 	s.lastWrite.Store(time.Now().UnixNano())
@@ -332,6 +338,7 @@ func (w *writer) flushRest(s *stream, rest net.Buffers) {
 		s.endErr = cmpErr(s.sub.Err(), errWrite)
 	} else {
 		s.midChunk = false
+		w.p.e.observeWrite(s)
 	}
 	w.mu.Lock()
 	s.flushing = false

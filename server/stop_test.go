@@ -55,7 +55,7 @@ func TestStopWithStalledClients(t *testing.T) {
 					}
 					unsubscribed.Add(1)
 				}))...)
-			svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "stop", Broker: ssebroker.NewBroker(ssebroker.MaxHistoryBytes(64 << 20))})
+			svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "stop", Broker: ssebroker.NewBroker(ssebroker.MaxHistoryBytes(64<<20), ssebroker.HistoryBudget(64<<20))})
 			data := []byte(strings.Repeat("s", 4<<10))
 			for range 5000 { // 20 MiB: more than the sockets of a client hold
 				if err := srv.Publish(context.Background(), "big", &codec.Event{Data: data}); err != nil {
@@ -67,8 +67,10 @@ func TestStopWithStalledClients(t *testing.T) {
 			}
 			ssetest.Eventually(t, "the stalled streams open", func() bool { return subscribed.Load() == clients })
 
+			start := time.Now()
 			err := svc.Stop()
 			stopped.Store(true)
+			t.Logf("Stop with %d stalled clients took %v (ShutdownGrace 3s)", clients, time.Since(start).Round(time.Millisecond))
 			if err != nil {
 				t.Fatalf("Stop with stalled clients: %v", err)
 			}

@@ -153,6 +153,7 @@ func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, s *stream) {
 		s.finish(s.writeErr())
 		return
 	}
+	e.observeWrite(s)
 	if err != nil {
 		s.finish(err)
 		return
@@ -232,6 +233,8 @@ func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, rc *ht
 			}
 			if err := e.writeResponse(w, rc, frames, deadline); err != nil {
 				end = s.writeErr()
+			} else if bp != nil {
+				e.observeWrite(s)
 			}
 			hb.Reset(e.cfg.Heartbeat)
 		}
@@ -251,7 +254,9 @@ func (e *endpoint) writeResponse(w http.ResponseWriter, rc *http.ResponseControl
 	if err := rc.SetWriteDeadline(deadline); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		return err
 	}
-	if _, err := w.Write(b); err != nil {
+	n, err := w.Write(b)
+	e.written.Add(uint64(n))
+	if err != nil {
 		return err
 	}
 	if err := rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {

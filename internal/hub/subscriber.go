@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"sync/atomic"
+	"time"
 )
 
 // Batch bounds: one Read returns at most BatchFrames frames and at most
@@ -83,6 +84,10 @@ type fetchState struct {
 	fetching  bool
 	fetched   []fetchedFrame
 	fetchedTo uint64 // what the fetched frames cover: pos once they are read
+
+	// newestAt is the publish time (the hub's clock) of the newest event
+	// Read returned since TakeReadAge, 0 if none; the reader's own.
+	newestAt int64
 }
 
 // pendingReset is a reset frame waiting for its place in the stream: it is
@@ -274,6 +279,7 @@ func (s *Subscriber) readLocked(dst [][]byte) (out [][]byte, more bool, err erro
 		take(e.frame)
 		c.next++
 		s.pos = e.seq
+		s.newestAt = e.at
 	}
 	if s.err != nil { // ErrClosed: everything held is read
 		if frames > 0 {
@@ -309,6 +315,19 @@ func (s *Subscriber) Drain(dst []byte) ([]byte, error) {
 			return dst, err
 		}
 	}
+}
+
+// TakeReadAge returns how long ago the newest event among the frames Read
+// returned since the last call was published (for a publish-to-write
+// latency: call it once they are written), and forgets it; 0 when they
+// held no event of the logs. Call it from the goroutine that reads.
+func (s *Subscriber) TakeReadAge() time.Duration {
+	at := s.newestAt
+	if at == 0 {
+		return 0
+	}
+	s.newestAt = 0
+	return time.Duration(s.h.clock() - at)
 }
 
 // Resume tells how the subscription's lastEventID was placed.

@@ -10,7 +10,8 @@ import (
 )
 
 // Collector is a prometheus.Collector of one sse server. Each scrape takes
-// one Stats snapshot of the server; it is safe for concurrent use.
+// one Stats snapshot of the server and its Lag; it is safe for concurrent
+// use.
 type Collector struct {
 	srv *sse.Server
 
@@ -18,6 +19,9 @@ type Collector struct {
 	historyEvents, historyBytes               *prometheus.Desc
 	opened, published, delivered              *prometheus.Desc
 	replays, cutoffs, refused, hookPanics     *prometheus.Desc
+	written, lag, latency                     *prometheus.Desc
+
+	maxLagTopics int
 }
 
 // NewCollector returns the collector of srv's counters. Gauges:
@@ -28,6 +32,8 @@ type Collector struct {
 //	sse_bridged_topics             topics subscribed on a foreign broker
 //	sse_history_events             events held in history, all topics
 //	sse_history_bytes              bytes of the frames held in history
+//	sse_lag_seconds{topic}         age of the oldest event a stream of the topic has yet to read
+//	                               (the MaxLagTopics most behind; topics with nothing unread are left out)
 //
 // Counters:
 //
@@ -38,6 +44,12 @@ type Collector struct {
 //	sse_cutoffs_total{reason="slow"|"write_failed"}    streams the server ended
 //	sse_refused_total{reason}      requests refused (the server's Reason constants)
 //	sse_hook_panics_total          panics recovered in the user's hooks
+//	sse_written_bytes_total        bytes written to streams after their headers
+//
+// Histogram:
+//
+//	sse_publish_to_write_seconds   from the publish of the newest event of a write to the end
+//	                               of the write, one sample per write of events to a client
 //
 // A server that is not running reports zeros.
 func NewCollector(srv *sse.Server, opts ...Option) *Collector {
@@ -63,6 +75,10 @@ func NewCollector(srv *sse.Server, opts ...Option) *Collector {
 		cutoffs:       desc("cutoffs_total", "Streams ended by the server: slow (fell further behind than it may) or write_failed (a write failed or timed out).", "reason"),
 		refused:       desc("refused_total", "Requests to the events endpoint refused, by reason.", "reason"),
 		hookPanics:    desc("hook_panics_total", "Panics recovered in the user's hooks."),
+		written:       desc("written_bytes_total", "Bytes written to event streams after their headers (frames, heartbeats, hints; HTTP/1.1 chunk framing of taken-over streams included)."),
+		lag:           desc("lag_seconds", "Age of the oldest event of the topic's history that one of its streams has yet to read (the topics most behind; none when every stream has read everything).", "topic"),
+		latency:       desc("publish_to_write_seconds", "Time from the publish of the newest event of a write to a client to the end of that write, one sample per write."),
+		maxLagTopics:  o.maxLagTopics,
 	}
 }
 
@@ -73,6 +89,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		c.historyEvents, c.historyBytes,
 		c.opened, c.published, c.delivered,
 		c.replays, c.cutoffs, c.refused, c.hookPanics,
+		c.written, c.lag, c.latency,
 	} {
 		ch <- d
 	}
@@ -111,4 +128,18 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.refused, ep.Refused[reason], reason)
 	}
 	counter(c.hookPanics, ep.HookPanics)
+	counter(c.written, ep.BytesWritten)
+
+	for _, l := range c.srv.Lag(c.maxLagTopics) {
+		ch <- prometheus.MustNewConstMetric(c.lag, prometheus.GaugeValue, l.Age.Seconds(), l.Topic)
+	}
+
+	lat := ep.Latency
+	buckets := make(map[float64]uint64, len(lat.Bounds))
+	var cumulative uint64
+	for i, b := range lat.Bounds {
+		cumulative += lat.Counts[i]
+		buckets[b.Seconds()] = cumulative
+	}
+	ch <- prometheus.MustNewConstHistogram(c.latency, lat.Count, lat.Sum.Seconds(), buckets)
 }

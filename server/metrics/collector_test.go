@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"sort"
 	"strings"
@@ -125,6 +126,15 @@ func TestCollectorCountsWhatClientsSee(t *testing.T) {
 			t.Errorf("%s = %v, want %v", name, got[name], v)
 		}
 	}
+	// One sample per write of events: 3 live writes, the exact replay in
+	// one, the reset and its 3 events in one.
+	if got := got["sse_publish_to_write_seconds{}"]; got != 5 {
+		t.Errorf("sse_publish_to_write_seconds count = %v, want 5", got)
+	}
+	// Each stream got at least its retry frame and its events.
+	if got, least := got["sse_written_bytes_total{}"], float64(3*len("retry: 3000\n\n")+8*len("id: x-1\ndata: 0\n\n")); got < least {
+		t.Errorf("sse_written_bytes_total = %v, want at least %v", got, least)
+	}
 	if got["sse_history_bytes{}"] <= 0 {
 		t.Errorf("sse_history_bytes = %v, want > 0", got["sse_history_bytes{}"])
 	}
@@ -181,5 +191,49 @@ func TestCollectorScrapedOverHTTP(t *testing.T) {
 		if !strings.Contains(string(b), line+"\n") {
 			t.Errorf("scrape has no line %q:\n%s", line, b)
 		}
+	}
+}
+
+// TestCollectorLagOfAStalledClient: a client that stops reading leaves
+// events unread on its topic, which sse_lag_seconds shows; the others are
+// not listed.
+func TestCollectorLagOfAStalledClient(t *testing.T) {
+	srv := sse.NewServer()
+	svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Broker: ssebroker.NewBroker()})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(metrics.NewCollector(srv))
+	reader := ssetest.OpenT(t, ssetest.EventsURL(svc.URL(sse.DefaultEventsPath), "calm"), "")
+
+	conn, err := net.Dial("tcp", svc.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.(*net.TCPConn).SetReadBuffer(4096)
+	fmt.Fprintf(conn, "GET /events?stream=stalled HTTP/1.1\r\nHost: x\r\n\r\n")
+	ssetest.Eventually(t, "the stalled stream to open", func() bool { return srv.Stats().Endpoint.Open == 2 })
+
+	if err := srv.Publish(context.Background(), "calm", &codec.Event{Data: []byte("c")}); err != nil {
+		t.Fatal(err)
+	}
+	reader.Next(t)
+	// 6.4 MB: more than the socket buffers hold for a client that reads
+	// nothing (within the history's 8 MiB per topic).
+	big := []byte(strings.Repeat("x", 16<<10))
+	for i := 0; i < 400; i++ {
+		if err := srv.Publish(context.Background(), "stalled", &codec.Event{Data: big}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Events left unread stay unread: the series shows and stays.
+	ssetest.Eventually(t, "sse_lag_seconds{topic=stalled}", func() bool {
+		return scrape(t, reg)["sse_lag_seconds{topic=stalled}"] > 0
+	})
+	got := scrape(t, reg)
+	if _, ok := got["sse_lag_seconds{topic=calm}"]; ok {
+		t.Errorf("sse_lag_seconds{topic=calm} listed: its reader has read everything")
+	}
+	if got["sse_lag_seconds{topic=stalled}"] <= 0 {
+		t.Errorf("sse_lag_seconds{topic=stalled} = %v, want > 0", got["sse_lag_seconds{topic=stalled}"])
 	}
 }

@@ -6,16 +6,32 @@ import "github.com/prometheus/client_golang/prometheus"
 type Option func(*options)
 
 type options struct {
-	namespace string
-	labels    prometheus.Labels
+	namespace    string
+	labels       prometheus.Labels
+	maxLagTopics int
 }
 
-// DefaultNamespace is the prefix of every metric name unless Namespace
-// says otherwise.
-const DefaultNamespace = "sse"
+// Defaults of the options.
+const (
+	// DefaultNamespace is the prefix of every metric name.
+	DefaultNamespace = "sse"
+	// DefaultMaxLagTopics is how many topics sse_lag_seconds reports.
+	DefaultMaxLagTopics = 20
+)
 
 func defaultOptions() options {
-	return options{namespace: DefaultNamespace}
+	return options{namespace: DefaultNamespace, maxLagTopics: DefaultMaxLagTopics}
+}
+
+// MaxLagTopics sets how many topics sse_lag_seconds reports at most, the
+// most behind (default 20): topic names come from clients, so the number
+// of series stays bounded whatever they ask for.
+func MaxLagTopics(n int) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.maxLagTopics = n
+		}
+	}
 }
 
 // Namespace sets the prefix of the metric names (default "sse"); an empty
