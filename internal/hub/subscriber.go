@@ -66,6 +66,10 @@ type Subscriber struct {
 	removed bool
 	err     error       // why it ended; the first reason wins
 	source  *fetchState // on a hub with a Source only
+
+	// newestAt is the publish time (the hub's clock) of the newest event
+	// Read returned since TakeReadAge, 0 if none; the reader's own.
+	newestAt int64
 }
 
 // cursor is a subscriber's place on one of its topics.
@@ -84,10 +88,6 @@ type fetchState struct {
 	fetching  bool
 	fetched   []fetchedFrame
 	fetchedTo uint64 // what the fetched frames cover: pos once they are read
-
-	// newestAt is the publish time (the hub's clock) of the newest event
-	// Read returned since TakeReadAge, 0 if none; the reader's own.
-	newestAt int64
 }
 
 // pendingReset is a reset frame waiting for its place in the stream: it is
