@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -15,6 +16,7 @@ import (
 	"go-micro.dev/v4/logger"
 
 	"github.com/go-micro-sse/go-micro-sse/codec"
+	"github.com/go-micro-sse/go-micro-sse/internal/hub"
 )
 
 // jetStream is the JetStream side of a broker made with the JetStream
@@ -139,6 +141,9 @@ func (j *jetStream) open() error {
 		return fmt.Errorf("sse broker: jetstream stream %q: %w", j.name, err)
 	}
 	info := s.CachedInfo()
+	if want := j.name + ".*"; !slices.Contains(info.Config.Subjects, want) && !slices.Contains(info.Config.Subjects, j.name+".>") {
+		return fmt.Errorf("sse broker: jetstream stream %q holds %q, not %q: %w", j.name, info.Config.Subjects, want, ErrInvalidStream)
+	}
 	j.stream = s
 	j.epoch = streamEpoch(info.Created)
 	j.start = info.State.LastSeq + 1
@@ -177,6 +182,9 @@ func (j *jetStream) publish(ctx context.Context, topic string, m *mbroker.Messag
 	}
 	if topic == "" {
 		return fmt.Errorf("sse broker: publish: %w", ErrInvalidTopic)
+	}
+	if err := hub.CheckTopic(topic); err != nil { // no node's hub would take it
+		return fmt.Errorf("sse broker: publish: %w", err)
 	}
 	data, err := encodeEnvelope(m)
 	if err != nil {

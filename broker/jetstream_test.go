@@ -1,6 +1,7 @@
 package broker_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	natsbroker "github.com/go-micro/plugins/v4/broker/nats"
 	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go-micro.dev/v4"
@@ -19,6 +21,7 @@ import (
 
 	ssebroker "github.com/go-micro-sse/go-micro-sse/broker"
 	"github.com/go-micro-sse/go-micro-sse/codec"
+	"github.com/go-micro-sse/go-micro-sse/internal/hub"
 	"github.com/go-micro-sse/go-micro-sse/internal/ssetest"
 	sse "github.com/go-micro-sse/go-micro-sse/server"
 )
@@ -286,9 +289,19 @@ func TestJetStreamConnectErrors(t *testing.T) {
 	assert.ErrorIs(t, b.Connect(), ssebroker.ErrInvalidStream)
 	b = ssebroker.NewBroker(ssebroker.JetStream(nil, stream))
 	assert.ErrorIs(t, b.Connect(), ssebroker.ErrNoConnection)
+	js, err := jetstream.New(nc)
+	require.NoError(t, err)
+	_, err = js.CreateStream(context.Background(), jetstream.StreamConfig{Name: "foreign", Subjects: []string{"elsewhere.>"}})
+	require.NoError(t, err)
+	b = ssebroker.NewBroker(ssebroker.JetStream(nc, "foreign"))
+	assert.ErrorIs(t, b.Connect(), ssebroker.ErrInvalidStream, "a stream without the subjects foreign.*")
+
 	b = ssebroker.NewBroker(ssebroker.JetStream(nc, stream))
 	assert.ErrorIs(t, b.Publish("ticks", msg("x")), ssebroker.ErrNotConnected)
 	require.NoError(t, b.Connect())
+	assert.ErrorIs(t, b.Publish("bell\a", msg("x")), hub.ErrInvalidTopic, "no node's hub takes it: not stored")
+	assert.ErrorIs(t, b.Publish("ticks", msg("x", "Sse-Retry", "soon")), codec.ErrInvalidRetry)
+	assert.Equal(t, uint64(0), statsOf(b).Published)
 	require.NoError(t, b.Disconnect())
 	assert.True(t, errors.Is(b.Publish("ticks", msg("x")), ssebroker.ErrNotConnected))
 }

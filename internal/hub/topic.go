@@ -44,6 +44,11 @@ func checkTopic(name string) error {
 	return nil
 }
 
+// CheckTopic returns an error wrapping ErrInvalidTopic when the hub would
+// refuse the topic name (what Publish, Append and Subscribe check first),
+// so that a publisher into an outside log refuses it before storing.
+func CheckTopic(name string) error { return checkTopic(name) }
+
 // topicLocked returns the topic called name, creating it unless the hub
 // runs with ExplicitTopics (then nil).
 func (h *Hub) topicLocked(name string) *topic {
