@@ -128,6 +128,7 @@ func (h *Hub) Subscribe(topics []string, lastEventID string, opts ...SubscribeOp
 		}
 	}
 	now := h.clock()
+	s.subscribedAt = now
 	for _, t := range ts {
 		h.boundLocked(t, now) // age: read nothing expired
 		if h.topics[t.name] != t {

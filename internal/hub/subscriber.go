@@ -68,8 +68,9 @@ type Subscriber struct {
 	source  *fetchState // on a hub with a Source only
 
 	// newestAt is the publish time (the hub's clock) of the newest event
-	// Read returned since TakeReadAge, 0 if none; the reader's own.
-	newestAt int64
+	// published after the subscription (at subscribedAt) that Read
+	// returned since TakeReadAge, 0 if none; the reader's own.
+	newestAt, subscribedAt int64
 }
 
 // cursor is a subscriber's place on one of its topics.
@@ -279,7 +280,9 @@ func (s *Subscriber) readLocked(dst [][]byte) (out [][]byte, more bool, err erro
 		take(e.frame)
 		c.next++
 		s.pos = e.seq
-		s.newestAt = e.at
+		if e.at >= s.subscribedAt { // live, not replayed
+			s.newestAt = e.at
+		}
 	}
 	if s.err != nil { // ErrClosed: everything held is read
 		if frames > 0 {
@@ -320,7 +323,8 @@ func (s *Subscriber) Drain(dst []byte) ([]byte, error) {
 // TakeReadAge returns how long ago the newest event among the frames Read
 // returned since the last call was published (for a publish-to-write
 // latency: call it once they are written), and forgets it; 0 when they
-// held no event of the logs. Call it from the goroutine that reads.
+// held no event published after the subscription (a replay is not late,
+// it is history). Call it from the goroutine that reads.
 func (s *Subscriber) TakeReadAge() time.Duration {
 	at := s.newestAt
 	if at == 0 {
