@@ -197,8 +197,9 @@ func (b *sseBroker) Stats() Stats {
 	for _, ts := range b.topics {
 		n += ts.len()
 	}
+	js := b.js
 	b.mu.RUnlock()
-	return Stats{
+	st := Stats{
 		Published:     b.stats.published.Load(),
 		Delivered:     b.stats.delivered.Load(),
 		Dropped:       b.stats.dropped.Load(),
@@ -206,6 +207,10 @@ func (b *sseBroker) Stats() Stats {
 		BinarySkipped: b.stats.binarySkipped.Load(),
 		Subscriptions: n,
 	}
+	if js != nil {
+		st.JetStreamFed, st.JetStreamNotEvents = js.lastFed.Load(), js.skipped.Load()
+	}
+	return st
 }
 
 // compile-time checks.

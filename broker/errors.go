@@ -25,7 +25,8 @@ var (
 	// been stored when only the acknowledgement was lost.
 	ErrNotAcknowledged = errors.New("sse broker: jetstream did not acknowledge the message")
 	// ErrInvalidStream is returned by Connect for a JetStream stream name
-	// that is not letters, digits, '_' and '-'.
+	// that is not letters, digits, '_' and '-', or an existing stream that
+	// does not hold the subjects "<stream>.*".
 	ErrInvalidStream = errors.New("sse broker: invalid jetstream stream name")
 	// ErrNoConnection is returned by Connect for JetStream with a nil
 	// *nats.Conn.

@@ -34,6 +34,8 @@ func (b *sseBroker) feed(j *jetStream, h *hub.Hub, msg jetstream.Msg) {
 	defer j.lastFed.Store(seq)
 	e, ok := j.storedEvent(msg, meta, h.DataEncoding())
 	if !ok {
+		j.skipped.Add(1)
+		j.log.Logf(logger.DebugLevel, "sse broker: jetstream stream %q: sequence %d: subject %q is no topic's", j.name, seq, msg.Subject())
 		return
 	}
 	switch {

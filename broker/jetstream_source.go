@@ -159,14 +159,13 @@ func (j *jetStream) checkHeld(ctx context.Context, subjects []string, after uint
 
 // storedEvent maps one stored message to the event of its topic, with the
 // hub's data encoding enc; ok is false for a message whose subject is not
-// a topic's (counted and skipped). e.err is set when the message is no
+// a topic's. e.err is set when the message is no
 // event for browsers (a binary body in text mode: codec.ErrInvalidUTF8;
 // headers that would inject a field); e.msg, the go-micro message, is
 // still for in-process subscribers.
 func (j *jetStream) storedEvent(msg jetstream.Msg, meta *jetstream.MsgMetadata, enc codec.DataEncoding) (e storedEvent, ok bool) {
 	topic, ok := TopicOf(j.name, msg.Subject())
 	if !ok {
-		j.skipped.Add(1)
 		return storedEvent{}, false
 	}
 	e = storedEvent{topic: topic, seq: meta.Sequence.Stream, at: meta.Timestamp, msg: decodeStored(msg.Data(), msg.Headers())}

@@ -1,6 +1,7 @@
 package broker_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	natsbroker "github.com/go-micro/plugins/v4/broker/nats"
 	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go-micro.dev/v4"
@@ -19,6 +21,7 @@ import (
 
 	ssebroker "github.com/go-micro-sse/go-micro-sse/broker"
 	"github.com/go-micro-sse/go-micro-sse/codec"
+	"github.com/go-micro-sse/go-micro-sse/internal/hub"
 	"github.com/go-micro-sse/go-micro-sse/internal/ssetest"
 	sse "github.com/go-micro-sse/go-micro-sse/server"
 )
@@ -286,9 +289,19 @@ func TestJetStreamConnectErrors(t *testing.T) {
 	assert.ErrorIs(t, b.Connect(), ssebroker.ErrInvalidStream)
 	b = ssebroker.NewBroker(ssebroker.JetStream(nil, stream))
 	assert.ErrorIs(t, b.Connect(), ssebroker.ErrNoConnection)
+	js, err := jetstream.New(nc)
+	require.NoError(t, err)
+	_, err = js.CreateStream(context.Background(), jetstream.StreamConfig{Name: "foreign", Subjects: []string{"elsewhere.>"}})
+	require.NoError(t, err)
+	b = ssebroker.NewBroker(ssebroker.JetStream(nc, "foreign"))
+	assert.ErrorIs(t, b.Connect(), ssebroker.ErrInvalidStream, "a stream without the subjects foreign.*")
+
 	b = ssebroker.NewBroker(ssebroker.JetStream(nc, stream))
 	assert.ErrorIs(t, b.Publish("ticks", msg("x")), ssebroker.ErrNotConnected)
 	require.NoError(t, b.Connect())
+	assert.ErrorIs(t, b.Publish("bell\a", msg("x")), hub.ErrInvalidTopic, "no node's hub takes it: not stored")
+	assert.ErrorIs(t, b.Publish("ticks", msg("x", "Sse-Retry", "soon")), codec.ErrInvalidRetry)
+	assert.Equal(t, uint64(0), statsOf(b).Published)
 	require.NoError(t, b.Disconnect())
 	assert.True(t, errors.Is(b.Publish("ticks", msg("x")), ssebroker.ErrNotConnected))
 }
@@ -304,4 +317,22 @@ func TestJetStreamGoMicroSubscribersOnEveryNode(t *testing.T) {
 	ctx := metadataContext(map[string]string{"Sse-Event": "tick"})
 	require.NoError(t, micro.NewEvent("ticks", a.svc.Client()).Publish(ctx, &Tick{N: 7, Text: "from A"}))
 	assert.Equal(t, &Tick{N: 7, Text: "from A"}, ssetest.Recv(t, got, "node B's go-micro subscriber"))
+}
+
+func TestJetStreamSkipsWhatIsNoEvent(t *testing.T) {
+	ns := runNATS(t, t.TempDir(), -1)
+	a := startNode(t, ns.ClientURL(), nil)
+	onA := a.open(t, "ticks", "")
+	raw := connectNATS(t, ns.ClientURL())
+	require.NoError(t, raw.Publish(stream+".%41", []byte("not the canonical subject of a topic")))
+	require.NoError(t, raw.PublishMsg(&nats.Msg{Subject: ssebroker.Subject(stream, "ticks"),
+		Header: nats.Header{"Sse-Retry": {"soon"}}, Data: []byte("no retry in milliseconds")}))
+	require.NoError(t, raw.PublishMsg(&nats.Msg{Subject: ssebroker.Subject(stream, "ticks"),
+		Header: nats.Header{"Sse-Event": {"raw"}}, Data: []byte("plain nats pub")}))
+	ev := nextData(t, onA, "plain nats pub")
+	assert.Equal(t, "raw", ev.Event)
+	assert.Equal(t, uint64(3), seqOf(t, ev.ID))
+	st := statsOf(a.broker)
+	assert.Equal(t, uint64(3), st.JetStreamFed)
+	assert.Equal(t, uint64(2), st.JetStreamNotEvents)
 }

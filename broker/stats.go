@@ -24,6 +24,13 @@ type Stats struct {
 	BinarySkipped uint64
 	// Subscriptions is the number of in-process subscriptions now.
 	Subscriptions int
+	// JetStreamFed is, with the JetStream option, the last stream
+	// sequence this node consumed (fed to its hub).
+	JetStreamFed uint64
+	// JetStreamNotEvents counts stored messages consumed that are no event
+	// of a topic: a subject outside the topic rule, or headers that would
+	// inject a field. They are skipped (and logged).
+	JetStreamNotEvents uint64
 }
 
 // counters are the live counters behind Stats.

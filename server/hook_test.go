@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +17,7 @@ import (
 	"go-micro.dev/v4/logger"
 	"go-micro.dev/v4/server"
 
+	ssebroker "github.com/go-micro-sse/go-micro-sse/broker"
 	"github.com/go-micro-sse/go-micro-sse/codec"
 	"github.com/go-micro-sse/go-micro-sse/internal/ssetest"
 	sse "github.com/go-micro-sse/go-micro-sse/server"
@@ -135,4 +137,38 @@ func TestHookPanicsEndOnlyTheirStream(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSlowHookHoldsUpOnlyItsStream: an OnSubscribe or OnUnsubscribe that
+// blocks holds no lock another connection needs: streams on other topics
+// open, get their events and close meanwhile.
+func TestSlowHookHoldsUpOnlyItsStream(t *testing.T) {
+	gate := make(chan struct{})
+	entered := make(chan string, 4)
+	block := func(_ *http.Request, topics []string) {
+		if topics[0] == "slow" {
+			entered <- topics[0]
+			<-gate
+		}
+	}
+	srv := newServer(sse.OnSubscribe(block), sse.OnUnsubscribe(block), sse.Heartbeat(20*time.Millisecond))
+	svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "slowhook", Broker: ssebroker.NewBroker()})
+	defer close(gate)
+	go func() {
+		if s, err := ssetest.Open(context.Background(), nil, ssetest.EventsURL(svc.URL("/events"), "slow"), ""); err == nil {
+			s.Close()
+		}
+	}()
+	ssetest.Recv(t, entered, "the blocking OnSubscribe")
+	for i := range 3 {
+		s := ssetest.OpenT(t, ssetest.EventsURL(svc.URL("/events"), "fast"), "")
+		if err := srv.Publish(context.Background(), "fast", &codec.Event{Data: []byte(strconv.Itoa(i))}); err != nil {
+			t.Fatal(err)
+		}
+		if ev := s.Next(t); string(ev.Data) != strconv.Itoa(i) {
+			t.Fatalf("stream %d got %+v", i, ev)
+		}
+		s.Close()
+	}
+	ssetest.Eventually(t, "the fast streams closed", func() bool { return srv.Stats().Endpoint.Open == 1 })
 }

@@ -16,9 +16,11 @@ var latencyBounds = [...]time.Duration{
 }
 
 // LatencyStats is a histogram of the publish-to-write latency, sampled
-// once per write of events to a client: the time from the publish of the
-// newest event of the write to the end of the write (an event published
-// through JetStream counts from its JetStream timestamp).
+// once per write of live events to a client: the time from the publish of
+// the newest event of the write to the end of the write (an event
+// published through JetStream counts from its JetStream timestamp). Events
+// replayed to a resuming client (published before its stream opened) are
+// history, not late: a write of them alone is not sampled.
 type LatencyStats struct {
 	// Bounds are the upper bounds of the buckets, in increasing order.
 	Bounds []time.Duration

@@ -188,8 +188,9 @@ func ConnectRate(perSecond float64, burst int) server.Option {
 // ConnectRate) find the address of a request. By default it is the host of
 // RemoteAddr, and clients on a loopback address are exempt. Behind a
 // trusted reverse proxy, return the address the proxy sets (the last entry
-// of X-Forwarded-For that the proxy added); an empty result exempts the
-// request. The function must not trust headers a client can set directly.
+// of X-Forwarded-For that the proxy added: ForwardedFor does it); an empty
+// result exempts the request. The function must not trust headers a
+// client can set directly.
 func ClientAddress(fn ClientAddressFunc) server.Option { return setOption(clientAddressKey{}, fn) }
 
 // BridgeLinger sets how long, with a broker that is not this module's,

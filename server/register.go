@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"net"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -26,11 +27,12 @@ type registration struct {
 func newRegistration(s *Server) *registration { return &registration{s: s} }
 
 // check runs RegisterCheck and registers the node if it passes; if it
-// fails, a registered node is deregistered, as go-micro's rpc server does.
+// fails (or panics: it is user code, recovered and logged with its stack),
+// a registered node is deregistered, as go-micro's rpc server does.
 func (g *registration) check() {
 	opts := g.s.Options()
 	if opts.RegisterCheck != nil {
-		if err := opts.RegisterCheck(opts.Context); err != nil {
+		if err := safeRegisterCheck(opts); err != nil {
 			logf(opts.Logger, "sse server: %s-%s register check: %v", opts.Name, opts.Id, err)
 			g.deregister()
 			return
@@ -183,4 +185,15 @@ func (s *Server) endpoints() []*registry.Endpoint {
 		eps = append(eps, sb.endpoints...)
 	}
 	return eps
+}
+
+// safeRegisterCheck runs RegisterCheck, turning a panic into an error.
+func safeRegisterCheck(opts server.Options) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			logf(opts.Logger, "sse server: %s-%s register check panicked: %v\n%s", opts.Name, opts.Id, p, debug.Stack())
+			err = fmt.Errorf("register check panicked: %v", p)
+		}
+	}()
+	return opts.RegisterCheck(opts.Context)
 }

@@ -120,6 +120,31 @@ func TestRegisterCheck(t *testing.T) {
 	ssetest.Eventually(t, "deregistered once unhealthy", func() bool { return len(nodes(reg, "checked")) == 0 })
 }
 
+// TestRegisterCheckPanic: a RegisterCheck that panics (user code, on the
+// registrar's goroutine) counts as failing: the node is not registered,
+// the process goes on, and once it passes the node is registered.
+func TestRegisterCheckPanic(t *testing.T) {
+	reg := registry.NewMemoryRegistry()
+	var healthy, panicked atomic.Bool
+	s := newServer(
+		server.RegisterInterval(5*time.Millisecond),
+		server.WithLogger(newRecordingLogger()),
+		server.RegisterCheck(func(context.Context) error {
+			if !healthy.Load() {
+				panicked.Store(true)
+				panic("check of the user broke")
+			}
+			return nil
+		}),
+	)
+	ssetest.StartService(t, s, ssetest.ServiceOptions{Name: "panicky", Registry: reg})
+	if !panicked.Load() || len(nodes(reg, "panicky")) != 0 {
+		t.Fatal("registered although the check panicked")
+	}
+	healthy.Store(true)
+	ssetest.Eventually(t, "registered once the check passes", func() bool { return len(nodes(reg, "panicky")) == 1 })
+}
+
 func TestAdvertise(t *testing.T) {
 	reg := registry.NewMemoryRegistry()
 	s := newServer(server.Advertise("10.1.2.3:8443"))

@@ -41,7 +41,7 @@ func TestBrowserFailsOverThroughALoadBalancer(t *testing.T) {
 	lb := startProxy(t, a.addr)
 
 	p := browsertest.Shared(t).Open(t, "http://"+lb.Addr()+"/")
-	p.WaitFor(`window.cluster && cluster.served === "node-a"`, `window.cluster`)
+	p.WaitFor(`window.cluster && cluster.opens >= 1 && cluster.served === "node-a"`, `window.cluster`)
 	for i := uint64(1); i <= 3; i++ {
 		publishTick(t, a, i)
 	}
@@ -103,7 +103,7 @@ func TestBrowserSwitchesNodesMidStream(t *testing.T) {
 	cl := startTestCluster(t, 3)
 	a, b, c := cl.Node(0), cl.Node(1), cl.Node(2)
 	p := browsertest.Shared(t).Open(t, a.URL("/"))
-	p.WaitFor(`window.cluster && cluster.served === "node-a" && cluster.nodes.length === 3`, `window.cluster`)
+	p.WaitFor(`window.cluster && cluster.opens >= 1 && cluster.served === "node-a" && cluster.nodes.length === 3`, `window.cluster`)
 	for i := uint64(1); i <= 3; i++ {
 		publishTick(t, b, i)
 	}

@@ -58,6 +58,19 @@ func TestLagIsTheAgeOfTheOldestUnreadEvent(t *testing.T) {
 	if got := slow.TakeReadAge(); got != 0 {
 		t.Fatalf("TakeReadAge again = %v, want 0", got)
 	}
+
+	// A replay is history, not late: it gives no age.
+	replay, err := h.Subscribe([]string{"a"}, "x-0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer replay.Close()
+	if b, err := replay.Drain(nil); err != nil || len(b) == 0 {
+		t.Fatalf("replay: %q, %v", b, err)
+	}
+	if got := replay.TakeReadAge(); got != 0 {
+		t.Fatalf("TakeReadAge after a replay = %v, want 0", got)
+	}
 }
 
 // TestLagOfAReaderBehindAPartReadBatch: a reader that read part of a

@@ -49,7 +49,8 @@ type Collector struct {
 // Histogram:
 //
 //	sse_publish_to_write_seconds   from the publish of the newest event of a write to the end
-//	                               of the write, one sample per write of events to a client
+//	                               of the write, one sample per write of live events to a client
+//	                               (a replay to a resuming client is history: not sampled)
 //
 // A server that is not running reports zeros.
 func NewCollector(srv *sse.Server, opts ...Option) *Collector {
@@ -77,7 +78,7 @@ func NewCollector(srv *sse.Server, opts ...Option) *Collector {
 		hookPanics:    desc("hook_panics_total", "Panics recovered in the user's hooks."),
 		written:       desc("written_bytes_total", "Bytes written to event streams after their headers (frames, heartbeats, hints; HTTP/1.1 chunk framing of taken-over streams included)."),
 		lag:           desc("lag_seconds", "Age of the oldest event of the topic's history that one of its streams has yet to read (the topics most behind; none when every stream has read everything).", "topic"),
-		latency:       desc("publish_to_write_seconds", "Time from the publish of the newest event of a write to a client to the end of that write, one sample per write."),
+		latency:       desc("publish_to_write_seconds", "Time from the publish of the newest event of a write to a client to the end of that write, one sample per write of live events (replays not sampled)."),
 		maxLagTopics:  o.maxLagTopics,
 	}
 }

@@ -32,21 +32,27 @@
     // A new EventSource sends no Last-Event-ID header: pass it in the query.
     if (cluster.lastId) url += "&lastEventId=" + encodeURIComponent(cluster.lastId);
     var es = cluster.es = new EventSource(url);
-    var switched = true;
+    // The node is known from the list when the page picked it; through a
+    // load balancer (base "") it is asked for on each open.
+    cluster.served = nodeAt(base) || cluster.served;
     setState("connecting");
     es.onopen = function () {
       cluster.opens++;
       setState("open");
+      // On an open of its own (a reconnect through a load balancer) the
+      // node may have changed: the separator says so once /nodes answers.
+      var after = cluster.lastId ? ", resuming after " + cluster.lastId : ", live";
+      var sep = separator("connected to " + (cluster.served || "?") + after);
       fetch(base + "/nodes").then(function (r) { return r.json(); }).then(function (j) {
         if (cluster.es !== es) return;
         cluster.served = j.self;
-        $("served").textContent = j.self;
+        sep.firstChild.textContent = "connected to " + j.self + after;
+        render();
         showNodes(j.nodes);
       }).catch(function () {});
     };
     es.onerror = function () {
       setState(es.readyState === EventSource.CLOSED ? "closed" : "reconnecting");
-      switched = true;
     };
     es.addEventListener("tick", function (e) {
       var t = JSON.parse(e.data);
@@ -55,8 +61,7 @@
       cluster.lastN = Math.max(cluster.lastN, t.n);
       cluster.lastId = e.lastEventId;
       cluster.ticks.push({id: e.lastEventId, n: t.n, via: cluster.served});
-      row(e.lastEventId, t, switched);
-      switched = false;
+      row([e.lastEventId, String(t.n), t.at || "", cluster.served || "?"], "");
       render();
     });
     es.addEventListener("sse-reset", function (e) {
@@ -67,10 +72,18 @@
     showNodes(cluster.nodes);
   }
 
-  function row(id, t, switched) {
+  // nodeAt returns the id of the node at url, "" when unknown.
+  function nodeAt(url) {
+    for (var i = 0; i < cluster.nodes.length; i++) {
+      if (cluster.nodes[i].url === url) return cluster.nodes[i].id;
+    }
+    return "";
+  }
+
+  function row(cells, cls) {
     var tr = document.createElement("tr");
-    if (switched) tr.className = "switch";
-    [id, String(t.n), t.at || "", cluster.served || "?"].forEach(function (v) {
+    tr.className = cls;
+    cells.forEach(function (v) {
       var td = document.createElement("td");
       td.textContent = v;
       tr.appendChild(td);
@@ -78,6 +91,15 @@
     var rows = $("rows");
     rows.insertBefore(tr, rows.firstChild);
     while (rows.children.length > maxRows) rows.removeChild(rows.lastChild);
+    return tr;
+  }
+
+  function separator(text) {
+    var tr = row([], "switch");
+    tr.firstChild || tr.appendChild(document.createElement("td"));
+    tr.firstChild.colSpan = 4;
+    tr.firstChild.textContent = text;
+    return tr;
   }
 
   function render() {
@@ -86,6 +108,7 @@
     $("dups").textContent = cluster.dups;
     $("resets").textContent = cluster.resets.length;
     $("last").textContent = cluster.lastId || "-";
+    $("served").textContent = cluster.served || "?";
   }
 
   function showNodes(nodes) {
@@ -103,5 +126,9 @@
     });
   }
 
-  connect("");
+  // The page's own node first, so that the first rows say who served them.
+  fetch("nodes").then(function (r) { return r.json(); }).then(function (j) {
+    cluster.served = j.self;
+    showNodes(j.nodes);
+  }).catch(function () {}).then(function () { connect(""); });
 })();
