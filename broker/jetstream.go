@@ -144,7 +144,9 @@ func (j *jetStream) open() error {
 	if want := j.name + ".*"; !slices.Contains(info.Config.Subjects, want) && !slices.Contains(info.Config.Subjects, j.name+".>") {
 		return fmt.Errorf("sse broker: jetstream stream %q holds %q, not %q: %w", j.name, info.Config.Subjects, want, ErrInvalidStream)
 	}
-	j.stream = s
+	if j.stream == nil { // set once: reads of older events may still use it
+		j.stream = s
+	}
 	j.epoch = streamEpoch(info.Created)
 	j.start = info.State.LastSeq + 1
 	j.lastFed.Store(info.State.LastSeq)
@@ -227,6 +229,7 @@ func (j *jetStream) loop(deliver func(jetstream.Msg), quit, stopped chan struct{
 	defer close(stopped)
 	retry := time.NewTimer(0)
 	defer retry.Stop()
+	wait := time.Duration(0) // grows while starting fails: 1s, 2s, ... 10s
 	for {
 		select {
 		case <-quit:
@@ -235,10 +238,12 @@ func (j *jetStream) loop(deliver func(jetstream.Msg), quit, stopped chan struct{
 		}
 		cc, err := j.startConsumer(deliver)
 		if err != nil {
-			j.log.Logf(logger.WarnLevel, "sse broker: jetstream stream %q: consume: %v (retrying)", j.name, err)
-			retry.Reset(time.Second)
+			wait = min(max(2*wait, time.Second), maxConsumeRetry)
+			j.log.Logf(logger.WarnLevel, "sse broker: jetstream stream %q: consume: %v (retrying in %v)", j.name, err, wait)
+			retry.Reset(wait)
 			continue
 		}
+		wait = 0
 		select {
 		case <-quit:
 			cc.Stop()
@@ -250,10 +255,27 @@ func (j *jetStream) loop(deliver func(jetstream.Msg), quit, stopped chan struct{
 	}
 }
 
-// startConsumer creates an ordered consumer at lastFed+1 and starts it.
+// maxConsumeRetry bounds the wait between two attempts to start consuming.
+const maxConsumeRetry = 10 * time.Second
+
+// errStreamMadeAgain is what consuming logs while the stream was deleted
+// and created again (another epoch) under a running node.
+var errStreamMadeAgain = errors.New("sse broker: jetstream stream made again")
+
+// startConsumer creates an ordered consumer at lastFed+1 and starts it. A
+// stream made again (deleted, then created: another epoch, sequences from
+// 1) is not consumed: this node's hub has the old epoch, its ids would
+// mean other events; it is logged until the node restarts.
 func (j *jetStream) startConsumer(deliver func(jetstream.Msg)) (jetstream.ConsumeContext, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), j.limits.fetchTimeout)
 	defer cancel()
+	info, err := j.stream.Info(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if e := streamEpoch(info.Created); e != j.epoch {
+		return nil, fmt.Errorf("%w: epoch %s, this node serves %s: restart the node", errStreamMadeAgain, e, j.epoch)
+	}
 	cons, err := j.js.OrderedConsumer(ctx, j.name, jetstream.OrderedConsumerConfig{
 		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
 		OptStartSeq:   j.lastFed.Load() + 1,

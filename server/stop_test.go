@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/http"
@@ -81,5 +82,52 @@ func TestStopWithStalledClients(t *testing.T) {
 				t.Fatal("an OnUnsubscribe ran after Stop returned")
 			}
 		})
+	}
+}
+
+// TestStopWithStalledHTTP2Clients: the same over TLS and HTTP/2, where
+// every stream has its goroutine and a stalled client blocks its write on
+// the stream's flow-control window.
+func TestStopWithStalledHTTP2Clients(t *testing.T) {
+	const clients = 5
+	cert, pool := selfSigned(t)
+	var subscribed, unsubscribed atomic.Int64
+	srv := newServer(server.TLSConfig(&tls.Config{Certificates: []tls.Certificate{cert}}),
+		sse.WriteTimeout(time.Hour), sse.ShutdownGrace(3*time.Second),
+		sse.OnSubscribe(func(*http.Request, []string) { subscribed.Add(1) }),
+		sse.OnUnsubscribe(func(*http.Request, []string) { unsubscribed.Add(1) }))
+	svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "stoph2",
+		Broker: ssebroker.NewBroker(ssebroker.MaxHistoryBytes(64<<20), ssebroker.HistoryBudget(64<<20))})
+	data := []byte(strings.Repeat("s", 4<<10))
+	for range 5000 { // 20 MiB: more than an HTTP/2 stream's window
+		if err := srv.Publish(context.Background(), "big", &codec.Event{Data: data}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}
+	defer tr.CloseIdleConnections()
+	for range clients {
+		req, _ := http.NewRequest(http.MethodGet, "https://"+svc.Addr()+"/events?stream=big", nil)
+		req.Header.Set("Last-Event-ID", "garbage")
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.ProtoMajor != 2 {
+			t.Fatalf("protocol %s, want HTTP/2", resp.Proto)
+		}
+		defer resp.Body.Close() // never read
+	}
+	ssetest.Eventually(t, "the stalled streams open", func() bool { return subscribed.Load() == clients })
+	// Well into the replay: each stream has sent more than a client takes
+	// without reading (the HTTP/2 client's window is 4 MiB), then stalls.
+	ssetest.Eventually(t, "the replays under way", func() bool { return srv.Stats().Endpoint.BytesWritten >= clients*(3<<20) })
+	start := time.Now()
+	if err := svc.Stop(); err != nil {
+		t.Fatalf("Stop with stalled HTTP/2 clients: %v", err)
+	}
+	t.Logf("Stop with %d stalled HTTP/2 clients took %v (ShutdownGrace 3s)", clients, time.Since(start).Round(time.Millisecond))
+	if got := unsubscribed.Load(); got != clients {
+		t.Fatalf("Stop returned with %d of %d OnUnsubscribe calls made", got, clients)
 	}
 }

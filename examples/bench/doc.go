@@ -6,4 +6,12 @@
 // Message.WriteTo on the same events, side by side in one run:
 //
 //	cd examples/bench && go test -run '^$' -bench Encode -benchmem -count 5
+//
+// run.sh loads the benchmark servers of cmd/ (ssemicro, r3labs, gosse and
+// two references without a library: writeperevent, one write(2) per event
+// per connection, and limit, the least work a Go server can do) with
+// cmd/loadgen, in turn, and prints the medians and the ratios to ssemicro
+// and to limit:
+//
+//	cd examples/bench && ./run.sh
 package bench

@@ -118,5 +118,9 @@
 //
 // OnSubscribe and OnUnsubscribe are queued under the publish lock and
 // called after it is released, one at a time and in order; Subscribe and
-// Subscriber.Close return after their hook calls are made.
+// Subscriber.Close return after their hook calls are made. A hook that
+// panics is recovered and logged (go-micro's logger, with the topic and
+// the stack); the calls after it are still made. The server does not use
+// these hooks (its bridge is driven by the endpoint, per topic); MarkGap
+// is how a feed that was not subscribed tells the hub of a gap.
 package hub

@@ -54,7 +54,7 @@ func (s *Subscriber) unreadAtLocked(t *topic) (int64, bool) {
 	if s.err != nil {
 		return 0, false
 	}
-	i := max(s.next[s.topicIndex(t)], t.hist.base)
+	i := max(s.cur[s.topicIndex(t)].next, t.hist.base)
 	if i < t.hist.end() && t.hist.abs(i).seq <= s.pos {
 		i = t.hist.after(s.pos)
 	}

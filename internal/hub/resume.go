@@ -106,10 +106,10 @@ func (h *Hub) Subscribe(topics []string, lastEventID string, opts ...SubscribeOp
 	s := &Subscriber{
 		h:      h,
 		notify: o.notify,
-		lastID: lastEventID,
-		topics: make([]*topic, 0, len(names)),
-		slots:  make([]int32, 0, len(names)),
-		next:   make([]uint64, 0, len(names)),
+		cur:    make([]cursor, 0, len(names)),
+	}
+	if h.src != nil {
+		s.source = &fetchState{lastID: lastEventID}
 	}
 	if s.notify == nil {
 		s.ready = make(chan struct{}, 1)
@@ -141,8 +141,8 @@ func (h *Hub) Subscribe(topics []string, lastEventID string, opts ...SubscribeOp
 	}
 	h.subscribers++
 	due := s.reset != nil || s.gapTo > s.pos
-	for k, t := range s.topics {
-		due = due || s.next[k] < t.hist.end()
+	for _, c := range s.cur {
+		due = due || c.next < c.t.hist.end()
 	}
 	s.idle = !due
 	h.mu.Unlock()

@@ -77,18 +77,17 @@ type fetchRange struct {
 
 // fetchRangeLocked marks a fetch in flight for s and returns it.
 func (s *Subscriber) fetchRangeLocked() fetchRange {
-	s.fetching = true
-	if s.cancel == nil {
-		ctx, cancel := context.WithCancel(context.Background())
-		s.cancel = cancel
-		s.fetchCtx = ctx
+	fs := s.source
+	fs.fetching = true
+	if fs.cancel == nil {
+		fs.ctx, fs.cancel = context.WithCancel(context.Background())
 	}
 	names := s.Topics()
 	on := make(map[string]bool, len(names))
 	for _, n := range names {
 		on[n] = true
 	}
-	return fetchRange{ctx: s.fetchCtx, on: on, r: Range{
+	return fetchRange{ctx: fs.ctx, on: on, r: Range{
 		Topics: names, After: s.pos, UpTo: s.gapTo,
 		MaxEvents: BatchFrames, MaxBytes: BatchBytes,
 	}}
@@ -124,14 +123,15 @@ func (s *Subscriber) fetch(f fetchRange) {
 	}
 
 	h.mu.Lock()
-	s.fetching = false
+	fs := s.source
+	fs.fetching = false
 	switch {
 	case s.err != nil:
 	case err == nil:
-		s.fetched, s.fetchedTo = frames, last
+		fs.fetched, fs.fetchedTo = frames, last
 	case errors.Is(err, ErrGone):
 		// What the source lost is a gap: the reset stands at its end.
-		s.reset = &pendingReset{seq: s.gapTo, frame: h.resetFrame(s.gapTo, codec.ResetEvicted, s.lastID)}
+		s.reset = &pendingReset{seq: s.gapTo, frame: h.resetFrame(s.gapTo, codec.ResetEvicted, fs.lastID)}
 	default:
 		s.end(fmt.Errorf("sse hub: fetch (%d, %d] from the source: %w", f.r.After, f.r.UpTo, err))
 	}

@@ -46,16 +46,10 @@ type Subscriber struct {
 	notify func()
 	ready  chan struct{}
 	resume Resume
-	lastID string // as given to Subscribe, for a reset's data
-	// The context of the Source fetches and its cancel; set by the first.
-	fetchCtx context.Context
-	cancel   context.CancelFunc
-	ended    atomic.Pointer[error]
+	ended  atomic.Pointer[error]
 
 	// Guarded by the hub's lock.
-	topics []*topic
-	slots  []int32  // index of the subscriber in topics[k].subs
-	next   []uint64 // absolute index of the next entry to read in topics[k]'s log
+	cur []cursor // per topic, in the order given to Subscribe
 	// pos is the sequence of the last frame read (or skipped: a range
 	// filled from the Source, a replay cut short): what is read next lies
 	// above it.
@@ -70,16 +64,31 @@ type Subscriber struct {
 	// idle: the last Read took everything; the next append wakes it.
 	idle    bool
 	removed bool
-	err     error // why it ended; the first reason wins
-	// Source fetches: one in flight at most.
-	fetching  bool
-	fetched   []fetchedFrame
-	fetchedTo uint64 // what the fetched frames cover: pos once they are read
+	err     error       // why it ended; the first reason wins
+	source  *fetchState // on a hub with a Source only
 
 	// newestAt is the publish time (the hub's clock) of the newest event
 	// published after the subscription (at subscribedAt) that Read
 	// returned since TakeReadAge, 0 if none; the reader's own.
 	newestAt, subscribedAt int64
+}
+
+// cursor is a subscriber's place on one of its topics.
+type cursor struct {
+	t    *topic
+	slot int32  // index of the subscriber in t.subs
+	next uint64 // absolute index of the next entry to read in t's log
+}
+
+// fetchState is a subscriber's side of the Source fetches (a hub with a
+// Source): one in flight at most.
+type fetchState struct {
+	lastID    string // as given to Subscribe, for a reset's data
+	ctx       context.Context
+	cancel    context.CancelFunc
+	fetching  bool
+	fetched   []fetchedFrame
+	fetchedTo uint64 // what the fetched frames cover: pos once they are read
 }
 
 // pendingReset is a reset frame waiting for its place in the stream: it is
@@ -89,10 +98,10 @@ type pendingReset struct {
 	frame []byte
 }
 
-// topicIndex returns k such that s.topics[k] is t.
+// topicIndex returns k such that s.cur[k].t is t.
 func (s *Subscriber) topicIndex(t *topic) int {
-	for k, st := range s.topics {
-		if st == t {
+	for k := range s.cur {
+		if s.cur[k].t == t {
 			return k
 		}
 	}
@@ -107,11 +116,16 @@ func (s *Subscriber) end(err error) {
 	}
 	s.err = err
 	s.ended.Store(&err)
-	if s.cancel != nil {
-		s.cancel()
+	if f := s.source; f != nil {
+		if f.cancel != nil {
+			f.cancel()
+		}
+		if err != ErrClosed {
+			f.fetched = nil
+		}
 	}
 	if err != ErrClosed {
-		s.reset, s.fetched = nil, nil
+		s.reset = nil
 	}
 	s.signal()
 }
@@ -192,22 +206,25 @@ func (s *Subscriber) readLocked(dst [][]byte) (out [][]byte, more bool, err erro
 
 	// Frames fetched from the Source come first: they fill a gap below
 	// everything the local logs hold for s.
-	for len(s.fetched) > 0 {
-		f := s.fetched[0]
-		if !room(f.frame) {
-			return dst, true, nil, false
+	if fs := s.source; fs != nil {
+		for len(fs.fetched) > 0 {
+			f := fs.fetched[0]
+			if !room(f.frame) {
+				return dst, true, nil, false
+			}
+			take(f.frame)
+			s.pos = f.seq
+			fs.fetched[0] = fetchedFrame{}
+			fs.fetched = fs.fetched[1:]
 		}
-		take(f.frame)
-		s.pos = f.seq
-		s.fetched[0] = fetchedFrame{}
-		s.fetched = s.fetched[1:]
+		fs.fetched = nil
+		s.pos = max(s.pos, fs.fetchedTo)
 	}
-	s.fetched = nil
-	s.pos = max(s.pos, s.fetchedTo)
 
 	h := s.h
-	for k, t := range s.topics {
-		if s.next[k] < t.hist.base { // unread events evicted (evictLocked ends or marks)
+	for k := range s.cur {
+		c := &s.cur[k]
+		if t := c.t; c.next < t.hist.base { // unread events evicted (evictLocked ends or marks)
 			if h.src == nil && (s.reset == nil || t.evicted >= s.reset.seq) {
 				h.cutOffSlow++
 				h.removeSubLocked(s, nil)
@@ -215,28 +232,29 @@ func (s *Subscriber) readLocked(dst [][]byte) (out [][]byte, more bool, err erro
 				return dst, false, ErrEvicted, false
 			}
 			s.gapTo = max(s.gapTo, t.evicted)
-			s.next[k] = t.hist.base
+			c.next = t.hist.base
 		}
 	}
 	if h.src != nil && s.gapTo > s.pos && (s.reset == nil || s.reset.seq < s.gapTo) {
 		// A gap the Source fills: nothing local can be read before it.
-		return dst, false, s.err, !s.fetching && s.err == nil
+		return dst, false, s.err, !s.source.fetching && s.err == nil
 	}
 
 	for {
 		best, bestSeq := -1, uint64(0)
-		for k, t := range s.topics {
-			i := s.next[k]
+		for k := range s.cur {
+			c := &s.cur[k]
+			t, i := c.t, c.next
 			if i >= t.hist.end() {
 				continue
 			}
 			e := t.hist.abs(i)
 			if e.seq <= s.pos { // below a position placed ahead, or filled from the Source
 				if i = t.hist.after(s.pos); i >= t.hist.end() {
-					s.next[k] = i
+					c.next = i
 					continue
 				}
-				s.next[k], e = i, t.hist.abs(i)
+				c.next, e = i, t.hist.abs(i)
 			}
 			if best < 0 || e.seq < bestSeq {
 				best, bestSeq = k, e.seq
@@ -254,13 +272,13 @@ func (s *Subscriber) readLocked(dst [][]byte) (out [][]byte, more bool, err erro
 		if best < 0 {
 			break
 		}
-		t := s.topics[best]
-		e := t.hist.abs(s.next[best])
+		c := &s.cur[best]
+		e := c.t.hist.abs(c.next)
 		if !room(e.frame) {
 			return dst, true, nil, false
 		}
 		take(e.frame)
-		s.next[best]++
+		c.next++
 		s.pos = e.seq
 		if e.at >= s.subscribedAt { // live, not replayed
 			s.newestAt = e.at
@@ -322,9 +340,9 @@ func (s *Subscriber) Resume() Resume { return s.resume }
 // Topics returns the subscription's topics (duplicates removed), in the
 // order given to Subscribe.
 func (s *Subscriber) Topics() []string {
-	names := make([]string, len(s.topics))
-	for i, t := range s.topics {
-		names[i] = t.name
+	names := make([]string, len(s.cur))
+	for i, c := range s.cur {
+		names[i] = c.t.name
 	}
 	return names
 }
@@ -338,7 +356,10 @@ func (s *Subscriber) Close() {
 	h.mu.Lock()
 	h.removeSubLocked(s, nil)
 	s.end(ErrUnsubscribed)
-	s.reset, s.fetched = nil, nil
+	s.reset = nil
+	if s.source != nil {
+		s.source.fetched = nil
+	}
 	h.mu.Unlock()
 	h.runHooks(true)
 }

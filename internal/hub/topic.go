@@ -80,12 +80,10 @@ func (h *Hub) maybeForgetLocked(t *topic) {
 	h.forgot = max(h.forgot, t.evicted)
 }
 
-// addSubLocked adds s to t (s.topics, s.slots and s.next are appended;
-// s.next[k] is the absolute index s reads next).
+// addSubLocked adds s to t (a cursor is appended to s.cur; next is the
+// absolute index s reads next).
 func (h *Hub) addSubLocked(t *topic, s *Subscriber, next uint64) {
-	s.topics = append(s.topics, t)
-	s.slots = append(s.slots, int32(len(t.subs)))
-	s.next = append(s.next, next)
+	s.cur = append(s.cur, cursor{t: t, slot: int32(len(t.subs)), next: next})
 	if len(t.subs) == 0 || next < t.low {
 		t.low = next
 	}
@@ -105,15 +103,15 @@ func (h *Hub) removeSubLocked(s *Subscriber, keep *topic) {
 	}
 	s.removed = true
 	h.subscribers--
-	for k, t := range s.topics {
-		i := int(s.slots[k])
+	for _, c := range s.cur {
+		t, i := c.t, int(c.slot)
 		last := len(t.subs) - 1
 		m := t.subs[last]
 		t.subs[i] = m
 		t.subs[last] = nil
 		t.subs = t.subs[:last]
 		if m != s {
-			m.slots[m.topicIndex(t)] = int32(i)
+			m.cur[m.topicIndex(t)].slot = int32(i)
 		}
 		if c := cap(t.subs); c > 64 && len(t.subs) < c/4 {
 			t.subs = append(make([]*Subscriber, 0, c/2), t.subs...)
@@ -145,7 +143,7 @@ func (h *Hub) appendLocked(t *topic, e *entry) {
 	h.touchLocked(t)
 	low := t.hist.end()
 	for _, s := range t.subs {
-		low = min(low, s.next[s.topicIndex(t)])
+		low = min(low, s.cur[s.topicIndex(t)].next)
 		if s.idle {
 			s.idle = false
 			s.signal()
@@ -224,12 +222,12 @@ func (h *Hub) evictLocked(t *topic) {
 	low := ^uint64(0)
 	for j := len(t.subs) - 1; j >= 0; j-- { // backwards: removal swaps with the last
 		s := t.subs[j]
-		k := s.topicIndex(t)
-		if s.next[k] <= i {
+		c := &s.cur[s.topicIndex(t)]
+		if c.next <= i {
 			switch {
 			case s.reset != nil && e.seq < s.reset.seq, h.src != nil:
 				// Covered by the reset, or fetched from the source later.
-				s.next[k] = i + 1
+				c.next = i + 1
 				s.gapTo = max(s.gapTo, e.seq)
 			default:
 				h.cutOffSlow++
@@ -238,7 +236,7 @@ func (h *Hub) evictLocked(t *topic) {
 				continue
 			}
 		}
-		low = min(low, s.next[k])
+		low = min(low, c.next)
 	}
 	t.low = low
 }
