@@ -144,7 +144,9 @@ func (j *jetStream) open() error {
 	if want := j.name + ".*"; !slices.Contains(info.Config.Subjects, want) && !slices.Contains(info.Config.Subjects, j.name+".>") {
 		return fmt.Errorf("sse broker: jetstream stream %q holds %q, not %q: %w", j.name, info.Config.Subjects, want, ErrInvalidStream)
 	}
-	j.stream = s
+	if j.stream == nil { // set once: reads of older events may still use it
+		j.stream = s
+	}
 	j.epoch = streamEpoch(info.Created)
 	j.start = info.State.LastSeq + 1
 	j.lastFed.Store(info.State.LastSeq)

@@ -336,3 +336,37 @@ func TestJetStreamSkipsWhatIsNoEvent(t *testing.T) {
 	assert.Equal(t, uint64(3), st.JetStreamFed)
 	assert.Equal(t, uint64(2), st.JetStreamNotEvents)
 }
+
+func TestJetStreamBrokerReconnectsWithANewHub(t *testing.T) {
+	ns := runNATS(t, t.TempDir(), -1)
+	nc := connectNATS(t, ns.ClientURL())
+	b := ssebroker.NewBroker(ssebroker.JetStream(nc, stream))
+	svc := ssetest.StartService(t, sse.NewServer(), ssetest.ServiceOptions{Name: "sse", Broker: b})
+	first := b.(hub.Provider).SSEHub()
+	s := ssetest.OpenT(t, ssetest.EventsURL(svc.URL("/events"), "ticks"), "")
+	for i := 1; i <= 3; i++ {
+		require.NoError(t, b.Publish("ticks", msg(fmt.Sprint(i))))
+	}
+	last := ""
+	for i := 1; i <= 3; i++ {
+		last = nextData(t, s, fmt.Sprint(i)).ID
+	}
+	require.NoError(t, svc.Stop()) // Disconnect: consuming stops, the hub closes
+	assert.True(t, first.Closed())
+	assert.Equal(t, uint64(3), statsOf(b).JetStreamFed)
+	assert.ErrorIs(t, b.Publish("ticks", msg("x")), ssebroker.ErrNotConnected)
+	other := startNode(t, ns.ClientURL(), nil)
+	for i := 4; i <= 5; i++ { // while this node is away
+		other.publish(t, "ticks", fmt.Sprint(i))
+	}
+
+	svc = ssetest.StartService(t, sse.NewServer(), ssetest.ServiceOptions{Name: "sse", Broker: b})
+	second := b.(hub.Provider).SSEHub()
+	require.NotSame(t, first, second)
+	assert.Equal(t, first.Epoch(), second.Epoch(), "the stream's epoch")
+	resumed := ssetest.OpenT(t, ssetest.EventsURL(svc.URL("/events"), "ticks"), last)
+	nextData(t, resumed, "4") // from the stream: the new hub's log starts at 6
+	nextData(t, resumed, "5")
+	require.NoError(t, b.Publish("ticks", msg("6")))
+	nextData(t, resumed, "6")
+}

@@ -37,7 +37,9 @@
 // a reason to end it while the events it lacks are held. When an event it
 // has not read is evicted (count, bytes, age or budget), it is ended with
 // ErrEvicted, counted (Stats.CutOffSlow) and notified; its client resumes
-// with its last id and gets a reset at the gap.
+// with its last id and gets a reset at the gap. How far behind readers are
+// is Lag: per topic, the age of the oldest event one has yet to read; how
+// late a write is, TakeReadAge: the age of the newest live event it read.
 //
 // # Publisher ids (KeepPublisherIDs)
 //
@@ -118,5 +120,9 @@
 //
 // OnSubscribe and OnUnsubscribe are queued under the publish lock and
 // called after it is released, one at a time and in order; Subscribe and
-// Subscriber.Close return after their hook calls are made.
+// Subscriber.Close return after their hook calls are made. A hook that
+// panics is recovered and logged (go-micro's logger, with the topic and
+// the stack); the calls after it are still made. The server does not use
+// these hooks (its bridge is driven by the endpoint, per topic); MarkGap
+// is how a feed that was not subscribed tells the hub of a gap.
 package hub
