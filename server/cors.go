@@ -75,12 +75,30 @@ func (e *endpoint) setCORS(h http.Header, r *http.Request) bool {
 // headers for an allowed origin asking for GET and allowed headers, 403 for
 // any other preflight, 204 with Allow for a plain OPTIONS.
 func (e *endpoint) preflight(w http.ResponseWriter, r *http.Request) {
+	method, ok := e.preflightOrigin(w, r, "GET, OPTIONS")
+	if !ok {
+		return
+	}
+	requested, ok := e.allowedHeaders(r.Header.Values("Access-Control-Request-Headers"))
+	if method != http.MethodGet || !ok {
+		e.refusePreflight(w, r, "method or headers not allowed: GET with "+strings.Join(e.cfg.AllowedHeaders, ", "))
+		return
+	}
+	grantPreflight(w, "GET", requested)
+}
+
+// preflightOrigin begins the answer to an OPTIONS request, with allow as
+// its Allow header: it answers a plain OPTIONS (no Origin or no
+// Access-Control-Request-Method: 204) and a preflight from an origin not
+// allowed (403), and otherwise sets the origin's CORS headers and returns
+// the requested method and true, for the caller to go on.
+func (e *endpoint) preflightOrigin(w http.ResponseWriter, r *http.Request, allow string) (method string, goOn bool) {
 	h := w.Header()
-	h.Set("Allow", "GET, OPTIONS")
-	method := r.Header.Get("Access-Control-Request-Method")
+	h.Set("Allow", allow)
+	method = r.Header.Get("Access-Control-Request-Method")
 	if r.Header.Get("Origin") == "" || method == "" {
 		w.WriteHeader(http.StatusNoContent)
-		return
+		return "", false
 	}
 	if len(e.cfg.AllowedOrigins) > 0 {
 		h.Add("Vary", "Access-Control-Request-Method")
@@ -88,17 +106,26 @@ func (e *endpoint) preflight(w http.ResponseWriter, r *http.Request) {
 	}
 	if !e.setCORS(h, r) {
 		e.refuse(w, r, http.StatusForbidden, ReasonOrigin, "origin not allowed")
-		return
+		return "", false
 	}
-	requested, ok := e.allowedHeaders(r.Header.Values("Access-Control-Request-Headers"))
-	if method != http.MethodGet || !ok {
-		for _, k := range []string{"Access-Control-Allow-Origin", "Access-Control-Allow-Credentials"} {
-			h.Del(k)
-		}
-		e.refuse(w, r, http.StatusForbidden, ReasonOrigin, "method or headers not allowed: GET with "+strings.Join(e.cfg.AllowedHeaders, ", "))
-		return
-	}
-	h.Set("Access-Control-Allow-Methods", "GET")
+	return method, true
+}
+
+// refusePreflight answers a preflight from an allowed origin that asks for
+// a method or headers not allowed: 403 with reason, without the origin's
+// CORS headers.
+func (e *endpoint) refusePreflight(w http.ResponseWriter, r *http.Request, reason string) {
+	h := w.Header()
+	h.Del("Access-Control-Allow-Origin")
+	h.Del("Access-Control-Allow-Credentials")
+	e.refuse(w, r, http.StatusForbidden, ReasonOrigin, reason)
+}
+
+// grantPreflight answers an allowed preflight: 204 with the methods, the
+// requested headers and how long the browser may cache the answer.
+func grantPreflight(w http.ResponseWriter, methods string, requested []string) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Methods", methods)
 	if len(requested) > 0 {
 		h.Set("Access-Control-Allow-Headers", strings.Join(requested, ", "))
 	}

@@ -161,9 +161,7 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.refuse(w, r, status, authReason(status), text)
 		return
 	}
-	if !e.enter() {
-		w.Header().Set("Retry-After", e.retryAfter())
-		e.refuse(w, r, http.StatusServiceUnavailable, ReasonUnavailable, "server shutting down")
+	if !e.enter(w, r) {
 		return
 	}
 	defer e.wg.Done()
@@ -186,8 +184,7 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(err, hub.ErrInvalidTopic):
 			e.refuse(w, r, http.StatusBadRequest, ReasonBadTopic, err.Error())
 		default: // hub closed: come back later
-			w.Header().Set("Retry-After", e.retryAfter())
-			e.refuse(w, r, http.StatusServiceUnavailable, ReasonUnavailable, err.Error())
+			e.refuseForNow(w, r, http.StatusServiceUnavailable, ReasonUnavailable, err.Error())
 		}
 		return
 	}
@@ -235,8 +232,7 @@ func (e *endpoint) holdBridge(w http.ResponseWriter, r *http.Request, topics []s
 		e.refuse(w, r, http.StatusServiceUnavailable, ReasonBridge, err.Error())
 		return false
 	}
-	w.Header().Set("Retry-After", e.retryAfter())
-	e.refuse(w, r, http.StatusServiceUnavailable, ReasonUnavailable, "server shutting down")
+	e.refuseForNow(w, r, http.StatusServiceUnavailable, ReasonUnavailable, "server shutting down")
 	return false
 }
 
@@ -271,15 +267,27 @@ func (e *endpoint) refuse(w http.ResponseWriter, r *http.Request, status int, re
 	http.Error(w, text, status)
 }
 
-// enter registers a goroutine of the endpoint unless it is shut down.
-func (e *endpoint) enter() bool {
+// refuseForNow refuses as refuse does, with a Retry-After of the retry
+// interval: the client may come back then.
+func (e *endpoint) refuseForNow(w http.ResponseWriter, r *http.Request, status int, reason, text string) {
+	w.Header().Set("Retry-After", e.retryAfter())
+	e.refuse(w, r, status, reason, text)
+}
+
+// enter registers the goroutine serving r with the endpoint (the caller
+// then defers e.wg.Done()) unless the endpoint is shut down: then it
+// answers 503 with Retry-After and returns false.
+func (e *endpoint) enter(w http.ResponseWriter, r *http.Request) bool {
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.closed {
-		return false
+	closed := e.closed
+	if !closed {
+		e.wg.Add(1)
 	}
-	e.wg.Add(1)
-	return true
+	e.mu.Unlock()
+	if closed {
+		e.refuseForNow(w, r, http.StatusServiceUnavailable, ReasonUnavailable, "server shutting down")
+	}
+	return !closed
 }
 
 // Shutdown tells every client to come back (a retry hint), ends every

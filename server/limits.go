@@ -207,12 +207,10 @@ func (e *endpoint) checkRate(w http.ResponseWriter, r *http.Request) (client str
 func (e *endpoint) acquire(w http.ResponseWriter, r *http.Request, client string) bool {
 	switch e.limits.acquire(client, time.Now()) {
 	case ReasonOverLimit:
-		w.Header().Set("Retry-After", e.retryAfter())
-		e.refuse(w, r, http.StatusServiceUnavailable, ReasonOverLimit, "too many connections")
+		e.refuseForNow(w, r, http.StatusServiceUnavailable, ReasonOverLimit, "too many connections")
 		return false
 	case ReasonClientLimit:
-		w.Header().Set("Retry-After", e.retryAfter())
-		e.refuse(w, r, http.StatusTooManyRequests, ReasonClientLimit, "too many connections from this client")
+		e.refuseForNow(w, r, http.StatusTooManyRequests, ReasonClientLimit, "too many connections from this client")
 		return false
 	}
 	e.open.Add(1)

@@ -128,19 +128,8 @@ func (e *endpoint) refuseRPC(w http.ResponseWriter, service, reason string, err 
 // endpoint (GET, and POST for a unary method, which may also send
 // Content-Type).
 func (e *endpoint) rpcPreflight(w http.ResponseWriter, r *http.Request, m *rpcMethod) {
-	h := w.Header()
-	h.Set("Allow", rpcAllow(m))
-	method := r.Header.Get("Access-Control-Request-Method")
-	if r.Header.Get("Origin") == "" || method == "" {
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
-	if len(e.cfg.AllowedOrigins) > 0 {
-		h.Add("Vary", "Access-Control-Request-Method")
-		h.Add("Vary", "Access-Control-Request-Headers")
-	}
-	if !e.setCORS(h, r) {
-		e.refuse(w, r, http.StatusForbidden, ReasonOrigin, "origin not allowed")
+	method, goOn := e.preflightOrigin(w, r, rpcAllow(m))
+	if !goOn {
 		return
 	}
 	unary := m != nil && !m.stream
@@ -161,15 +150,8 @@ func (e *endpoint) rpcPreflight(w http.ResponseWriter, r *http.Request, m *rpcMe
 		}
 	}
 	if m == nil || !ok || method != http.MethodGet && (!unary || method != http.MethodPost) {
-		h.Del("Access-Control-Allow-Origin")
-		h.Del("Access-Control-Allow-Credentials")
-		e.refuse(w, r, http.StatusForbidden, ReasonOrigin, "method or headers not allowed")
+		e.refusePreflight(w, r, "method or headers not allowed")
 		return
 	}
-	h.Set("Access-Control-Allow-Methods", strings.TrimSuffix(rpcAllow(m), ", OPTIONS"))
-	if len(requested) > 0 {
-		h.Set("Access-Control-Allow-Headers", strings.Join(requested, ", "))
-	}
-	h.Set("Access-Control-Max-Age", corsMaxAge)
-	w.WriteHeader(http.StatusNoContent)
+	grantPreflight(w, strings.TrimSuffix(rpcAllow(m), ", OPTIONS"), requested)
 }

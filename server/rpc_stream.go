@@ -257,9 +257,7 @@ func (s *Server) serveRPCStream(ctx context.Context, e *endpoint, w http.Respons
 		w.WriteHeader(http.StatusNoContent) // the stream ended: EventSource stops
 		return
 	}
-	if !e.enter() {
-		w.Header().Set("Retry-After", e.retryAfter())
-		e.refuse(w, hr, http.StatusServiceUnavailable, ReasonUnavailable, "server shutting down")
+	if !e.enter(w, hr) {
 		return
 	}
 	defer e.wg.Done()

@@ -16,9 +16,7 @@ import (
 // go-micro error in JSON with its code as the HTTP status (500 for a code
 // outside 400-599), a request that does not decode as 400.
 func (s *Server) serveRPCUnary(ctx context.Context, e *endpoint, w http.ResponseWriter, hr *http.Request, opts server.Options, svc *rpcService, m *rpcMethod, req *rpcRequest) {
-	if !e.enter() {
-		w.Header().Set("Retry-After", e.retryAfter())
-		e.refuse(w, hr, http.StatusServiceUnavailable, ReasonUnavailable, "server shutting down")
+	if !e.enter(w, hr) {
 		return
 	}
 	defer e.wg.Done()

@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -30,13 +28,7 @@ func startTestNode(t *testing.T, c config) *node {
 	if c.Addr == "" {
 		c.Addr = "127.0.0.1:0"
 	}
-	n, err := startNode(c)
-	// A fixed address (a restart on the address of a stopped node) can be
-	// taken for a moment by another process's ephemeral port: retry a bit.
-	for try := 0; errors.Is(err, syscall.EADDRINUSE) && try < 50; try++ {
-		time.Sleep(100 * time.Millisecond)
-		n, err = startNode(c)
-	}
+	n, err := ssetest.RetryAddrInUse(func() (*node, error) { return startNode(c) })
 	if err != nil {
 		t.Fatalf("starting the demo node: %v", err)
 	}

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"errors"
 	"slices"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -22,13 +20,7 @@ func TestMain(m *testing.M) {
 // startTestNode starts the example on loopback, stopped when the test ends.
 func startTestNode(t *testing.T, addr string, opts ...server.Option) *node {
 	t.Helper()
-	n, err := startNode(addr, opts...)
-	// A restart on the address of a stopped node: the port may be taken
-	// for a moment by another process's ephemeral port.
-	for try := 0; errors.Is(err, syscall.EADDRINUSE) && try < 50; try++ {
-		time.Sleep(100 * time.Millisecond)
-		n, err = startNode(addr, opts...)
-	}
+	n, err := ssetest.RetryAddrInUse(func() (*node, error) { return startNode(addr, opts...) })
 	if err != nil {
 		t.Fatal(err)
 	}

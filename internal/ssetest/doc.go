@@ -2,6 +2,7 @@
 // of go-micro-sse: start a go-micro service on loopback with a memory
 // registry (service.go), open an events endpoint over real HTTP and decode
 // it with the codec's decoder (stream.go), and wait with bounded timeouts
-// (wait.go). It imports no package of this module but codec, so that any
+// (wait.go), and retry a start whose fixed port is taken for a moment
+// (addr_in_use.go). It imports no package of this module but codec, so that any
 // package's tests, internal or external, can use it.
 package ssetest
