@@ -13,9 +13,9 @@ import (
 )
 
 // This file is where the JetStream side meets the hub (the seam of
-// internal/hub): the epoch and the source of older events given to the
-// hub at the first Connect, and each consumed message appended to the
-// hub's log with its stream sequence.
+// internal/hub): the hub made at each Connect with the stream's epoch, its
+// start and the stream as the source of older events, and each consumed
+// message appended to the hub's log with its stream sequence.
 
 // feed is the consumer's handler: it appends one stored message to the
 // hub's log with its stream sequence and hands it to the in-process

@@ -71,6 +71,12 @@ func TestBridgeProtobuf(t *testing.T) {
 	if e := st.Next(t); string(e.Data) != "after" {
 		t.Fatalf("the client got %q, want the text event after the skipped one", e.Data)
 	}
+	// The skip is counted, then logged, by the goroutine that delivered
+	// the message: both may land after the client got "after".
+	ssetest.Eventually(t, "the skip counted", func() bool { return s.Stats().BinarySkipped >= 1 })
+	ssetest.Eventually(t, "the skip logged", func() bool {
+		return len(log.Lines("warn", `"pb"`, "not valid UTF-8")) >= 1
+	})
 	if n := s.Stats().BinarySkipped; n != 1 {
 		t.Fatalf("BinarySkipped = %d, want 1", n)
 	}

@@ -92,8 +92,10 @@ func TestBridgeSlowSubscribeHoldsUpOnlyItsTopic(t *testing.T) {
 	}()
 	ssetest.Recv(t, b.entered, "the slow topic's Subscribe")
 
+	start := time.Now()
 	second := ssetest.OpenT(t, ssetest.EventsURL(svc.URL("/events"), "fast"), "")
 	defer second.Close()
+	t.Logf("a stream on a bridged topic opened in %v while another topic's Subscribe hangs", time.Since(start).Round(time.Microsecond))
 	b.publish(t, "fast", "while slow subscribes")
 	if ev := second.Next(t); string(ev.Data) != "while slow subscribes" {
 		t.Fatalf("second fast stream got %+v", ev)

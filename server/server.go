@@ -24,6 +24,13 @@
 // own, lingers after its last client and marks its gaps in the hub
 // (bridge.go); Stop spreads the clients' return, cuts stalled writes and
 // returns only when nothing of the server runs (Stop, endpoint.Shutdown).
+//
+// Observed: Stats is a snapshot of atomic counters the write path keeps
+// anyway, with a publish-to-write latency histogram sampled once per write
+// of live events (latency.go); Lag looks at every stream once, for a
+// scrape (lag.go); stream open, close and refusal go to the go-micro logger
+// with structured fields (streamlog.go). The Prometheus collector over
+// them is the package server/metrics, so that this one needs no Prometheus.
 package server
 
 import (

@@ -47,7 +47,7 @@ const soakTopics = 16
 // history holds everything: a reader behind a burst is never cut off),
 // the Prometheus counters agree with what the clients counted, and, once
 // the service stopped, the goroutines and the heap are back near where
-// they started. -soak sets how long the clients churn (e.g. -soak 10m),
+// they started. -soak sets how long the clients churn (e.g. -soak=10m),
 // -soak.clients how many (mind the file limit: two sockets each).
 func TestSoak(t *testing.T) {
 	churn := *soakFor

@@ -37,7 +37,9 @@
 // a reason to end it while the events it lacks are held. When an event it
 // has not read is evicted (count, bytes, age or budget), it is ended with
 // ErrEvicted, counted (Stats.CutOffSlow) and notified; its client resumes
-// with its last id and gets a reset at the gap.
+// with its last id and gets a reset at the gap. How far behind readers are
+// is Lag: per topic, the age of the oldest event one has yet to read; how
+// late a write is, TakeReadAge: the age of the newest live event it read.
 //
 // # Publisher ids (KeepPublisherIDs)
 //

@@ -39,7 +39,7 @@ type Collector struct {
 //
 //	sse_streams_opened_total       streams accepted
 //	sse_published_total            events published into the hub
-//	sse_delivered_total            frames queued to streams, live and replayed
+//	sse_delivered_total            frames streams read from the hub, live and replayed
 //	sse_replays_total{outcome="exact"|"reset",reason}  streams opened with a Last-Event-ID
 //	sse_cutoffs_total{reason="slow"|"write_failed"}    streams the server ended
 //	sse_refused_total{reason}      requests refused (the server's Reason constants)
@@ -71,7 +71,7 @@ func NewCollector(srv *sse.Server, opts ...Option) *Collector {
 		historyBytes:  desc("history_bytes", "Bytes of the encoded frames held in history, all topics."),
 		opened:        desc("streams_opened_total", "Event streams accepted."),
 		published:     desc("published_total", "Events published into the hub."),
-		delivered:     desc("delivered_total", "Frames queued to streams, live and replayed (sse-reset frames included)."),
+		delivered:     desc("delivered_total", "Frames the streams read from the hub, live and replayed (sse-reset frames included)."),
 		replays:       desc("replays_total", "Streams opened with a Last-Event-ID: exact (the events after it) or reset (sse-reset, by reason).", "outcome", "reason"),
 		cutoffs:       desc("cutoffs_total", "Streams ended by the server: slow (fell further behind than it may) or write_failed (a write failed or timed out).", "reason"),
 		refused:       desc("refused_total", "Requests to the events endpoint refused, by reason.", "reason"),
