@@ -11,9 +11,13 @@ import (
 // go-micro auth options. go-micro v4.11.0 gives a server no auth:
 // micro.Auth(a) sets only the service's own Options().Auth, and
 // server.Options has no Auth field, so the rpc server checks nothing
-// either. Give the server the auth with Auth (and the rules with
-// AuthRules), e.g. micro.NewService(micro.Server(sse.NewServer(sse.Auth(a))),
-// micro.Auth(a), ...), or, after NewService, srv.Init(sse.Auth(svc.Options().Auth)).
+// either. A server without the Auth option takes the service's auth at
+// Start from go-micro's command line once svc.Init() ran (micro.Auth(a),
+// or --auth=jwt and the --auth_* flags; go-micro's noop auth is never
+// taken: see wiring.go). Otherwise give the server the auth with Auth (and
+// the rules with AuthRules or AuthRulesFrom in either case), e.g.
+// micro.NewService(micro.Server(sse.NewServer(sse.Auth(a))), micro.Auth(a), ...),
+// or, after NewService, srv.Init(sse.Auth(svc.Options().Auth)).
 
 // Defaults of the auth options.
 const (

@@ -8,7 +8,8 @@
 // go-micro handler structs mounted with Handle are served over HTTP (rpc.go):
 // their stream methods as SSE endpoints a browser opens with EventSource,
 // resumable from its Last-Event-ID, their unary methods as JSON, through
-// the handler wrappers, registered with the node. With the Auth option,
+// the handler wrappers, registered with the node. With the Auth option, or
+// the service's auth (micro.Auth, --auth) seen after svc.Init() (wiring.go),
 // go-micro's auth inspects each request's token, verifies every topic and
 // endpoint against the rules and ends a stream when its token expires
 // (auth_token.go, auth_expiry.go). EventsHandler, RPCHandler and

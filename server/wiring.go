@@ -1,6 +1,7 @@
 package server
 
 import (
+	"go-micro.dev/v4/auth"
 	"go-micro.dev/v4/broker"
 	"go-micro.dev/v4/logger"
 	"go-micro.dev/v4/registry"
@@ -28,19 +29,40 @@ import (
 //
 // A broker or registry set on the server itself, other than go-micro's
 // defaults, is always kept. adoptServiceWiring logs what it took and why.
+//
+// The service's auth (micro.Auth(a), or --auth=jwt and the --auth_* flags)
+// comes the first way only: go-micro's command line holds a pointer to the
+// service's auth once svc.Init() ran, while go-micro's default server has
+// no auth at all (server.Options has no Auth field, and micro.Auth sets
+// only the service's Options().Auth). A server without the Auth option
+// takes the service's auth when it is a real one: go-micro's noop auth
+// (auth.DefaultAuth, which the service holds when nothing else was given,
+// or any auth whose String() is "noop") never turns authentication on.
+// Without svc.Init() the server cannot see micro.Auth: pass sse.Auth(a).
+
+// seenService is what a server can see of the service it belongs to.
+type seenService struct {
+	broker   broker.Broker
+	registry registry.Registry
+	auth     auth.Auth // nil when the service's auth cannot be seen (not via svc.Init)
+	from     string    // where it was seen
+}
 
 // adoptServiceWiring replaces the server's broker and registry with the
-// service's when they are still go-micro's defaults (see above).
+// service's when they are still go-micro's defaults, and gives a server
+// without the Auth option the service's auth (see above).
 func (s *Server) adoptServiceWiring() {
 	s.mu.RLock()
 	own := s.opts
 	s.mu.RUnlock()
 	defaultBroker := identical(own.Broker, broker.DefaultBroker)
 	defaultRegistry := identical(own.Registry, registry.DefaultRegistry)
-	if !defaultBroker && !defaultRegistry {
+	noAuth := own.Context == nil || own.Context.Value(authKey{}) == nil
+	if !defaultBroker && !defaultRegistry && !noAuth {
 		return
 	}
-	b, r, from := s.serviceWiring()
+	w := s.serviceWiring()
+	b, r := w.broker, w.registry
 	var opts []server.Option
 	var took string
 	if defaultBroker && b != nil && !identical(b, own.Broker) {
@@ -54,6 +76,15 @@ func (s *Server) adoptServiceWiring() {
 		}
 		took += "registry " + r.String()
 	}
+	if took != "" {
+		logAt(own.Logger, logger.InfoLevel,
+			"sse server: using the service's %s, found on %s: the server still had go-micro's default (micro.Server after micro.Broker or micro.Registry, or --server=sse)", took, w.from)
+	}
+	if noAuth && realAuth(w.auth) {
+		opts = append(opts, Auth(w.auth))
+		logAt(own.Logger, logger.InfoLevel,
+			"sse server: authenticating with the service's auth %s, found on %s (micro.Auth or --auth): every events stream and RPC call needs a token", w.auth.String(), w.from)
+	}
 	if len(opts) == 0 {
 		return
 	}
@@ -62,33 +93,38 @@ func (s *Server) adoptServiceWiring() {
 		o(&s.opts)
 	}
 	s.mu.Unlock()
-	logAt(own.Logger, logger.InfoLevel,
-		"sse server: using the service's %s, found on %s: the server still had go-micro's default (micro.Server after micro.Broker or micro.Registry, or --server=sse)", took, from)
 }
 
-// serviceWiring returns the broker and registry of the service this server
-// belongs to, as far as the server can see them, and where it saw them; nil
-// when it sees nothing.
-func (s *Server) serviceWiring() (broker.Broker, registry.Registry, string) {
+// realAuth reports whether a is an auth that authenticates: not nil and not
+// go-micro's noop auth, which the service holds by default.
+func realAuth(a auth.Auth) bool {
+	return a != nil && !identical(a, auth.DefaultAuth) && a.String() != "noop"
+}
+
+// serviceWiring returns what the server can see of the service it belongs
+// to, and where it saw it; the zero value when it sees nothing.
+func (s *Server) serviceWiring() seenService {
 	if c := cmd.DefaultCmd; c != nil {
 		o := c.Options()
 		if o.Server != nil && identical(*o.Server, server.Server(s)) {
-			var b broker.Broker
-			var r registry.Registry
+			w := seenService{from: "go-micro's command line (svc.Init)"}
 			if o.Broker != nil {
-				b = *o.Broker
+				w.broker = *o.Broker
 			}
 			if o.Registry != nil {
-				r = *o.Registry
+				w.registry = *o.Registry
 			}
-			return b, r, "go-micro's command line (svc.Init)"
+			if o.Auth != nil {
+				w.auth = *o.Auth
+			}
+			return w
 		}
 	}
 	if d := server.DefaultServer; d != nil && !identical(d, server.Server(s)) {
 		o := d.Options()
-		return o.Broker, o.Registry, "go-micro's default server"
+		return seenService{broker: o.Broker, registry: o.Registry, from: "go-micro's default server"}
 	}
-	return nil, nil, ""
+	return seenService{}
 }
 
 // logHub logs, at Start, which hub the events endpoint serves.

@@ -2,9 +2,9 @@
 // HTTP/1.1 event streams to a benchmark server (GET /events?stream=bench),
 // measures the server's memory per connection, asks it to publish
 // (POST /publish?n=N&rate=R&size=S), receives every event on every stream
-// and reports the server's CPU time per delivered event, the delivery
-// latency (receive time − the send time the event carries) and the events
-// lost.
+// and reports the server's CPU time per delivered event (and its user
+// part), the delivery latency (receive time − the send time the event
+// carries) and the events lost.
 //
 // With -server it starts the server binaries itself (so it knows their
 // process ids: memory from /proc/<pid>/status VmRSS, CPU from

@@ -32,30 +32,30 @@ func rss(pid int) (int64, error) {
 	return 0, fmt.Errorf("no VmRSS for process %d", pid)
 }
 
-// cpuTime returns the user plus system CPU time of process pid (all its
-// threads) so far.
-func cpuTime(pid int) (time.Duration, error) {
+// cpuTimes returns the user and the system CPU time of process pid (all
+// its threads) so far.
+func cpuTimes(pid int) (user, sys time.Duration, err error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	// The command name (field 2) may hold spaces: fields are counted
 	// after its closing parenthesis, from field 3 (state).
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
-		return 0, fmt.Errorf("stat of %d: no command name", pid)
+		return 0, 0, fmt.Errorf("stat of %d: no command name", pid)
 	}
 	f := strings.Fields(string(b[i+1:]))
 	if len(f) < 13 {
-		return 0, fmt.Errorf("stat of %d: %d fields", pid, len(f))
+		return 0, 0, fmt.Errorf("stat of %d: %d fields", pid, len(f))
 	}
 	utime, err := strconv.ParseInt(f[11], 10, 64) // field 14
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	stime, err := strconv.ParseInt(f[12], 10, 64) // field 15
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return time.Duration(utime+stime) * clockTick, nil
+	return time.Duration(utime) * clockTick, time.Duration(stime) * clockTick, nil
 }

@@ -69,12 +69,16 @@ type result struct {
 	// CPUPerEvent is the server's user+system CPU time from the publish
 	// request until the last event arrived, per event delivered.
 	CPUPerEvent float64 `json:"cpu_ns_per_event"`
-	P50ms       float64 `json:"p50_ms"`
-	P99ms       float64 `json:"p99_ms"`
-	MaxMs       float64 `json:"max_ms"`
-	Delivered   int     `json:"delivered"`
-	Lost        int     `json:"lost"`
-	Failed      int     `json:"failed_conns"` // streams that ended or broke early
+	// UserPerEvent is the user part of CPUPerEvent: the server's own code,
+	// without the system calls (on loopback most of the CPU is the
+	// kernel's send and receive path, alike for every server).
+	UserPerEvent float64 `json:"user_ns_per_event"`
+	P50ms        float64 `json:"p50_ms"`
+	P99ms        float64 `json:"p99_ms"`
+	MaxMs        float64 `json:"max_ms"`
+	Delivered    int     `json:"delivered"`
+	Lost         int     `json:"lost"`
+	Failed       int     `json:"failed_conns"` // streams that ended or broke early
 }
 
 // target is a server under load: its address and, when the load
@@ -88,7 +92,7 @@ type target struct {
 // run loads t once with c.
 func run(t target, c config) (result, error) {
 	r := result{Server: t.name, Conns: c.Conns, N: c.N, Rate: c.Rate, Size: c.Size,
-		RSSPerConn: -1, HeapPerConn: -1, GoroutinesPerConn: -1, CPUPerEvent: -1}
+		RSSPerConn: -1, HeapPerConn: -1, GoroutinesPerConn: -1, CPUPerEvent: -1, UserPerEvent: -1}
 	base := "http://" + t.addr
 
 	memBefore, memOK := debugMem(base)
@@ -129,9 +133,9 @@ func run(t target, c config) (result, error) {
 	for _, s := range conns {
 		wg.Go(s.read)
 	}
-	var cpu0 time.Duration
+	var user0, sys0 time.Duration
 	if t.pid > 0 {
-		if cpu0, err = cpuTime(t.pid); err != nil {
+		if user0, sys0, err = cpuTimes(t.pid); err != nil {
 			return r, err
 		}
 	}
@@ -152,9 +156,9 @@ func run(t target, c config) (result, error) {
 		}
 		<-done
 	}
-	var cpu1 time.Duration
+	var user1, sys1 time.Duration
 	if t.pid > 0 {
-		if cpu1, err = cpuTime(t.pid); err != nil {
+		if user1, sys1, err = cpuTimes(t.pid); err != nil {
 			return r, err
 		}
 	}
@@ -169,7 +173,8 @@ func run(t target, c config) (result, error) {
 	r.Delivered = len(lat)
 	r.Lost = c.Conns*c.N - len(lat)
 	if t.pid > 0 && r.Delivered > 0 {
-		r.CPUPerEvent = float64(cpu1-cpu0) / float64(r.Delivered)
+		r.CPUPerEvent = float64(user1-user0+sys1-sys0) / float64(r.Delivered)
+		r.UserPerEvent = float64(user1-user0) / float64(r.Delivered)
 	}
 	if len(lat) > 0 {
 		slices.Sort(lat)

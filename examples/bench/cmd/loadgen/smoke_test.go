@@ -47,7 +47,7 @@ func TestSmoke(t *testing.T) {
 			if r.Delivered != c.Conns*c.N || r.Lost != 0 || r.Failed != 0 {
 				t.Fatalf("delivered %d of %d, lost %d, %d streams short", r.Delivered, c.Conns*c.N, r.Lost, r.Failed)
 			}
-			if r.CPUPerEvent < 0 || r.RSSPerConn == -1 || r.HeapPerConn == -1 {
+			if r.CPUPerEvent < 0 || r.UserPerEvent < 0 || r.UserPerEvent > r.CPUPerEvent || r.RSSPerConn == -1 || r.HeapPerConn == -1 {
 				t.Fatalf("figures missing: %+v", r)
 			}
 			if r.P50ms <= 0 || r.P99ms < r.P50ms {

@@ -18,6 +18,7 @@ var metrics = []metric{
 	{"heap/conn B", func(r result) float64 { return r.HeapPerConn }},
 	{"gor/conn", func(r result) float64 { return r.GoroutinesPerConn }},
 	{"cpu/event ns", func(r result) float64 { return r.CPUPerEvent }},
+	{"user/event ns", func(r result) float64 { return r.UserPerEvent }},
 	{"p50 ms", func(r result) float64 { return r.P50ms }},
 	{"p99 ms", func(r result) float64 { return r.P99ms }},
 	{"lost", func(r result) float64 { return float64(r.Lost) }},
