@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"go-micro.dev/v4/server"
+
 	ssebroker "github.com/go-micro-sse/go-micro-sse/broker"
 	"github.com/go-micro-sse/go-micro-sse/codec"
 	"github.com/go-micro-sse/go-micro-sse/internal/hub"
@@ -295,5 +297,31 @@ func TestForgedLastEventIDMemoryBounded(t *testing.T) {
 	}
 	if e := r.wait(t, 2+topics*perTop)[1+topics*perTop]; string(e.Data) != "live" {
 		t.Fatalf("live event %q", e.Data)
+	}
+}
+
+// TestSocketTakingNothingEndsAtWriteTimeout: a client whose socket takes
+// nothing, while its position is still in the history, is ended by the
+// per-write deadline (WriteTimeout) and counted as a failed write, in
+// both write modes.
+func TestSocketTakingNothingEndsAtWriteTimeout(t *testing.T) {
+	for name, mode := range map[string][]server.Option{"goroutine": {sse.GoroutinePerStream()}, "shared": nil} {
+		t.Run(name, func(t *testing.T) {
+			b := ssebroker.NewBroker(ssebroker.MaxHistoryBytes(64 << 20))
+			srv := newServer(append(mode, sse.WriteTimeout(300*time.Millisecond))...)
+			svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "deadline", Broker: b})
+			dialStream(t, svc.Addr(), []string{"full"}, "", 4096)
+			ssetest.Eventually(t, "the stream open", func() bool { return srv.Stats().Endpoint.Open == 1 })
+			data := []byte(strings.Repeat("w", 16<<10))
+			for i := 0; i < 2000; i++ { // 32 MiB, held by the history, more than the sockets take
+				if err := srv.Publish(context.Background(), "full", &codec.Event{Data: data}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ssetest.Eventually(t, "the stalled stream ended by its deadline", func() bool { return srv.Stats().Endpoint.Open == 0 })
+			if st := srv.Stats().Endpoint; st.WriteFailed != 1 || st.CutOffSlow != 0 {
+				t.Fatalf("counts %+v, want one failed write, no cut-off", st)
+			}
+		})
 	}
 }

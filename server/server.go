@@ -15,6 +15,15 @@
 // (auth_token.go, auth_expiry.go). EventsHandler, RPCHandler and
 // HTTPHandler put the same endpoints on the user's own mux (mount.go).
 //
+// The hub the events come from has one owner, who sets its options once:
+// with this module's broker the broker (ssebroker.MaxHistoryEvents, ...;
+// Start connects it, then takes its hub as it is, and refuses hub options
+// of the server's own with ErrHubOptions), with any other broker the
+// server, which makes its own hub from its options and bridges. A stream
+// is a position in the hub's logs; its write path reads bounded batches of
+// the shared frames and writes each with one writev (stream.go,
+// shared_writers.go).
+//
 // At the edges, where the open internet and the user's code meet the
 // server: every hook of the user runs under a recover and holds no lock
 // another connection needs (hook.go); every request is admitted by limits

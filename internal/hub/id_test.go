@@ -39,7 +39,8 @@ func TestIDFormat(t *testing.T) {
 // it accepts formats back to the same string, so one event has one id.
 func FuzzParseID(f *testing.F) {
 	for _, s := range []string{"k3j9q0ab-2s", "k3j9q0ab-0", "k3j9q0ab-", "k3j9q0ab-01", "K3J9Q0AB-1",
-		"k3j9q0ab-3w5e11264sgsf", "k3j9q0ab-3w5e11264sgsg", "k3j9q0ab_1", "", "garbage", "wwwwwwww-1"} {
+		"k3j9q0ab-3w5e11264sgsf", "k3j9q0ab-3w5e11264sgsg", "k3j9q0ab_1", "", "garbage", "wwwwwwww-1",
+		"js1a-14", "z-0", "abcdefghijklmnop-1", "abcdefghijklmnopq-1", "-1", "a--1", "a-"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -51,4 +52,20 @@ func FuzzParseID(f *testing.F) {
 			t.Fatalf("parseID(%q) = %q, %d; formats back as %q", s, epoch, seq, back)
 		}
 	})
+}
+
+// TestEpochFromOutside: an epoch given with WithEpoch (JetStream's) makes
+// ids that parse back, and the hub tells its own ids from others'.
+func TestEpochFromOutside(t *testing.T) {
+	for _, e := range []string{"z", "js1a", "abcdefghijklmnop"} {
+		id := formatID(e, 12345)
+		if ep, seq, ok := parseID(id); !ok || ep != e || seq != 12345 {
+			t.Fatalf("parseID(%q) = %q %d %v", id, ep, seq, ok)
+		}
+	}
+	for _, bad := range []string{"abcdefghijklmnopq-1", "-1", "a-", "a-01", "A-1", "a_b-1"} {
+		if _, _, ok := parseID(bad); ok {
+			t.Fatalf("parseID(%q) accepted", bad)
+		}
+	}
 }
