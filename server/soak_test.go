@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -89,7 +90,7 @@ func TestSoak(t *testing.T) {
 		c := &soakClient{t: t, addr: svc.Addr(), pub: p, rng: rand.New(rand.NewPCG(seed, uint64(i)+2)), next: map[string]int{}}
 		for k := 1 + rng.IntN(3); len(c.topics) < k; {
 			topic := fmt.Sprintf("soak-%d", rng.IntN(soakTopics))
-			if !slicesContains(c.topics, topic) {
+			if !slices.Contains(c.topics, topic) {
 				c.topics = append(c.topics, topic)
 			}
 		}
@@ -196,15 +197,6 @@ func heapAfterGC() uint64 {
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
 	return ms.HeapAlloc
-}
-
-func slicesContains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // scrapeSoak gathers reg: "name{k=v,...}" -> value (a histogram's sample
