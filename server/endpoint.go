@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"math/rand/v2"
 	"net/http"
 	"sync"
@@ -33,47 +32,6 @@ const (
 	ReasonUnavailable   = "unavailable"     // 503: shutting down or the hub is closed
 	ReasonBridge        = "bridge"          // 503: a topic cannot be subscribed on the (foreign) broker now
 )
-
-// EndpointStats counts what the events endpoint did since it started.
-type EndpointStats struct {
-	// Open is the number of streams open now.
-	Open int
-	// Shared is how many of the open streams are written by the shared
-	// writers (HTTP/1.1 connections taken over); the others hold a
-	// goroutine each.
-	Shared int
-	// Accepted counts the streams opened.
-	Accepted uint64
-	// Refused counts refused requests by reason (the Reason constants).
-	Refused map[string]uint64
-	// CutOffSlow counts streams ended because the client fell further
-	// behind than the history reaches (an event it had not read was
-	// evicted); it resumes with sse-reset (evicted) at the gap.
-	CutOffSlow uint64
-	// WriteFailed counts streams ended because a write failed or timed
-	// out: the client went away or stopped reading.
-	WriteFailed uint64
-	// HookPanics counts the panics recovered in the user's hooks
-	// (Authorize, OnSubscribe, OnUnsubscribe); each ended only the stream
-	// concerned.
-	HookPanics uint64
-	// HTTP2 is how many of the open streams are HTTP/2 (each holds a
-	// goroutine, as do the other Open-Shared streams).
-	HTTP2 int
-	// ResumedExact counts the streams opened with a Last-Event-ID that was
-	// placed: they got exactly the events after it.
-	ResumedExact uint64
-	// Resets counts the streams opened with a Last-Event-ID that could not
-	// be placed, by the reason their sse-reset event gave ("other-epoch",
-	// "evicted", "unknown-id", "invalid-id").
-	Resets map[string]uint64
-	// BytesWritten counts the bytes of the streams written to clients
-	// after the headers: frames, heartbeats and hints, with the HTTP/1.1
-	// chunk framing of the shared writers' streams.
-	BytesWritten uint64
-	// Latency is the publish-to-write latency of the writes of events.
-	Latency LatencyStats
-}
 
 // endpoint is the /events http.Handler: it validates a request, subscribes
 // it to the hub and hands the stream to the write path.
@@ -320,28 +278,6 @@ func (e *endpoint) Shutdown(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
-	}
-}
-
-// Stats returns what the endpoint counted so far.
-func (e *endpoint) Stats() EndpointStats {
-	e.refusedMu.Lock()
-	refused := maps.Clone(e.refused)
-	resets := maps.Clone(e.resets)
-	e.refusedMu.Unlock()
-	return EndpointStats{
-		Open:         int(e.open.Load()),
-		Shared:       int(e.shared.Load()),
-		Accepted:     e.accepted.Load(),
-		Refused:      refused,
-		CutOffSlow:   e.cutOffSlow.Load(),
-		WriteFailed:  e.writeFailed.Load(),
-		HookPanics:   e.hookPanics.Load(),
-		HTTP2:        int(e.http2.Load()),
-		ResumedExact: e.exact.Load(),
-		Resets:       resets,
-		BytesWritten: e.written.Load(),
-		Latency:      e.latency.snapshot(),
 	}
 }
 

@@ -1,0 +1,112 @@
+package server
+
+import (
+	"maps"
+
+	"github.com/go-micro-sse/go-micro-sse/internal/hub"
+)
+
+// What a server counts: Server.Stats is the hub's counters (HubStats),
+// the bridge's and the events endpoint's (EndpointStats), all atomic
+// counters the write path keeps anyway.
+
+// HubStats are the counters of the hub a server serves from: Topics,
+// Subscribers (open streams of every server sharing the hub), Published,
+// Delivered (frames read by streams, live and replayed), CutOffSlow, HistoryEvents
+// and HistoryBytes.
+type HubStats = hub.Stats
+
+// Stats is a snapshot of what the server holds and counted: its hub's
+// (shared with this module's broker when that is the broker) and its
+// events endpoint's since the last Start.
+type Stats struct {
+	HubStats
+	// BridgedTopics is the number of topics the bridge is subscribed to on
+	// a foreign broker (0 with this module's broker).
+	BridgedTopics int
+	// BinarySkipped counts messages the bridge got from a foreign broker
+	// whose body is not UTF-8 while neither Base64Data nor the message
+	// (Sse-Encoding: base64) asked for base64: no client got them. With
+	// this module's broker the broker counts them (its Stats).
+	BinarySkipped uint64
+	// Endpoint is the events endpoint's count.
+	Endpoint EndpointStats
+}
+
+// Stats returns a snapshot of the server's counters; all zero when the
+// server is not running.
+func (s *Server) Stats() Stats {
+	r := s.current()
+	if r == nil {
+		return Stats{}
+	}
+	st := Stats{HubStats: r.hub.Stats(), Endpoint: r.endpoint.Stats()}
+	if r.bridge != nil {
+		st.BridgedTopics = r.bridge.subscribed()
+		st.BinarySkipped = r.bridge.binarySkipped.Load()
+	}
+	return st
+}
+
+// EndpointStats counts what the events endpoint did since it started.
+type EndpointStats struct {
+	// Open is the number of streams open now.
+	Open int
+	// Shared is how many of the open streams are written by the shared
+	// writers (HTTP/1.1 connections taken over); the others hold a
+	// goroutine each.
+	Shared int
+	// Accepted counts the streams opened.
+	Accepted uint64
+	// Refused counts refused requests by reason (the Reason constants).
+	Refused map[string]uint64
+	// CutOffSlow counts streams ended because the client fell further
+	// behind than the history reaches (an event it had not read was
+	// evicted); it resumes with sse-reset (evicted) at the gap.
+	CutOffSlow uint64
+	// WriteFailed counts streams ended because a write failed or timed
+	// out: the client went away or stopped reading.
+	WriteFailed uint64
+	// HookPanics counts the panics recovered in the user's hooks
+	// (Authorize, OnSubscribe, OnUnsubscribe); each ended only the stream
+	// concerned.
+	HookPanics uint64
+	// HTTP2 is how many of the open streams are HTTP/2 (each holds a
+	// goroutine, as do the other Open-Shared streams).
+	HTTP2 int
+	// ResumedExact counts the streams opened with a Last-Event-ID that was
+	// placed: they got exactly the events after it.
+	ResumedExact uint64
+	// Resets counts the streams opened with a Last-Event-ID that could not
+	// be placed, by the reason their sse-reset event gave ("other-epoch",
+	// "evicted", "unknown-id", "invalid-id").
+	Resets map[string]uint64
+	// BytesWritten counts the bytes of the streams written to clients
+	// after the headers: frames, heartbeats and hints, with the HTTP/1.1
+	// chunk framing of the shared writers' streams.
+	BytesWritten uint64
+	// Latency is the publish-to-write latency of the writes of events.
+	Latency LatencyStats
+}
+
+// Stats returns what the endpoint counted so far.
+func (e *endpoint) Stats() EndpointStats {
+	e.refusedMu.Lock()
+	refused := maps.Clone(e.refused)
+	resets := maps.Clone(e.resets)
+	e.refusedMu.Unlock()
+	return EndpointStats{
+		Open:         int(e.open.Load()),
+		Shared:       int(e.shared.Load()),
+		Accepted:     e.accepted.Load(),
+		Refused:      refused,
+		CutOffSlow:   e.cutOffSlow.Load(),
+		WriteFailed:  e.writeFailed.Load(),
+		HookPanics:   e.hookPanics.Load(),
+		HTTP2:        int(e.http2.Load()),
+		ResumedExact: e.exact.Load(),
+		Resets:       resets,
+		BytesWritten: e.written.Load(),
+		Latency:      e.latency.snapshot(),
+	}
+}
