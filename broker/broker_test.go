@@ -155,7 +155,7 @@ func TestSubscribeRefusesBadArguments(t *testing.T) {
 	assert.ErrorIs(t, err, ssebroker.ErrInvalidTopic)
 	_, err = b.Subscribe("t", nil)
 	assert.ErrorIs(t, err, ssebroker.ErrNilHandler)
-	assert.Error(t, b.Publish("t", nil))
+	assert.ErrorIs(t, b.Publish("t", nil), ssebroker.ErrNilMessage)
 }
 
 func TestInitMerges(t *testing.T) {

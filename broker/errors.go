@@ -15,6 +15,9 @@ var (
 	ErrInvalidTopic = errors.New("sse broker: empty topic")
 	// ErrNilHandler is returned by Subscribe for a nil handler.
 	ErrNilHandler = errors.New("sse broker: nil handler")
+	// ErrNilMessage is returned by Publish for a nil message: nothing is
+	// published.
+	ErrNilMessage = errors.New("sse broker: nil message")
 	// ErrHubMade is returned by Init when it is given hub options
 	// (MaxHistoryEvents, Base64Data, ...): the hub is made by NewBroker
 	// with the options given there, and never changed afterwards.

@@ -10,9 +10,6 @@ import (
 	"github.com/go-micro-sse/go-micro-sse/internal/hub"
 )
 
-// errNilMessage is returned by Publish for a nil message.
-var errNilMessage = errors.New("sse broker: nil message")
-
 // Publish publishes m to topic: first into the hub, for every browser on
 // the topic (the hub never waits on a browser), then onto the queue of each
 // in-process subscription of the topic (never waiting on a handler: a full
@@ -49,7 +46,7 @@ var errNilMessage = errors.New("sse broker: nil message")
 // the header map and a copy of the body shared among them.
 func (b *sseBroker) Publish(topic string, m *mbroker.Message, opts ...mbroker.PublishOption) error {
 	if m == nil {
-		return errNilMessage
+		return ErrNilMessage
 	}
 	if js := b.jetStreamSide(); js != nil {
 		return b.publishJetStream(js, topic, m, opts)

@@ -33,3 +33,7 @@ var (
 	// MaxEventBytes.
 	ErrEventTooLarge = errors.New("sse codec: event exceeds the decoder's limit")
 )
+
+// ErrNoHeader is returned by Codec.ReadBody when no successful ReadHeader
+// came before it: there is no event whose data it could read.
+var ErrNoHeader = errors.New("sse codec: ReadBody without ReadHeader")

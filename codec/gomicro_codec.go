@@ -2,7 +2,6 @@ package codec
 
 import (
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -65,9 +64,6 @@ func newCodec(rwc io.ReadWriteCloser, enc DataEncoding) *Codec {
 	}
 	return &Codec{rwc: rwc, enc: enc, w: NewEncoder(rwc, WithDataEncoding(enc)), dec: dec}
 }
-
-// errNoHeader means ReadBody was called without a successful ReadHeader.
-var errNoHeader = errors.New("sse codec: ReadBody without ReadHeader")
 
 // Write writes m with body b as one event, with one Write on the connection.
 func (c *Codec) Write(m *microcodec.Message, b interface{}) error {
@@ -135,7 +131,7 @@ func (c *Codec) ReadHeader(m *microcodec.Message, mt microcodec.MessageType) err
 // ReadBody stores the data of the event ReadHeader read into b.
 func (c *Codec) ReadBody(b interface{}) error {
 	if c.cur == nil {
-		return errNoHeader
+		return ErrNoHeader
 	}
 	ev := c.cur
 	c.cur = nil

@@ -80,8 +80,8 @@ func TestCodecWriteRead(t *testing.T) {
 	if err := c.ReadHeader(&m, microcodec.Event); err != io.EOF {
 		t.Fatalf("end: %v", err)
 	}
-	if err := c.ReadBody(nil); err == nil {
-		t.Fatal("ReadBody without a header succeeded")
+	if err := c.ReadBody(nil); !errors.Is(err, ErrNoHeader) {
+		t.Fatalf("ReadBody without a header: %v, want ErrNoHeader", err)
 	}
 	if c.Close() != nil || c.Close() != nil || conn.closed != 1 {
 		t.Fatalf("Close: closed %d times", conn.closed)

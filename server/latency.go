@@ -28,9 +28,10 @@ type LatencyStats struct {
 	// whose latency was at most Bounds[i] (and above Bounds[i-1]), the
 	// last one those above every bound.
 	Counts []uint64
-	// Count is the sum of Counts; Sum is the sum of the latencies.
+	// Count is the sum of Counts.
 	Count uint64
-	Sum   time.Duration
+	// Sum is the sum of the latencies.
+	Sum time.Duration
 }
 
 // latencyHistogram is LatencyStats as atomics: observe is a few compares

@@ -31,9 +31,9 @@ import (
 
 // Defaults of the limits per client address.
 const (
-	DefaultMaxConnectionsPerClient = 256
+	DefaultMaxConnectionsPerClient = 256  // streams open at once per client address
 	DefaultConnectRate             = 20.0 // new requests per second per client address
-	DefaultConnectBurst            = 40
+	DefaultConnectBurst            = 40   // requests a client address may make at once above the rate
 )
 
 // ClientAddressFunc returns the address a request comes from, the key of

@@ -15,20 +15,20 @@ import (
 
 // Defaults of the SSE options, used when an option is not given.
 const (
-	DefaultEventsPath             = "/events"
-	DefaultStreamParam            = "stream"
-	DefaultLastEventIDParam       = "lastEventId"
-	DefaultRetry                  = 3 * time.Second
-	DefaultHeartbeat              = 15 * time.Second
-	DefaultWriteTimeout           = 10 * time.Second
-	DefaultMaxTopicsPerConnection = 16
-	DefaultMaxTopicNameLength     = 200
-	DefaultShutdownGrace          = 5 * time.Second
-	DefaultReadHeaderTimeout      = 10 * time.Second
-	DefaultIdleTimeout            = 2 * time.Minute
-	DefaultMaxHeaderBytes         = 64 << 10
-	DefaultBridgeLinger           = 30 * time.Second
-	DefaultShutdownJitter         = 10 * time.Second
+	DefaultEventsPath             = "/events"        // EventsPath
+	DefaultStreamParam            = "stream"         // StreamParam
+	DefaultLastEventIDParam       = "lastEventId"    // LastEventIDParam
+	DefaultRetry                  = 3 * time.Second  // Retry: the retry: field sent on open
+	DefaultHeartbeat              = 15 * time.Second // Heartbeat: the interval of idle comments
+	DefaultWriteTimeout           = 10 * time.Second // WriteTimeout: the deadline of each write
+	DefaultMaxTopicsPerConnection = 16               // MaxTopicsPerConnection
+	DefaultMaxTopicNameLength     = 200              // MaxTopicNameLength, in bytes
+	DefaultShutdownGrace          = 5 * time.Second  // ShutdownGrace: how long Stop waits for the streams
+	DefaultReadHeaderTimeout      = 10 * time.Second // ReadHeaderTimeout
+	DefaultIdleTimeout            = 2 * time.Minute  // IdleTimeout
+	DefaultMaxHeaderBytes         = 64 << 10         // MaxHeaderBytes
+	DefaultBridgeLinger           = 30 * time.Second // BridgeLinger: how long a bridged topic outlives its last stream
+	DefaultShutdownJitter         = 10 * time.Second // ShutdownJitter: the spread of the clients' return after Stop
 )
 
 // bridgeLingerMargin is what the bridge's linger keeps beyond Retry at

@@ -64,8 +64,8 @@ const EndedIDPrefix = "sse-end."
 
 // The event types an RPC stream ends with.
 const (
-	EventEnd   = "sse-end"
-	EventError = "sse-error"
+	EventEnd   = "sse-end"   // the handler returned nil; data {"lastEventId":"N"}
+	EventError = "sse-error" // the handler returned an error, or the token expired; data the go-micro error JSON
 )
 
 // errStreamEnded is returned by Send after the stream ended.

@@ -397,7 +397,7 @@ func (c *clientSocket) Send(m *transport.Message) error {
 // called (ErrClosed), or transport.Timeout passes.
 func (c *clientSocket) Recv(m *transport.Message) error {
 	if m == nil {
-		return errors.New("sse transport: Recv into a nil message")
+		return ErrNilMessage
 	}
 	got, err := c.in.get(c.closed, c.timeout)
 	if err != nil {

@@ -18,6 +18,11 @@ var (
 	// in time, a POST failed, or the server forgot the session. Errors
 	// wrapping it carry the cause.
 	ErrConnectionLost = errors.New("sse transport: connection lost")
+	// ErrAcceptCalled is returned by a Listener's Accept called a second
+	// time: one Accept serves every socket of the listener.
+	ErrAcceptCalled = errors.New("sse transport: Accept called twice")
+	// ErrNilMessage is returned by Recv into a nil message.
+	ErrNilMessage = errors.New("sse transport: Recv into a nil message")
 )
 
 // errMalformed means a frame that does not follow the wire format.

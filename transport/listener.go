@@ -94,7 +94,7 @@ func (l *listener) Accept(fn func(transport.Socket)) error {
 	l.mu.Lock()
 	if l.accepted {
 		l.mu.Unlock()
-		return errors.New("sse transport: Accept called twice")
+		return ErrAcceptCalled
 	}
 	l.accepted = true
 	l.fn = fn

@@ -79,7 +79,7 @@ func (s *serverSocket) Remote() string { return s.remote }
 // failure), Close is called (ErrClosed), or transport.Timeout passes.
 func (s *serverSocket) Recv(m *transport.Message) error {
 	if m == nil {
-		return errors.New("sse transport: Recv into a nil message")
+		return ErrNilMessage
 	}
 	got, err := s.in.get(s.closed, s.l.set.timeout)
 	if err != nil {

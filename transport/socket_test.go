@@ -399,6 +399,15 @@ func TestListenerCloseBeforeAccept(t *testing.T) {
 	require.NoError(t, l.Accept(func(transport.Socket) { t.Error("no socket expected") }))
 }
 
+func TestAcceptTwiceAndRecvIntoNil(t *testing.T) {
+	p := serve(t)
+	c, s := p.dial(t)
+	// serve's Accept runs until the test ends (a socket was accepted by it).
+	assert.ErrorIs(t, p.l.Accept(func(transport.Socket) {}), ErrAcceptCalled)
+	assert.ErrorIs(t, c.Recv(nil), ErrNilMessage)
+	assert.ErrorIs(t, s.Recv(nil), ErrNilMessage)
+}
+
 func TestDialWithoutTimeout(t *testing.T) {
 	p := serve(t)
 	c, s := p.dial(t, transport.WithTimeout(0))
