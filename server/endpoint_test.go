@@ -507,7 +507,9 @@ func TestStuckClientIsCutOffWithoutHoldingOthersBack(t *testing.T) {
 func TestShutdownEndsManyStreams(t *testing.T) {
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
-			f := newFixture(t, append(m.opts, Retry(7*time.Second))...)
+			// A long grace: 1,000 streams each write their hint within a
+			// quarter of it, also on a loaded machine under -race.
+			f := newFixture(t, append(m.opts, Retry(7*time.Second), ShutdownGrace(20*time.Second))...)
 			const n = 1000
 			type client struct {
 				c   net.Conn

@@ -103,6 +103,9 @@ func TestCollectorCountsWhatClientsSee(t *testing.T) {
 
 	// A stream is handed to the shared writers after its first write.
 	ssetest.Eventually(t, "the three streams taken over", func() bool { return srv.Stats().Endpoint.Shared == 3 })
+	// A write's latency is sampled once the write returned, which the
+	// client may see first.
+	ssetest.Eventually(t, "the live stream's three writes sampled", func() bool { return srv.Stats().Endpoint.Latency.Count >= 3 })
 	got := scrape(t, reg)
 	want := map[string]float64{
 		"sse_connections{protocol=http1,writer=shared}":    3,
