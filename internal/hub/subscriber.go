@@ -98,6 +98,15 @@ type pendingReset struct {
 	frame []byte
 }
 
+// givenID returns the lastEventID given to Subscribe on a fed hub (for a
+// reset's data), "" elsewhere.
+func (s *Subscriber) givenID() string {
+	if s.source != nil {
+		return s.source.lastID
+	}
+	return ""
+}
+
 // topicIndex returns k such that s.cur[k].t is t.
 func (s *Subscriber) topicIndex(t *topic) int {
 	for k := range s.cur {
@@ -233,6 +242,11 @@ func (s *Subscriber) readLocked(dst [][]byte) (out [][]byte, more bool, err erro
 			}
 			s.gapTo = max(s.gapTo, t.evicted)
 			c.next = t.hist.base
+			if h.lost > s.pos && (s.reset == nil || s.reset.seq < s.gapTo) {
+				// A loss of the outside log may lie in what was evicted
+				// (an entry's gapBefore): no fill across it, a reset.
+				s.reset = &pendingReset{seq: s.gapTo, frame: h.resetFrame(s.gapTo, ReasonEvicted, s.givenID())}
+			}
 		}
 	}
 	if h.src != nil && s.gapTo > s.pos && (s.reset == nil || s.reset.seq < s.gapTo) {
@@ -274,6 +288,14 @@ func (s *Subscriber) readLocked(dst [][]byte) (out [][]byte, more bool, err erro
 		}
 		c := &s.cur[best]
 		e := c.t.hist.abs(c.next)
+		if e.gapBefore > s.pos { // the outside log lost events before e
+			f := h.resetFrame(e.gapBefore, ReasonEvicted, s.givenID())
+			if !room(f) {
+				return dst, true, nil, false
+			}
+			take(f)
+			s.pos = e.gapBefore
+		}
 		if !room(e.frame) {
 			return dst, true, nil, false
 		}
