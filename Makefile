@@ -8,9 +8,9 @@ BENCHTIME ?= 1s
 # test: what CI runs (bash .ci/run calls `CI=true make test`): gofmt over the
 # whole tree, then vet and the tests of every Go module. The library is the
 # root; examples (demo, quickstart, htmx, rpcstream, cluster, the Chromium
-# harness) and examples/bench
-# are modules of their own, which the root's ./... does not reach. The htmx
-# example's npm dependencies are fetched first (npm ci, package-lock.json).
+# harness) and examples/bench are modules of their own, which the root's
+# ./... does not reach. The htmx example's npm dependencies are fetched
+# first (npm ci, package-lock.json).
 test: npm
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
