@@ -122,8 +122,9 @@
 // next entry carries the gap's end: a reader that has not read that far
 // gets the reset there (ReasonEvicted, id of the gap's end) before the
 // entry, once whatever its topics; a resume from below it is ResumeLost;
-// a reader behind eviction is not filled from the Source across it (a
-// reset instead).
+// a reader behind eviction whose unread entries carried it is filled
+// from the Source up to the gap's end, gets the reset there, then the
+// rest.
 //
 // # Hooks
 //

@@ -110,3 +110,34 @@ func TestLostRangeGetsTheReset(t *testing.T) {
 		t.Fatalf("MarkLost on a closed hub: %v", err)
 	}
 }
+
+// TestLostRangeBehindEviction: the entry after the loss left the local log
+// before a reader read it: the Source fills the reader up to the loss, the
+// reset stands at its end, then the Source fills the rest (the Source
+// knows nothing of the loss: filled across it, the skip would be silent).
+func TestLostRangeBehindEviction(t *testing.T) {
+	src := &fakeSource{first: 1}
+	h := New(WithEpoch("lost"), WithSource(src), WithStart(1), MaxHistoryEvents(2))
+	defer h.Close()
+	for seq := uint64(1); seq <= 5; seq++ {
+		appendRecord(t, h, src, record("a", seq))
+	}
+	s, _ := h.Subscribe([]string{"a"}, "")
+	defer s.Close()
+	if err := h.MarkLost(8); err != nil {
+		t.Fatal(err)
+	}
+	for seq := uint64(9); seq <= 14; seq++ {
+		appendRecord(t, h, src, record("a", seq))
+	}
+	evs := readN(t, s, 7)
+	increasing(t, evs)
+	rest := checkReset(t, evs, "", ReasonEvicted)
+	var want []string
+	for seq := uint64(9); seq <= 14; seq++ {
+		want = append(want, formatID("lost", seq))
+	}
+	if got := ids(rest); evs[0].ID != formatID("lost", 8) || !equal(got, want) {
+		t.Fatalf("after the reset %q: %v", evs[0].ID, got)
+	}
+}

@@ -57,7 +57,11 @@ type Subscriber struct {
 	// gapTo > pos means the events in (pos, gapTo] may be missing from the
 	// local logs: the Source fills them, or reset covers them.
 	gapTo uint64
-	reset *pendingReset
+	// lostTo > pos: an entry evicted unread carried a loss of the outside
+	// log up to lostTo (gapBefore): the Source fills up to it, then the
+	// reset stands there.
+	lostTo uint64
+	reset  *pendingReset
 	// placed: the subscription's id was placed (ResumeExact); a fed hub
 	// starting above it has a gap to fill for it.
 	placed bool
@@ -227,6 +231,15 @@ func (s *Subscriber) readLocked(dst [][]byte) (out [][]byte, more bool, err erro
 			fs.fetched = fs.fetched[1:]
 		}
 		fs.fetched = nil
+		if s.lostTo > s.pos && fs.fetchedTo >= s.lostTo {
+			// Filled up to a loss of the outside log: its reset.
+			f := s.h.resetFrame(s.lostTo, ReasonEvicted, fs.lastID)
+			if !room(f) {
+				return dst, true, nil, false
+			}
+			take(f)
+			s.lostTo = 0
+		}
 		s.pos = max(s.pos, fs.fetchedTo)
 	}
 
@@ -242,11 +255,6 @@ func (s *Subscriber) readLocked(dst [][]byte) (out [][]byte, more bool, err erro
 			}
 			s.gapTo = max(s.gapTo, t.evicted)
 			c.next = t.hist.base
-			if h.lost > s.pos && (s.reset == nil || s.reset.seq < s.gapTo) {
-				// A loss of the outside log may lie in what was evicted
-				// (an entry's gapBefore): no fill across it, a reset.
-				s.reset = &pendingReset{seq: s.gapTo, frame: h.resetFrame(s.gapTo, ReasonEvicted, s.givenID())}
-			}
 		}
 	}
 	if h.src != nil && s.gapTo > s.pos && (s.reset == nil || s.reset.seq < s.gapTo) {

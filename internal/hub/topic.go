@@ -232,6 +232,9 @@ func (h *Hub) evictLocked(t *topic) {
 				// Covered by the reset, or fetched from the source later.
 				c.next = i + 1
 				s.gapTo = max(s.gapTo, e.seq)
+				if e.gapBefore > s.pos && h.src != nil {
+					s.lostTo = max(s.lostTo, e.gapBefore)
+				}
 			default:
 				h.cutOffSlow++
 				h.removeSubLocked(s, t)
