@@ -20,7 +20,8 @@ import (
 // feed is the consumer's handler: it appends one stored message to the
 // hub's log with its stream sequence and hands it to the in-process
 // subscriptions of its topic. A message already fed (a consumer restarted
-// at a sequence the hub has) is ignored by the hub.
+// at a sequence the hub has) is ignored by the hub; a jump past sequences
+// never fed is told to the hub (MarkLost).
 func (b *sseBroker) feed(j *jetStream, h *hub.Hub, msg jetstream.Msg) {
 	meta, err := msg.Metadata()
 	if err != nil {
@@ -28,10 +29,21 @@ func (b *sseBroker) feed(j *jetStream, h *hub.Hub, msg jetstream.Msg) {
 		return
 	}
 	seq := meta.Sequence.Stream
-	if seq <= j.lastFed.Load() {
+	last := j.lastFed.Load()
+	if seq <= last {
 		return
 	}
 	defer j.lastFed.Store(seq)
+	if seq > last+1 {
+		// The consumer gets every message of the stream: a jump means the
+		// stream dropped (last, seq) before this node read them (limits,
+		// a deletion, while it was cut off). Their topics are unknown: the
+		// hub resets every reader at the gap.
+		if err := h.MarkLost(seq - 1); err != nil && !errors.Is(err, hub.ErrClosed) {
+			j.log.Logf(logger.WarnLevel, "sse broker: jetstream stream %q: lost (%d, %d): %v", j.name, last, seq, err)
+		}
+		j.log.Logf(logger.InfoLevel, "sse broker: jetstream stream %q: sequences %d to %d were dropped before this node read them: its streams get sse-reset", j.name, last+1, seq-1)
+	}
 	e, ok := j.storedEvent(msg, meta, h.DataEncoding())
 	if !ok {
 		j.skipped.Add(1)

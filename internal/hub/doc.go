@@ -116,6 +116,16 @@
 // last sequence appended (a client from a node that is ahead) is placed as
 // it is and waits. MaxReplay counts the local log only.
 //
+// When the outside log lost events before the hub was fed them (its feed
+// saw the sequence jump: limits or a deletion), the feed calls MarkLost
+// with the last sequence lost. Their topics are unknown, so every topic's
+// next entry carries the gap's end: a reader that has not read that far
+// gets the reset there (ReasonEvicted, id of the gap's end) before the
+// entry, once whatever its topics; a resume from below it is ResumeLost;
+// a reader behind eviction whose unread entries carried it is filled
+// from the Source up to the gap's end, gets the reset there, then the
+// rest.
+//
 // # Hooks
 //
 // OnSubscribe and OnUnsubscribe are queued under the publish lock and

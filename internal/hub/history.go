@@ -10,6 +10,10 @@ type entry struct {
 	at    int64
 	frame []byte
 	pubID string
+	// gapBefore > 0: the outside log lost the events of unknown topics up
+	// to gapBefore before this one (MarkLost); a reader that has not read
+	// that far gets the reset there first.
+	gapBefore uint64
 }
 
 // history is a topic's log: its events in sequence order, in a ring

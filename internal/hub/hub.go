@@ -46,6 +46,9 @@ type Hub struct {
 	listHead, listTail *topic
 	// forgot is the highest sequence evicted from a topic since forgotten.
 	forgot uint64
+	// lost is the highest sequence the outside log lost before this hub
+	// was fed it (MarkLost): a resume below it is not exact.
+	lost uint64
 
 	subscribers           int
 	published, delivered  uint64
@@ -177,7 +180,8 @@ func (h *Hub) add(name string, seq uint64, at int64, ev *codec.Event) (string, e
 	if at == 0 {
 		at = h.clock()
 	}
-	ent := &entry{seq: seq, at: at, frame: buf, pubID: pubID}
+	ent := &entry{seq: seq, at: at, frame: buf, pubID: pubID, gapBefore: t.lostTo}
+	t.lostTo = 0
 	idLen := 0
 	if pubID == "" {
 		ent.frame, idLen = h.putID(buf, seq)

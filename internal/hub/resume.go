@@ -171,8 +171,12 @@ func (h *Hub) placeLocked(s *Subscriber, ts []*topic, lastID string) {
 			gap = max(gap, t.evicted)
 		}
 	}
+	lost := h.lost > pos // the outside log lost events after pos (MarkLost)
+	if lost {
+		gap = max(gap, h.lost)
+	}
 	switch {
-	case reason == "" && (gap == 0 || h.src != nil):
+	case reason == "" && !lost && (gap == 0 || h.src != nil):
 		s.resume = Resume{Outcome: ResumeExact}
 		s.placed = true
 		s.gapTo = gap // filled from the Source

@@ -87,8 +87,12 @@ func (s *Subscriber) fetchRangeLocked() fetchRange {
 	for _, n := range names {
 		on[n] = true
 	}
+	upTo := s.gapTo
+	if s.lostTo > s.pos {
+		upTo = min(upTo, s.lostTo) // the reset at the loss comes before the rest
+	}
 	return fetchRange{ctx: fs.ctx, on: on, r: Range{
-		Topics: names, After: s.pos, UpTo: s.gapTo,
+		Topics: names, After: s.pos, UpTo: upTo,
 		MaxEvents: BatchFrames, MaxBytes: BatchBytes,
 	}}
 }

@@ -57,7 +57,11 @@ type Subscriber struct {
 	// gapTo > pos means the events in (pos, gapTo] may be missing from the
 	// local logs: the Source fills them, or reset covers them.
 	gapTo uint64
-	reset *pendingReset
+	// lostTo > pos: an entry evicted unread carried a loss of the outside
+	// log up to lostTo (gapBefore): the Source fills up to it, then the
+	// reset stands there.
+	lostTo uint64
+	reset  *pendingReset
 	// placed: the subscription's id was placed (ResumeExact); a fed hub
 	// starting above it has a gap to fill for it.
 	placed bool
@@ -96,6 +100,15 @@ type fetchState struct {
 type pendingReset struct {
 	seq   uint64
 	frame []byte
+}
+
+// givenID returns the lastEventID given to Subscribe on a fed hub (for a
+// reset's data), "" elsewhere.
+func (s *Subscriber) givenID() string {
+	if s.source != nil {
+		return s.source.lastID
+	}
+	return ""
 }
 
 // topicIndex returns k such that s.cur[k].t is t.
@@ -218,6 +231,15 @@ func (s *Subscriber) readLocked(dst [][]byte) (out [][]byte, more bool, err erro
 			fs.fetched = fs.fetched[1:]
 		}
 		fs.fetched = nil
+		if s.lostTo > s.pos && fs.fetchedTo >= s.lostTo {
+			// Filled up to a loss of the outside log: its reset.
+			f := s.h.resetFrame(s.lostTo, ReasonEvicted, fs.lastID)
+			if !room(f) {
+				return dst, true, nil, false
+			}
+			take(f)
+			s.lostTo = 0
+		}
 		s.pos = max(s.pos, fs.fetchedTo)
 	}
 
@@ -274,6 +296,14 @@ func (s *Subscriber) readLocked(dst [][]byte) (out [][]byte, more bool, err erro
 		}
 		c := &s.cur[best]
 		e := c.t.hist.abs(c.next)
+		if e.gapBefore > s.pos { // the outside log lost events before e
+			f := h.resetFrame(e.gapBefore, ReasonEvicted, s.givenID())
+			if !room(f) {
+				return dst, true, nil, false
+			}
+			take(f)
+			s.pos = e.gapBefore
+		}
 		if !room(e.frame) {
 			return dst, true, nil, false
 		}

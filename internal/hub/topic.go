@@ -17,6 +17,9 @@ type topic struct {
 	// evicted is the highest sequence number removed from (or never kept
 	// in) this topic's log: a reader at or above it misses nothing.
 	evicted uint64
+	// lostTo > 0: the outside log lost events up to lostTo (MarkLost)
+	// since the topic's last entry; its next entry carries it (gapBefore).
+	lostTo uint64
 	// low is at most the smallest absolute index a subscriber of the topic
 	// has yet to read (readers only move forward): evicting below it ends
 	// nobody, so an eviction looks at the subscribers only when it reaches
@@ -229,6 +232,9 @@ func (h *Hub) evictLocked(t *topic) {
 				// Covered by the reset, or fetched from the source later.
 				c.next = i + 1
 				s.gapTo = max(s.gapTo, e.seq)
+				if e.gapBefore > s.pos && h.src != nil {
+					s.lostTo = max(s.lostTo, e.gapBefore)
+				}
 			default:
 				h.cutOffSlow++
 				h.removeSubLocked(s, t)

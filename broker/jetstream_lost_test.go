@@ -1,0 +1,102 @@
+package broker_test
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	mbroker "go-micro.dev/v4/broker"
+
+	ssebroker "github.com/go-micro-sse/go-micro-sse/broker"
+	"github.com/go-micro-sse/go-micro-sse/codec"
+	"github.com/go-micro-sse/go-micro-sse/internal/ssetest"
+	sse "github.com/go-micro-sse/go-micro-sse/server"
+)
+
+// gate is a nats.CustomDialer that the test can cut: while cut, the
+// connections it made are closed and new ones are refused.
+type gate struct {
+	mu    sync.Mutex
+	down  bool
+	conns []net.Conn
+}
+
+var errCutOff = errors.New("cut off from nats")
+
+// Dial implements nats.CustomDialer.
+func (g *gate) Dial(network, address string) (net.Conn, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.down {
+		return nil, errCutOff
+	}
+	c, err := net.Dial(network, address)
+	if err == nil {
+		g.conns = append(g.conns, c)
+	}
+	return c, err
+}
+
+// cut closes the connections made and refuses new ones until restore.
+func (g *gate) cut() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.down = true
+	for _, c := range g.conns {
+		_ = c.Close()
+	}
+	g.conns = nil
+}
+
+// restore lets connections through again.
+func (g *gate) restore() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.down = false
+}
+
+// TestJetStreamEventsLostBeforeANodeReadThemAreReset: node A is cut off
+// from NATS while B publishes 5 events on one topic with a per-subject
+// limit of 2: the stream drops 3 of them before A could consume them. A's
+// open stream gets sse-reset (evicted) at the gap, then the events the
+// stream kept: never a silent skip, ids increasing.
+func TestJetStreamEventsLostBeforeANodeReadThemAreReset(t *testing.T) {
+	ns := runNATS(t, t.TempDir(), -1)
+	limit := []mbroker.Option{ssebroker.JetStreamMaxMsgsPerSubject(2)}
+	g := &gate{}
+	nc, err := nats.Connect(ns.ClientURL(), nats.SetCustomDialer(g), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+	require.NoError(t, err)
+	t.Cleanup(nc.Close)
+	aBroker := ssebroker.NewBroker(append([]mbroker.Option{ssebroker.JetStream(nc, stream)}, limit...)...)
+	a := &jsNode{svc: ssetest.StartService(t, sse.NewServer(), ssetest.ServiceOptions{Name: "sse", Broker: aBroker}), broker: aBroker, nc: nc}
+	b := startNode(t, ns.ClientURL(), limit)
+	onA := a.open(t, "ticks", "")
+
+	b.publish(t, "ticks", "0")
+	prev := seqOf(t, nextData(t, onA, "0").ID)
+
+	g.cut()
+	ssetest.Eventually(t, "node A notices it is cut off", func() bool { return !a.nc.IsConnected() })
+	for i := 1; i <= 5; i++ {
+		b.publish(t, "ticks", fmt.Sprint(i)) // the stream keeps 4 and 5 only
+	}
+	g.restore()
+
+	reset := onA.Next(t)
+	require.Equal(t, codec.ResetEventType, reset.Event, "the first frame after the loss (id %q, data %q)", reset.ID, reset.Data)
+	assert.Contains(t, string(reset.Data), `"`+codec.ResetEvicted+`"`)
+	assert.Equal(t, prev+3, seqOf(t, reset.ID), "the reset stands at the gap's end")
+	prev = seqOf(t, reset.ID)
+	for _, want := range []string{"4", "5"} {
+		ev := nextData(t, onA, want)
+		require.Greater(t, seqOf(t, ev.ID), prev, "ids increase")
+		prev = seqOf(t, ev.ID)
+	}
+	require.NoError(t, onA.Err(), "the stream stays open")
+}
