@@ -36,13 +36,14 @@ type stream struct {
 	client string // its address for the per-client limits; "" if exempt
 	sub    *hub.Subscriber
 
-	// wake is signalled by notify while the stream has its own goroutine.
-	wake chan struct{}
+	// wake is signalled by notify while the stream has its own goroutine;
+	// nil for a stream that may be taken over (it never uses one) until
+	// it falls back to its goroutine.
+	wake atomic.Pointer[chan struct{}]
 	// rc is the stream's ResponseController while it has its own
 	// goroutine: notify cuts a write short with it when the hub ends the
-	// subscriber. cut says it did.
-	rc  atomic.Pointer[http.ResponseController]
-	cut atomic.Bool
+	// subscriber; cut says it did.
+	rc atomic.Pointer[http.ResponseController]
 	// w is the shared writer once the stream is taken over; then notify
 	// queues the stream there.
 	w atomic.Pointer[writer]
@@ -51,27 +52,60 @@ type stream struct {
 	conn      net.Conn
 	raw       syscall.RawConn // nil when conn has no file descriptor
 	lastWrite atomic.Int64    // unix nanoseconds
-	queued    bool            // in w.ready; guarded by w.mu
-	flushing  bool            // a flusher goroutine owns the stream; guarded by w.mu
 	endErr    error           // why the stream must end; set by its owner
-	ended     bool            // the writer ended it; it may still sit in w.ready
+
+	// With Auth and a token that expires (auth_expiry.go): stops the
+	// expiry timer; nil without one.
+	stopExpiry func() bool
+	opened     int64 // unix nanoseconds, for the log
+
+	// The flags last, packed.
+	cut      atomic.Bool // notify cut a write short (rc)
+	finished atomic.Bool
+	expired  atomic.Bool // the token expired (auth_expiry.go): the stream ends with the expiry event
+	// Taken-over streams only.
+	queued   bool // in w.ready; guarded by w.mu
+	flushing bool // a flusher goroutine owns the stream; guarded by w.mu
+	ended    bool // the writer ended it; it may still sit in w.ready
 	// midChunk: a chunk was left unfinished (a write failed or was cut
 	// short): the last-chunk marker must not follow.
 	midChunk bool
-
-	finished atomic.Bool
-
-	// With Auth and a token that expires (auth_expiry.go).
-	expired    atomic.Bool // the token expired: the stream ends with the expiry event
-	stopExpiry func() bool // stops the expiry timer; nil without one
-	http2      bool        // counted in the endpoint's open HTTP/2 streams
-	remote     string      // the client's address, for the log
-	opened     int64       // unix nanoseconds, for the log
+	http2    bool // counted in the endpoint's open HTTP/2 streams
 }
 
 // newStream returns a stream of r on topics, not yet subscribed.
 func newStream(e *endpoint, r *http.Request, topics []string) *stream {
-	return &stream{e: e, r: r, topics: topics, wake: make(chan struct{}, 1), remote: r.RemoteAddr, opened: time.Now().UnixNano()}
+	s := &stream{e: e, r: r, topics: topics, opened: time.Now().UnixNano()}
+	if !e.mayTakeOver(r) {
+		s.goroutineWake()
+	}
+	return s
+}
+
+// mayTakeOver reports whether a stream of r may go to the shared writers:
+// only an HTTP/1.1 response is chunked (HTTP/1.0 ends at close), and a TLS
+// connection has no descriptor to write to without blocking.
+func (e *endpoint) mayTakeOver(r *http.Request) bool {
+	return e.pool != nil && r.ProtoMajor == 1 && r.ProtoMinor >= 1 && r.TLS == nil
+}
+
+// goroutineWake gives the stream the wake channel of its own goroutine.
+func (s *stream) goroutineWake() {
+	wake := make(chan struct{}, 1)
+	s.wake.Store(&wake)
+}
+
+// remoteAddr is the client's address, for the log: the request's, or once
+// the request is dropped (taken over), the connection's, which is what the
+// request held.
+func (s *stream) remoteAddr() string {
+	if s.r != nil {
+		return s.r.RemoteAddr
+	}
+	if s.conn != nil && s.conn.RemoteAddr() != nil {
+		return s.conn.RemoteAddr().String()
+	}
+	return ""
 }
 
 // notify is the hub's Notify callback: frames are due, or the subscriber
@@ -81,10 +115,16 @@ func (s *stream) notify() {
 		w.enqueue(s)
 		return
 	}
+	var wake chan struct{} // nil before the write mode: never ready
+	if p := s.wake.Load(); p != nil {
+		wake = *p
+	}
 	select {
-	case s.wake <- struct{}{}:
+	case wake <- struct{}{}:
 	default:
-		// The goroutine is busy, maybe stuck in a write: when the hub has
+		// The goroutine is busy, maybe stuck in a write, or the stream is
+		// still writing its first batch (it reads what is due next when
+		// its write mode starts): when the hub has
 		// ended the subscriber (evicted), cut the write short, from a
 		// goroutine (an HTTP/2 deadline may wait on its connection).
 		if rc := s.rc.Load(); rc != nil && s.sub != nil && errors.Is(s.sub.Err(), hub.ErrEvicted) && !s.cut.Swap(true) {
@@ -161,18 +201,22 @@ func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, s *stream) {
 	if more {
 		s.notify() // the rest goes out from the write mode
 	}
-	// Only an HTTP/1.1 response is chunked (HTTP/1.0 ends at close), and a
-	// TLS connection has no descriptor to write to without blocking.
-	if e.pool != nil && r.ProtoMajor == 1 && r.ProtoMinor >= 1 && r.TLS == nil {
+	if e.mayTakeOver(r) {
 		s.rc.Store(nil)
 		if conn, _, herr := rc.Hijack(); herr == nil {
-			if e.cfg.OnUnsubscribe == nil {
+			// The request goes, unless OnUnsubscribe needs it or it says
+			// another address than the connection (the log tells r's).
+			if a := conn.RemoteAddr(); e.cfg.OnUnsubscribe == nil && a != nil && a.String() == r.RemoteAddr {
 				s.r = nil
 			}
 			e.pool.add(s, conn)
 			return
 		}
 		s.rc.Store(rc)
+		// It keeps its goroutine after all: a wake-up for what came
+		// while it had no channel.
+		s.goroutineWake()
+		s.notify()
 	}
 	e.serveGoroutine(w, r, rc, s)
 }
@@ -205,13 +249,14 @@ func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, rc *ht
 	defer e.untrackGoroutine(s)
 	hb := time.NewTimer(e.cfg.Heartbeat)
 	defer hb.Stop()
+	wake := *s.wake.Load()
 	for {
 		var frames []byte
 		var bp *[]byte
 		var end error
 		deadline := time.Time{} // set when there is something to write
 		select {
-		case <-s.wake:
+		case <-wake:
 			bp = getBuf()
 			var more bool
 			frames, more, end = s.readBatch((*bp)[:0])

@@ -58,7 +58,7 @@ func (e *endpoint) logClose(s *stream, err error) {
 		return
 	}
 	l.Fields(map[string]any{
-		"sse": "close", "topics": s.topics, "remote": s.remote, "end": end,
+		"sse": "close", "topics": s.topics, "remote": s.remoteAddr(), "end": end,
 		"duration": time.Since(time.Unix(0, s.opened)).Round(time.Millisecond).String(),
 	}).Log(lvl, "sse stream closed")
 }

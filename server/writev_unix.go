@@ -14,56 +14,94 @@ import (
 
 // tryWritev writes as much of bufs to the taken-over connection as its
 // socket takes now, without blocking, with one writev(2): the slices go
-// out as they are, with no copy, through iovecs from a pool (no
-// allocation per write). It returns the bytes written. A connection
+// out as they are, with no copy, through the iovecs of a pooled rawCall
+// (no allocation per write). It returns the bytes written. A connection
 // without a file descriptor takes nothing here: its writes all go through
 // a flusher.
 func (s *stream) tryWritev(bufs [][]byte) (int, error) {
 	if s.raw == nil {
 		return 0, nil
 	}
-	ip := iovecPool.Get().(*[]unix.Iovec)
-	iov := (*ip)[:0]
+	c := rawCallPool.Get().(*rawCall)
 	for _, b := range bufs {
 		if len(b) == 0 {
 			continue
 		}
 		v := unix.Iovec{Base: &b[0]}
 		v.SetLen(len(b))
-		iov = append(iov, v)
+		c.iov = append(c.iov, v)
 	}
-	n := 0
-	var werr error
-	err := s.raw.Write(func(fd uintptr) bool {
-		if len(iov) == 0 {
-			return true
-		}
-		for {
-			m, _, errno := unix.Syscall(unix.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
-			if errno == unix.EINTR {
-				continue
-			}
-			if errno != 0 {
-				if errno != unix.EAGAIN {
-					werr = errno
-				}
-				return true
-			}
-			// A short write means the socket is full: the rest goes to a
-			// flusher, which waits until it takes more.
-			n = int(m)
-			return true
-		}
-	})
-	clear(iov) // the pool must not keep the frames alive
-	*ip = iov[:0]
-	iovecPool.Put(ip)
+	err := s.raw.Write(c.writev)
+	n, werr := c.n, c.err
+	c.reset()
+	rawCallPool.Put(c)
 	return n, cmpErr(werr, err)
 }
 
-// iovecPool holds the iovec arrays of tryWritev: a batch, its chunk size
-// line and CRLF.
-var iovecPool = sync.Pool{New: func() any { v := make([]unix.Iovec, 0, hub.BatchFrames+4); return &v }}
+// rawCall is the state of one call into a taken-over connection's
+// syscall.RawConn: its arguments and results live here, and writev and
+// peek are its methods bound once (when the pool makes it), so a call
+// passes a func value that exists already rather than a closure over
+// locals, which would be allocated on every write.
+type rawCall struct {
+	iov    []unix.Iovec // the iovecs of writev
+	n      int          // bytes written
+	err    error        // the write's error; EAGAIN is none
+	closed bool         // peek found the connection closed
+	b      [1]byte      // peek's buffer
+
+	writev, peek func(fd uintptr) bool
+}
+
+// newRawCall returns a rawCall with room for the iovecs of a batch, its
+// chunk size line and CRLF.
+func newRawCall() *rawCall {
+	c := &rawCall{iov: make([]unix.Iovec, 0, hub.BatchFrames+4)}
+	c.writev, c.peek = c.doWritev, c.doPeek
+	return c
+}
+
+// reset forgets the last call's arguments and results; the iovecs are
+// cleared so that the pool does not keep the frames alive.
+func (c *rawCall) reset() {
+	clear(c.iov)
+	c.iov = c.iov[:0]
+	c.n, c.err, c.closed = 0, nil, false
+}
+
+// doWritev writes c.iov with one writev(2) on fd.
+func (c *rawCall) doWritev(fd uintptr) bool {
+	if len(c.iov) == 0 {
+		return true
+	}
+	for {
+		m, _, errno := unix.Syscall(unix.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&c.iov[0])), uintptr(len(c.iov)))
+		if errno == unix.EINTR {
+			continue
+		}
+		if errno != 0 {
+			if errno != unix.EAGAIN {
+				c.err = errno
+			}
+			return true
+		}
+		// A short write means the socket is full: the rest goes to a
+		// flusher, which waits until it takes more.
+		c.n = int(m)
+		return true
+	}
+}
+
+// doPeek peeks at one byte of fd without taking it, and notes whether the
+// peer has closed (or reset) the connection.
+func (c *rawCall) doPeek(fd uintptr) bool {
+	n, _, err := syscall.Recvfrom(int(fd), c.b[:], syscall.MSG_PEEK)
+	c.closed = (n == 0 && err == nil) || (err != nil && err != syscall.EAGAIN && err != syscall.EINTR)
+	return true
+}
+
+// rawCallPool holds the rawCalls of tryWritev and peerClosed.
+var rawCallPool = sync.Pool{New: func() any { return newRawCall() }}
 
 // peerClosed reports whether the client of a taken-over connection has
 // closed it (or reset it), without reading anything: a peek at the socket
@@ -73,12 +111,10 @@ func (s *stream) peerClosed() bool {
 	if s.raw == nil {
 		return false
 	}
-	closed := false
-	var b [1]byte
-	s.raw.Read(func(fd uintptr) bool {
-		n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK)
-		closed = (n == 0 && err == nil) || (err != nil && err != syscall.EAGAIN && err != syscall.EINTR)
-		return true
-	})
+	c := rawCallPool.Get().(*rawCall)
+	s.raw.Read(c.peek)
+	closed := c.closed
+	c.reset()
+	rawCallPool.Put(c)
 	return closed
 }
