@@ -121,10 +121,10 @@
 // with the last sequence lost. Their topics are unknown, so every topic's
 // next entry carries the gap's end: a reader that has not read that far
 // gets the reset there (ReasonEvicted, id of the gap's end) before the
-// entry, once whatever its topics; a resume from below it is ResumeLost;
-// a reader behind eviction whose unread entries carried it is filled
-// from the Source up to the gap's end, gets the reset there, then the
-// rest.
+// entry, once whatever its topics (a topic made later carries it too); a
+// resume from below it is ResumeLost (ReasonEvicted), and it, like a
+// reader behind eviction whose unread entries carried it, is filled from
+// the Source up to the gap's end, gets the reset there, then the rest.
 //
 // # Hooks
 //

@@ -141,3 +141,50 @@ func TestLostRangeBehindEviction(t *testing.T) {
 		t.Fatalf("after the reset %q: %v", evs[0].ID, got)
 	}
 }
+
+// TestLostRangeResumeFilledUpToTheLoss: a resume from below a loss, on a
+// hub whose local log starts above the id, gets what the Source holds
+// below the loss, the reset at its end, then the rest; on a topic made
+// after the loss too.
+func TestLostRangeResumeFilledUpToTheLoss(t *testing.T) {
+	src := &fakeSource{first: 1}
+	for seq := uint64(1); seq <= 4; seq++ {
+		src.add(record("a", seq))
+	}
+	h := New(WithEpoch("lost"), WithSource(src), WithStart(5))
+	defer h.Close()
+	appendRecord(t, h, src, record("a", 5))
+	if err := h.MarkLost(8); err != nil {
+		t.Fatal(err)
+	}
+	appendRecord(t, h, src, record("a", 9))
+	appendRecord(t, h, src, record("c", 10)) // c is made after the loss
+
+	id := func(seq uint64) string { return formatID("lost", seq) }
+	for _, c := range []struct {
+		topics []string
+		want   []string // the reset's id is 8
+	}{
+		{[]string{"a"}, []string{id(3), id(4), id(5), id(8), id(9)}},
+		{[]string{"c"}, []string{id(8), id(10)}},
+		{[]string{"a", "c"}, []string{id(3), id(4), id(5), id(8), id(9), id(10)}},
+	} {
+		s, err := h.Subscribe(c.topics, id(2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Resume(); got.Outcome != ResumeLost || got.Reason != ReasonEvicted {
+			t.Errorf("%v from 2: %+v", c.topics, got)
+		}
+		evs := readN(t, s, len(c.want))
+		if got := ids(evs); !equal(got, c.want) {
+			t.Errorf("%v from 2: %v, want %v", c.topics, got, c.want)
+		}
+		for _, ev := range evs {
+			if (ev.Event == ResetEventType) != (ev.ID == id(8)) {
+				t.Errorf("%v from 2: frame %q of type %q", c.topics, ev.ID, ev.Event)
+			}
+		}
+		s.Close()
+	}
+}

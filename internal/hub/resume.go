@@ -172,19 +172,25 @@ func (h *Hub) placeLocked(s *Subscriber, ts []*topic, lastID string) {
 		}
 	}
 	lost := h.lost > pos // the outside log lost events after pos (MarkLost)
-	if lost {
-		gap = max(gap, h.lost)
-	}
 	switch {
 	case reason == "" && !lost && (gap == 0 || h.src != nil):
 		s.resume = Resume{Outcome: ResumeExact}
 		s.placed = true
 		s.gapTo = gap // filled from the Source
+	case reason == "" && h.src != nil:
+		// Filled from the Source up to the loss, the reset at its end
+		// (lostTo, or the gapBefore of the entries after it), then on.
+		s.resume = Resume{Outcome: ResumeLost, Reason: ReasonEvicted}
+		s.placed = true
+		s.gapTo, s.lostTo = gap, h.lost
 	case reason == "":
 		reason = ReasonEvicted
 		fallthrough
 	default:
 		s.resume = Resume{Outcome: ResumeLost, Reason: reason}
+		if lost {
+			gap = max(gap, h.lost)
+		}
 		s.reset = &pendingReset{seq: max(gap, pos)}
 	}
 	h.capReplayLocked(s, ts)

@@ -68,7 +68,7 @@ func (h *Hub) topicLocked(name string) *topic {
 // one forgotten earlier, whose evictions are only remembered in h.forgot:
 // resuming below it is not exact.
 func (h *Hub) newTopicLocked(name string) *topic {
-	t := &topic{name: name, evicted: h.forgot}
+	t := &topic{name: name, evicted: h.forgot, lostTo: h.lost}
 	h.topics[name] = t
 	return t
 }
