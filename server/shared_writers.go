@@ -155,18 +155,25 @@ func (w *writer) enqueue(s *stream) {
 	if s.flushing && s.sub.Err() != nil {
 		s.conn.SetWriteDeadline(time.Unix(1, 0))
 	}
-	if s.queued || w.closed {
-		w.mu.Unlock()
-		return
-	}
-	if _, ok := w.conns[s]; !ok { // ended
+	if s.queued || s.gone || w.closed {
 		w.mu.Unlock()
 		return
 	}
 	s.queued = true
 	w.ready = append(w.ready, s)
+	first := len(w.ready) == 1
 	w.mu.Unlock()
-	w.signal()
+	// A queue that was not empty has been signalled already, and the
+	// writer has not taken it yet: it takes s with it.
+	if first {
+		w.signal()
+	}
+}
+
+// remove drops s from the writer's streams; w.mu is held.
+func (w *writer) remove(s *stream) {
+	delete(w.conns, s)
+	s.gone = true
 }
 
 // run is the writer's goroutine.
@@ -344,7 +351,7 @@ func (w *writer) flushRest(s *stream, rest net.Buffers) {
 	s.flushing = false
 	closed := w.closed
 	if closed {
-		delete(w.conns, s)
+		w.remove(s)
 	} else if !s.queued {
 		s.queued = true
 		w.ready = append(w.ready, s)
@@ -368,7 +375,7 @@ func (w *writer) end(s *stream, err error) {
 	}
 	s.ended = true
 	w.mu.Lock()
-	delete(w.conns, s)
+	w.remove(s)
 	w.mu.Unlock()
 	s.conn.Close()
 	w.finishLater(s, err)
@@ -396,7 +403,7 @@ func (w *writer) shutdown() {
 			continue
 		}
 		own = append(own, s)
-		delete(w.conns, s)
+		w.remove(s)
 	}
 	w.ready = nil
 	w.mu.Unlock()

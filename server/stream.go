@@ -66,6 +66,7 @@ type stream struct {
 	// Taken-over streams only.
 	queued   bool // in w.ready; guarded by w.mu
 	flushing bool // a flusher goroutine owns the stream; guarded by w.mu
+	gone     bool // no longer one of w.conns; guarded by w.mu
 	ended    bool // the writer ended it; it may still sit in w.ready
 	// midChunk: a chunk was left unfinished (a write failed or was cut
 	// short): the last-chunk marker must not follow.
