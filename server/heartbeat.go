@@ -10,6 +10,14 @@ import "time"
 // longer than Heartbeat. The sweep also peeks at each socket to find the
 // clients that left.
 
+// clockStart is the origin of monoNow.
+var clockStart = time.Now()
+
+// monoNow is the time on the monotonic clock, in nanoseconds since
+// clockStart: what a taken-over stream's lastWrite holds. It reads only
+// the monotonic clock (time.Now reads the wall clock too), once per write.
+func monoNow() int64 { return int64(time.Since(clockStart)) }
+
 // heartbeatTick is the sweep interval of the shared writers.
 func (e *endpoint) heartbeatTick() time.Duration {
 	return max(e.cfg.Heartbeat/2, time.Millisecond)
@@ -19,7 +27,7 @@ func (e *endpoint) heartbeatTick() time.Duration {
 // ends the streams whose client has closed the connection (a peek at each
 // socket, so an idle client that left frees its place within Heartbeat/2).
 func (w *writer) heartbeat() {
-	now := time.Now().UnixNano()
+	now := monoNow()
 	idle := int64(w.p.e.heartbeatTick())
 	w.mu.Lock()
 	due := w.due[:0]

@@ -89,7 +89,7 @@ func (p *writerPool) add(s *stream, conn net.Conn) {
 			s.raw = raw
 		}
 	}
-	s.lastWrite.Store(time.Now().UnixNano())
+	s.lastWrite.Store(monoNow())
 	p.e.shared.Add(1)
 	w := p.writers[p.next.Add(1)%uint64(len(p.writers))]
 	w.start.Do(func() {
@@ -285,7 +285,7 @@ func (w *writer) send(s *stream, bufs [][]byte) sendResult {
 		return sendFailed
 	}
 	if n > 0 {
-		s.lastWrite.Store(time.Now().UnixNano())
+		s.lastWrite.Store(monoNow())
 	}
 	if n == total {
 		return sendDone
@@ -331,7 +331,7 @@ func (w *writer) flushRest(s *stream, rest net.Buffers) {
 		w.p.e.written.Add(uint64(n))
 	}
 	clear(rest)
-	s.lastWrite.Store(time.Now().UnixNano())
+	s.lastWrite.Store(monoNow())
 	if err != nil {
 		// Cut short because the hub ended the subscriber (evicted), or
 		// the client took nothing for WriteTimeout.

@@ -51,7 +51,7 @@ type stream struct {
 	// Taken-over streams only.
 	conn      net.Conn
 	raw       syscall.RawConn // nil when conn has no file descriptor
-	lastWrite atomic.Int64    // unix nanoseconds
+	lastWrite atomic.Int64    // monoNow of the last write
 	endErr    error           // why the stream must end; set by its owner
 
 	// With Auth and a token that expires (auth_expiry.go): stops the
