@@ -57,9 +57,10 @@ type Subscriber struct {
 	// gapTo > pos means the events in (pos, gapTo] may be missing from the
 	// local logs: the Source fills them, or reset covers them.
 	gapTo uint64
-	// lostTo > pos: an entry evicted unread carried a loss of the outside
-	// log up to lostTo (gapBefore): the Source fills up to it, then the
-	// reset stands there.
+	// lostTo > pos: the outside log lost events up to lostTo (MarkLost)
+	// and s has not read that far (a resume from below it, or an entry
+	// evicted unread that carried it): the Source fills up to it, then
+	// the reset stands there.
 	lostTo uint64
 	reset  *pendingReset
 	// placed: the subscription's id was placed (ResumeExact); a fed hub
