@@ -15,7 +15,8 @@ var clockStart = time.Now()
 
 // monoNow is the time on the monotonic clock, in nanoseconds since
 // clockStart: what a taken-over stream's lastWrite holds. It reads only
-// the monotonic clock (time.Now reads the wall clock too), once per write.
+// the monotonic clock (time.Now reads the wall clock too); a writer reads
+// it once per pass over its ready streams, not once per write.
 func monoNow() int64 { return int64(time.Since(clockStart)) }
 
 // heartbeatTick is the sweep interval of the shared writers.
@@ -28,6 +29,7 @@ func (e *endpoint) heartbeatTick() time.Duration {
 // socket, so an idle client that left frees its place within Heartbeat/2).
 func (w *writer) heartbeat() {
 	now := monoNow()
+	w.now = now
 	idle := int64(w.p.e.heartbeatTick())
 	w.mu.Lock()
 	due := w.due[:0]

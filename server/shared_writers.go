@@ -136,6 +136,9 @@ type writer struct {
 	bufs       [][]byte        // the slices of one writev
 	hdr        [chunkHead]byte // its chunk size line
 	one        [1][]byte       // a write of one static slice
+	// now is monoNow when the current pass (flushReady, heartbeat)
+	// began: the lastWrite of what it writes, one clock read a pass.
+	now int64
 }
 
 // signal wakes the writer; it never blocks.
@@ -208,6 +211,7 @@ func (w *writer) flushReady() {
 		}
 	}
 	w.mu.Unlock()
+	w.now = monoNow()
 	for _, s := range batch[:n] {
 		w.flush(s)
 	}
@@ -292,7 +296,7 @@ func (w *writer) send(s *stream, bufs [][]byte) sendResult {
 		return sendFailed
 	}
 	if n > 0 {
-		s.lastWrite.Store(monoNow())
+		s.lastWrite.Store(w.now)
 	}
 	if n == total {
 		return sendDone
