@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -13,13 +12,13 @@ import (
 	natsregistry "github.com/go-micro/plugins/v4/registry/nats"
 	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
-	"go-micro.dev/v4"
 	mbroker "go-micro.dev/v4/broker"
 	"go-micro.dev/v4/client"
 	"go-micro.dev/v4/registry"
 	"go-micro.dev/v4/server"
 
 	ssebroker "github.com/go-micro-sse/go-micro-sse/broker"
+	"github.com/go-micro-sse/go-micro-sse/examples/internal/service"
 	sse "github.com/go-micro-sse/go-micro-sse/server"
 )
 
@@ -31,9 +30,6 @@ const (
 	serviceName = "cluster-sse"
 	tickTopic   = "ticks"
 )
-
-// startTimeout bounds how long a service may take to start or stop.
-const startTimeout = 30 * time.Second
 
 // config is what a cluster is made of.
 type config struct {
@@ -81,7 +77,7 @@ func startCluster(c config) (cl *cluster, err error) {
 			err = errors.Join(err, cl.Stop())
 		}
 	}()
-	if !ns.ReadyForConnections(startTimeout) {
+	if !ns.ReadyForConnections(service.StartTimeout) {
 		return cl, errors.New("cluster: nats-server did not start")
 	}
 	// The pages call the other nodes (CORS): every node's origin is known
@@ -186,7 +182,7 @@ type sseNode struct {
 	nc   *nats.Conn
 	reg  registry.Registry
 	br   mbroker.Broker
-	run  *running
+	run  *service.Running
 }
 
 // startSSENode starts one SSE node listening on addr.
@@ -209,7 +205,7 @@ func startSSENode(natsURL, id, addr string, origins []string, c config) (*sseNod
 		nc.Close()
 		return nil, fmt.Errorf("mounting the page: %w", err)
 	}
-	if n.run, err = run(srv, client.NewClient(), b, reg); err != nil {
+	if n.run, err = service.Run(srv, client.NewClient(), b, reg); err != nil {
 		nc.Close()
 		return nil, err
 	}
@@ -225,7 +221,7 @@ func (n *sseNode) Broker() mbroker.Broker { return n.br }
 
 // stop stops the service, then closes the NATS connection.
 func (n *sseNode) stop() error {
-	err := n.run.stop()
+	err := n.run.Stop()
 	n.nc.Close()
 	return err
 }
@@ -247,54 +243,4 @@ func newRegistry(url string) registry.Registry {
 	o := nats.GetDefaultOptions()
 	o.AllowReconnect = false
 	return natsregistry.NewRegistry(registry.Addrs(url), natsregistry.Options(o))
-}
-
-// running is a go-micro service whose Run is in a goroutine.
-type running struct {
-	name   string
-	cancel context.CancelFunc
-	done   chan struct{}
-	err    error
-}
-
-// run builds a go-micro service around srv (server and client first, then
-// broker, then registry, as go-micro's globals need; signals are main's
-// business) and waits until it has started.
-func run(srv server.Server, c client.Client, b mbroker.Broker, reg registry.Registry) (*running, error) {
-	ctx, cancel := context.WithCancel(context.Background())
-	started := make(chan struct{})
-	svc := micro.NewService(
-		micro.Server(srv),
-		micro.Client(c),
-		micro.Broker(b),
-		micro.Registry(reg),
-		micro.HandleSignal(false),
-		micro.Context(ctx),
-		micro.AfterStart(func() error { close(started); return nil }),
-	)
-	r := &running{name: srv.Options().Name, cancel: cancel, done: make(chan struct{})}
-	go func() {
-		defer close(r.done)
-		r.err = svc.Run()
-	}()
-	select {
-	case <-started:
-		return r, nil
-	case <-r.done:
-		cancel()
-		return nil, r.err
-	case <-time.After(startTimeout):
-		return nil, errors.Join(errors.New("did not start in time"), r.stop())
-	}
-}
-
-// stop ends Run and waits for it (at most startTimeout).
-func (r *running) stop() error {
-	r.cancel()
-	select {
-	case <-r.done:
-		return r.err
-	case <-time.After(startTimeout):
-		return fmt.Errorf("cluster: service %s did not stop in time", r.name)
-	}
 }

@@ -15,6 +15,7 @@ import (
 
 	ssebroker "github.com/go-micro-sse/go-micro-sse/broker"
 	"github.com/go-micro-sse/go-micro-sse/codec"
+	"github.com/go-micro-sse/go-micro-sse/examples/internal/service"
 )
 
 // Tick is what the publisher publishes on tickTopic: N counts up by one
@@ -28,7 +29,7 @@ type Tick struct {
 // client publishes a Tick every interval through a JetStream broker.
 type publisher struct {
 	nc   *nats.Conn
-	run  *running
+	run  *service.Running
 	quit chan struct{}
 	done chan struct{}
 }
@@ -43,7 +44,7 @@ func startPublisher(natsURL string, every time.Duration) (*publisher, error) {
 	srv := server.NewServer(server.Name("cluster-publisher"), server.Address("127.0.0.1:0"))
 	b := ssebroker.NewBroker(ssebroker.JetStream(nc, streamName))
 	p := &publisher{nc: nc, quit: make(chan struct{}), done: make(chan struct{})}
-	if p.run, err = run(srv, c, b, newRegistry(natsURL)); err != nil {
+	if p.run, err = service.Run(srv, c, b, newRegistry(natsURL)); err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("cluster: publisher: %w", err)
 	}
@@ -83,7 +84,7 @@ func (p *publisher) tick(ev micro.Event, every time.Duration) {
 func (p *publisher) stop() error {
 	close(p.quit)
 	<-p.done
-	err := p.run.stop()
+	err := p.run.Stop()
 	p.nc.Close()
 	return err
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,13 +9,13 @@ import (
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"go-micro.dev/v4"
 	mbroker "go-micro.dev/v4/broker"
 	"go-micro.dev/v4/client"
 	"go-micro.dev/v4/registry"
 	"go-micro.dev/v4/server"
 
 	ssebroker "github.com/go-micro-sse/go-micro-sse/broker"
+	"github.com/go-micro-sse/go-micro-sse/examples/internal/service"
 	sse "github.com/go-micro-sse/go-micro-sse/server"
 	"github.com/go-micro-sse/go-micro-sse/server/metrics"
 )
@@ -36,16 +35,13 @@ type config struct {
 	Broker []mbroker.Option
 }
 
-// startTimeout bounds how long a service may take to start or stop.
-const startTimeout = 30 * time.Second
-
 // node is one demo process: the SSE service that browsers connect to and
 // the publisher service that publishes through the same go-micro broker.
 type node struct {
 	broker mbroker.Broker
-	client client.Client // the publisher's
-	web    *running      // the SSE service: sse.Server + ssebroker
-	pub    *running      // the publisher: go-micro's rpc server, same broker
+	client client.Client    // the publisher's
+	web    *service.Running // the SSE service: sse.Server + ssebroker
+	pub    *service.Running // the publisher: go-micro's rpc server, same broker
 	ticker *ticker
 	addr   string
 }
@@ -80,12 +76,12 @@ func startNode(c config) (*node, error) {
 	)
 
 	var err error
-	if n.web, err = run(srv, client.NewClient(), b, services); err != nil {
+	if n.web, err = service.Run(srv, client.NewClient(), b, services); err != nil {
 		return nil, fmt.Errorf("demo: starting the SSE service: %w", err)
 	}
 	n.addr = srv.Options().Address // the bound address, while it runs
-	if n.pub, err = run(pub, n.client, b, services); err != nil {
-		return nil, errors.Join(fmt.Errorf("demo: starting the publisher: %w", err), n.web.stop())
+	if n.pub, err = service.Run(pub, n.client, b, services); err != nil {
+		return nil, errors.Join(fmt.Errorf("demo: starting the publisher: %w", err), n.web.Stop())
 	}
 	if c.Tick > 0 {
 		n.ticker = startTicker(n.client, c.Tick)
@@ -106,57 +102,5 @@ func (n *node) Stop() error {
 	if n.ticker != nil {
 		n.ticker.stop()
 	}
-	return errors.Join(n.web.stop(), n.pub.stop())
-}
-
-// running is a go-micro service whose Run is in a goroutine.
-type running struct {
-	name   string
-	cancel context.CancelFunc
-	done   chan struct{}
-	err    error
-}
-
-// run builds a go-micro service around srv and c (the options in the order
-// go-micro's globals need: server and client first, then broker, then
-// registry; signals are main's business, it stops the node in order), starts
-// its Run in a goroutine and waits until the service has started, or Run
-// failed, or startTimeout passed.
-func run(srv server.Server, c client.Client, b mbroker.Broker, reg registry.Registry) (*running, error) {
-	ctx, cancel := context.WithCancel(context.Background())
-	started := make(chan struct{})
-	svc := micro.NewService(
-		micro.Server(srv),
-		micro.Client(c),
-		micro.Broker(b),
-		micro.Registry(reg),
-		micro.HandleSignal(false),
-		micro.Context(ctx),
-		micro.AfterStart(func() error { close(started); return nil }),
-	)
-	r := &running{name: srv.Options().Name, cancel: cancel, done: make(chan struct{})}
-	go func() {
-		defer close(r.done)
-		r.err = svc.Run()
-	}()
-	select {
-	case <-started:
-		return r, nil
-	case <-r.done:
-		cancel()
-		return nil, r.err
-	case <-time.After(startTimeout):
-		return nil, errors.Join(errors.New("did not start in time"), r.stop())
-	}
-}
-
-// stop ends Run and waits for it (at most startTimeout).
-func (r *running) stop() error {
-	r.cancel()
-	select {
-	case <-r.done:
-		return r.err
-	case <-time.After(startTimeout):
-		return fmt.Errorf("demo: service %s did not stop in time", r.name)
-	}
+	return errors.Join(n.web.Stop(), n.pub.Stop())
 }
