@@ -260,7 +260,8 @@ func rawPairs(b *testing.B, n int, perEvent func()) ([]net.Conn, *sync.WaitGroup
 // BenchmarkDeliverPaced publishes one event at a time to 100 streams and
 // waits until every stream has read it before the next: no batching, one
 // write per event per stream, the case where the write path's own cost
-// shows. "write-per-event" is the floor: one write(2) per event per
+// shows. "write-per-event" is the reference beside it (not a limit: the
+// limit server of examples/bench batches): one write(2) per event per
 // connection by one goroutine, same readers, no hub and no HTTP.
 func BenchmarkDeliverPaced(b *testing.B) {
 	const conns = 100
