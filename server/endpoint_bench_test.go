@@ -130,12 +130,20 @@ func BenchmarkIdleConnectionMemory(b *testing.B) {
 	}
 }
 
-// countingReader reads a stream and counts its frames (each ends in a blank
-// line: "\n\n"; neither chunk framing nor data holds one), calling
-// perFrame (if set) for each; done is Done after want frames.
-func countingReader(c net.Conn, want int, done *sync.WaitGroup, perFrame func()) {
+// Read buffer sizes of countingReader: readBuf for a few streams,
+// smallReadBuf when thousands run at once.
+const (
+	readBuf      = 64 << 10
+	smallReadBuf = 4 << 10
+)
+
+// countingReader reads a stream with a buffer of bufSize bytes and counts
+// its frames (each ends in a blank line: "\n\n"; neither chunk framing nor
+// data holds one), calling perFrame (if set) for each; done is Done after
+// want frames.
+func countingReader(c net.Conn, bufSize, want int, done *sync.WaitGroup, perFrame func()) {
 	defer done.Done()
-	buf := make([]byte, 64<<10)
+	buf := make([]byte, bufSize)
 	frames, prevLF := 0, false
 	for frames < want {
 		n, err := c.Read(buf)
@@ -189,7 +197,7 @@ func BenchmarkDeliver(b *testing.B) {
 				c := dialEvents(b, f.srv.Listener.Addr().String(), "stream=bench")
 				defer c.Close()
 				done.Add(1)
-				go countingReader(c, b.N, &done, nil)
+				go countingReader(c, readBuf, b.N, &done, nil)
 			}
 			ev := &codec.Event{Data: []byte(strings.Repeat("x", 64))}
 			b.ResetTimer()
@@ -252,7 +260,7 @@ func rawPairs(b *testing.B, n int, perEvent func()) ([]net.Conn, *sync.WaitGroup
 		}
 		all = append(all, servers[i])
 		done.Add(1)
-		go countingReader(c, b.N, done, perEvent)
+		go countingReader(c, readBuf, b.N, done, perEvent)
 	}
 	return servers, done, closeAll
 }
@@ -275,7 +283,7 @@ func BenchmarkDeliverPaced(b *testing.B) {
 				c := dialEvents(b, f.srv.Listener.Addr().String(), "stream=bench")
 				defer c.Close()
 				done.Add(1)
-				go countingReader(c, b.N, &done, round.Done)
+				go countingReader(c, readBuf, b.N, &done, round.Done)
 			}
 			ev := &codec.Event{Data: []byte(strings.Repeat("x", 64))}
 			b.ResetTimer()

@@ -2,7 +2,6 @@ package server
 
 import (
 	"fmt"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -29,7 +28,7 @@ func BenchmarkPublishStreams(b *testing.B) {
 				c := dialEvents(b, f.srv.Listener.Addr().String(), "stream=bench")
 				defer c.Close()
 				done.Add(1)
-				go smallCountingReader(c, b.N, &done)
+				go countingReader(c, smallReadBuf, b.N, &done, nil) // thousands of them run at once
 			}
 			for f.e.Stats().Shared != n {
 				time.Sleep(time.Millisecond)
@@ -53,30 +52,5 @@ func BenchmarkPublishStreams(b *testing.B) {
 				b.Fatalf("streams ended during the benchmark: %+v", st)
 			}
 		})
-	}
-}
-
-// smallCountingReader is countingReader with a 4 KiB buffer (thousands of
-// them run at once): it counts frames ("\n\n") until want.
-func smallCountingReader(c net.Conn, want int, done *sync.WaitGroup) {
-	defer done.Done()
-	buf := make([]byte, 4<<10)
-	frames, prevLF := 0, false
-	for frames < want {
-		n, err := c.Read(buf)
-		for _, ch := range buf[:n] {
-			switch {
-			case ch != '\n':
-				prevLF = false
-			case prevLF:
-				frames++
-				prevLF = false
-			default:
-				prevLF = true
-			}
-		}
-		if err != nil {
-			return
-		}
 	}
 }
