@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -215,15 +214,6 @@ func TestBurstReachesEveryReader(t *testing.T) {
 	}
 }
 
-// heapAlloc is the live heap after a full collection.
-func heapAlloc() uint64 {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
-}
-
 // TestForgedLastEventIDMemoryBounded: 100 connections with
 // "Last-Event-ID: garbage" on 16 topics whose history is full (1,000
 // events of 1 KB each), whose clients read nothing. Each is placed before
@@ -258,7 +248,7 @@ func TestForgedLastEventIDMemoryBounded(t *testing.T) {
 		t.Fatalf("history not full: %+v", hs.HubStats)
 	}
 
-	before := heapAlloc()
+	before := ssetest.MemAfterGC().HeapAlloc
 	for i := 0; i < conns; i++ {
 		dialStream(t, svc.Addr(), names, "garbage", 4096)
 	}
@@ -272,7 +262,7 @@ func TestForgedLastEventIDMemoryBounded(t *testing.T) {
 			quiet, last = 0, d
 		}
 	}
-	grown := int64(heapAlloc()) - int64(before)
+	grown := int64(ssetest.MemAfterGC().HeapAlloc) - int64(before)
 	bound := int64(conns * hub.BatchBytes)
 	t.Logf("history %d MiB; %d stalled connections with a forged id: heap +%d KiB (%d B each; bound %d KiB: %d x BatchBytes)",
 		hs.HistoryBytes>>20, conns, grown>>10, grown/conns, bound>>10, conns)

@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"context"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -10,17 +9,6 @@ import (
 	"github.com/go-micro-sse/go-micro-sse/codec"
 	"github.com/go-micro-sse/go-micro-sse/internal/ssetest"
 )
-
-// heapInUse is the live heap after the collector has run (twice, so that
-// cleanups of the first run are done).
-func heapInUse() uint64 {
-	var m runtime.MemStats
-	for range 3 {
-		runtime.GC()
-	}
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
-}
 
 // fillHistory publishes about 6 MiB of events (within the default history
 // bounds) to publish.
@@ -40,7 +28,7 @@ func fillHistory(t *testing.T, publish func(ev *codec.Event) error) {
 // included, reachable through the hub's sweep timer).
 func TestStoppedServicesFreeTheirHistory(t *testing.T) {
 	const slack = 4 << 20 // go-micro's own leftovers, far below one history
-	before := heapInUse()
+	before := ssetest.MemAfterGC().HeapAlloc
 	for i := range 3 {
 		func() {
 			srv := newServer()
@@ -54,7 +42,7 @@ func TestStoppedServicesFreeTheirHistory(t *testing.T) {
 			}
 		}()
 	}
-	after := heapInUse()
+	after := ssetest.MemAfterGC().HeapAlloc
 	t.Logf("heap %.1f MiB after three stopped services (each held ~6 MiB of history), %.1f MiB before", float64(after)/(1<<20), float64(before)/(1<<20))
 	if after > before+slack {
 		t.Fatalf("heap %.1f MiB after three stopped services, %.1f MiB before", float64(after)/(1<<20), float64(before)/(1<<20))
@@ -65,7 +53,7 @@ func TestStoppedServicesFreeTheirHistory(t *testing.T) {
 // without Disconnect is collected with its hub.
 func TestDroppedBrokerFreesItsHistory(t *testing.T) {
 	const slack = 2 << 20
-	before := heapInUse()
+	before := ssetest.MemAfterGC().HeapAlloc
 	func() {
 		b := ssebroker.NewBroker()
 		if err := b.Connect(); err != nil {
@@ -73,7 +61,7 @@ func TestDroppedBrokerFreesItsHistory(t *testing.T) {
 		}
 		fillHistory(t, func(ev *codec.Event) error { return b.Publish("big", codec.ToMessage(ev)) })
 	}()
-	after := heapInUse()
+	after := ssetest.MemAfterGC().HeapAlloc
 	t.Logf("heap %.1f MiB after a dropped broker (it held ~6 MiB of history), %.1f MiB before", float64(after)/(1<<20), float64(before)/(1<<20))
 	if after > before+slack {
 		t.Fatalf("heap %.1f MiB after a dropped broker, %.1f MiB before", float64(after)/(1<<20), float64(before)/(1<<20))

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -66,7 +65,7 @@ func TestSoak(t *testing.T) {
 	t.Logf("soak: %v of churn, %d clients, %d events/s, -soak.seed %d", churn, *soakClients, *soakRate, seed)
 
 	leaks := goleak.IgnoreCurrent()
-	heapBefore := heapAfterGC()
+	heapBefore := ssetest.MemAfterGC().HeapAlloc
 
 	b := ssebroker.NewBroker(
 		ssebroker.MaxHistoryEvents(1<<22), ssebroker.MaxHistoryBytes(1<<30), ssebroker.HistoryBudget(1<<30),
@@ -183,20 +182,11 @@ func TestSoak(t *testing.T) {
 	ignores := append(ssetest.GoleakIgnores(), leaks)
 	ssetest.Eventually(t, "the goroutines of the soak to end", func() bool { return goleak.Find(ignores...) == nil })
 	clients, p, b, srv, reg, svc = nil, nil, nil, nil, nil, nil
-	heapAfter := heapAfterGC()
+	heapAfter := ssetest.MemAfterGC().HeapAlloc
 	t.Logf("soak: heap %d KiB before, %d KiB after", heapBefore>>10, heapAfter>>10)
 	if heapAfter > heapBefore+8<<20 {
 		t.Errorf("heap %d KiB after the soak, %d KiB before: more than 8 MiB left", heapAfter>>10, heapBefore>>10)
 	}
-}
-
-// heapAfterGC returns the live heap after two collections.
-func heapAfterGC() uint64 {
-	var ms runtime.MemStats
-	runtime.GC()
-	runtime.GC()
-	runtime.ReadMemStats(&ms)
-	return ms.HeapAlloc
 }
 
 // scrapeSoak gathers reg: "name{k=v,...}" -> value (a histogram's sample

@@ -2,21 +2,11 @@ package hub
 
 import (
 	"fmt"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/go-micro-sse/go-micro-sse/codec"
 )
-
-// heapAlloc returns the bytes of live heap objects after a full collection.
-func heapAlloc() uint64 {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
-}
 
 // readAll reads everything due to s, keeping nothing (the frames are
 // referenced, as a writer would write them).
@@ -140,7 +130,7 @@ func BenchmarkIdleSubscriber(b *testing.B) {
 	keep, _ := h.Subscribe([]string{"idle"}, "")
 	defer keep.Close()
 	subs := make([]*Subscriber, n)
-	before := heapAlloc()
+	before := memAfterGC().HeapAlloc
 	for i := range subs {
 		s, err := h.Subscribe([]string{"idle"}, "")
 		if err != nil {
@@ -148,7 +138,7 @@ func BenchmarkIdleSubscriber(b *testing.B) {
 		}
 		subs[i] = s
 	}
-	after := heapAlloc()
+	after := memAfterGC().HeapAlloc
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -174,13 +164,13 @@ func BenchmarkHistory(b *testing.B) {
 	h := New(MaxHistoryEvents(n), MaxHistoryBytes(1<<30))
 	defer h.Close()
 	ev := &codec.Event{Data: []byte(strings.Repeat("y", 100))}
-	before := heapAlloc()
+	before := memAfterGC().HeapAlloc
 	for i := 0; i < n; i++ {
 		if _, err := h.Publish("hist", ev); err != nil {
 			b.Fatal(err)
 		}
 	}
-	after := heapAlloc()
+	after := memAfterGC().HeapAlloc
 	st := h.Stats()
 	if st.HistoryEvents != n {
 		b.Fatalf("history holds %d", st.HistoryEvents)

@@ -8,13 +8,15 @@ import (
 	"github.com/go-micro-sse/go-micro-sse/codec"
 )
 
-// heapInuse returns the heap in use after a full collection.
-func heapInuse() uint64 {
+// memAfterGC returns the memory statistics after full collections (this
+// package's tests do not import ssetest, which loads go-micro and its
+// goroutines).
+func memAfterGC() runtime.MemStats {
 	runtime.GC()
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	return m.HeapInuse
+	return m
 }
 
 // TestMemoryFlat publishes 1,000,000 events (200,000 with -short) to one
@@ -51,7 +53,7 @@ func TestMemoryFlat(t *testing.T) {
 			}
 		}
 		if i%step == 0 {
-			inuse := heapInuse()
+			inuse := memAfterGC().HeapInuse
 			st := h.Stats()
 			t.Logf("after %7d events: heap in use %6d KiB, history %d events %d KiB",
 				i, inuse>>10, st.HistoryEvents, st.HistoryBytes>>10)

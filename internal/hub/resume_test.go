@@ -372,12 +372,12 @@ func TestForgedIDCopiesNothing(t *testing.T) {
 		names[i] = fmt.Sprintf("t%02d", i)
 		publishN(t, h, names[i], 1000)
 	}
-	before := heapInuse()
+	before := memAfterGC().HeapInuse
 	ss := make([]*Subscriber, subs)
 	for i := range ss {
 		ss[i], _ = h.Subscribe(names, "garbage")
 	}
-	grown := int64(heapInuse()) - int64(before)
+	grown := int64(memAfterGC().HeapInuse) - int64(before)
 	var frames [][]byte
 	frames, more, err := ss[0].Read(frames)
 	size := 0
