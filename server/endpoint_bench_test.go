@@ -42,10 +42,7 @@ func dialEvents(tb testing.TB, addr, query string) net.Conn {
 
 // liveHeap is the memory in use: heap objects and goroutine stacks.
 func liveHeap() uint64 {
-	runtime.GC()
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
+	ms := ssetest.MemAfterGC()
 	return ms.HeapAlloc + ms.StackInuse
 }
 
