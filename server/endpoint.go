@@ -62,9 +62,8 @@ type endpoint struct {
 	hookPanics  atomic.Uint64
 	http2       atomic.Int64
 	exact       atomic.Uint64
-	written     atomic.Uint64
-	latency     latencyHistogram
-	refusedMu   sync.Mutex // guards refused and resets
+	counters    writeCounters // of the streams with their own goroutine
+	refusedMu   sync.Mutex    // guards refused and resets
 	refused     map[string]uint64
 	resets      map[string]uint64
 }

@@ -51,23 +51,16 @@ func (h *latencyHistogram) observe(d time.Duration) {
 	h.sum.Add(int64(d))
 }
 
-// snapshot returns the histogram so far (its buckets read one by one:
+// addTo adds the histogram so far to st (its buckets read one by one:
 // Count and Sum may be off by the writes observed meanwhile).
-func (h *latencyHistogram) snapshot() LatencyStats {
-	st := LatencyStats{Bounds: latencyBounds[:], Counts: make([]uint64, len(h.counts))}
+func (h *latencyHistogram) addTo(st *LatencyStats) {
+	if st.Counts == nil {
+		st.Bounds, st.Counts = latencyBounds[:], make([]uint64, len(h.counts))
+	}
 	for i := range h.counts {
-		st.Counts[i] = h.counts[i].Load()
-		st.Count += st.Counts[i]
+		n := h.counts[i].Load()
+		st.Counts[i] += n
+		st.Count += n
 	}
-	st.Sum = time.Duration(h.sum.Load())
-	return st
-}
-
-// observeWrite samples the latency of a write of s's events, once the
-// write is done: from the publish of its newest event to now. Call it from
-// the stream's owner after each write of a batch it read.
-func (e *endpoint) observeWrite(s *stream) {
-	if d := s.sub.TakeReadAge(); d > 0 {
-		e.latency.observe(d)
-	}
+	st.Sum += time.Duration(h.sum.Load())
 }

@@ -7,13 +7,21 @@ import (
 )
 
 // TestLatencyHistogramBuckets: a latency lands in the first bucket whose
-// bound it does not exceed, past the last bound in the overflow bucket.
+// bound it does not exceed, past the last bound in the overflow bucket;
+// the histograms of several writers add up.
 func TestLatencyHistogramBuckets(t *testing.T) {
-	var h latencyHistogram
-	for _, d := range []time.Duration{time.Microsecond, 100 * time.Microsecond, 101 * time.Microsecond, 3 * time.Second, time.Minute} {
-		h.observe(d)
+	// Two histograms (two writers), summed as Stats sums them.
+	var h, g latencyHistogram
+	for i, d := range []time.Duration{time.Microsecond, 100 * time.Microsecond, 101 * time.Microsecond, 3 * time.Second, time.Minute} {
+		if i%2 == 0 {
+			h.observe(d)
+		} else {
+			g.observe(d)
+		}
 	}
-	st := h.snapshot()
+	var st LatencyStats
+	h.addTo(&st)
+	g.addTo(&st)
 	want := make([]uint64, len(latencyBounds)+1)
 	want[0] = 2  // 1µs, 100µs
 	want[1] = 1  // 101µs

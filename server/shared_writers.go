@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/go-micro-sse/go-micro-sse/internal/hub"
@@ -19,9 +18,10 @@ import (
 // net.Conn, its hub subscriber (a position in the logs) and a few words
 // here. The hub's Notify queues it on its writer (one of GOMAXPROCS), which
 // reads one batch of its frames (references to the logs' own, at most
-// hub.BatchBytes) and writes it as one HTTP/1.1 chunk with one
-// non-blocking writev: the chunk size line, the frames as they are in the
-// logs, CRLF. No frame is copied. A stream with more due goes to the back
+// hub.BatchBytes) and writes it with one non-blocking writev, each frame
+// one HTTP/1.1 chunk: the hub holds every frame inside its chunk framing
+// (hub.Subscriber.ReadChunks), so a frame is one iovec and no frame is
+// copied. A stream with more due goes to the back
 // of the writer's queue, so a stream far behind (a replay) takes turns
 // with the others. The response keeps the chunked transfer encoding
 // net/http chose for it (the headers, the retry frame and the first batch
@@ -39,15 +39,8 @@ import (
 // deadline. A closed client is found by a failing write or by the
 // heartbeat sweep's peek (no reader goroutine per connection).
 
-// chunkHead is the room for a chunk size line: up to 8 hex digits and
-// CRLF.
-const chunkHead = 10
-
-// lastChunk ends a chunked response body; crlf ends a chunk.
-var (
-	lastChunk = []byte("0\r\n\r\n")
-	crlf      = []byte("\r\n")
-)
+// lastChunk ends a chunked response body.
+var lastChunk = []byte("0\r\n\r\n")
 
 // writerPool is the set of shared writers of an endpoint.
 type writerPool struct {
@@ -70,25 +63,16 @@ func newWriterPool(e *endpoint) *writerPool {
 
 // appendChunk appends frames as one HTTP/1.1 chunk.
 func appendChunk(dst, frames []byte) []byte {
-	dst = appendChunkHead(dst, len(frames))
+	dst = strconv.AppendInt(dst, int64(len(frames)), 16)
+	dst = append(dst, "\r\n"...)
 	dst = append(dst, frames...)
-	return append(dst, crlf...)
-}
-
-// appendChunkHead appends the size line of a chunk of n bytes.
-func appendChunkHead(dst []byte, n int) []byte {
-	dst = strconv.AppendInt(dst, int64(n), 16)
-	return append(dst, crlf...)
+	return append(dst, "\r\n"...)
 }
 
 // add hands a taken-over stream to a writer.
 func (p *writerPool) add(s *stream, conn net.Conn) {
 	s.conn = conn
-	if sc, ok := conn.(syscall.Conn); ok {
-		if raw, err := sc.SyscallConn(); err == nil {
-			s.raw = raw
-		}
-	}
+	s.fd = fdOf(conn)
 	s.lastWrite.Store(monoNow())
 	p.e.shared.Add(1)
 	w := p.writers[p.next.Add(1)%uint64(len(p.writers))]
@@ -133,12 +117,14 @@ type writer struct {
 
 	// Reused by run only.
 	spare, due []*stream
-	bufs       [][]byte        // the slices of one writev
-	hdr        [chunkHead]byte // its chunk size line
+	bufs       [][]byte // the slices of one writev
+	iov        iovecs   // their iovecs
 	one        [1][]byte       // a write of one static slice
 	// now is monoNow when the current pass (flushReady, heartbeat)
 	// began: the lastWrite of what it writes, one clock read a pass.
 	now int64
+
+	counters writeCounters // of this writer's streams
 }
 
 // signal wakes the writer; it never blocks.
@@ -219,8 +205,9 @@ func (w *writer) flushReady() {
 	w.spare = batch[:0]
 }
 
-// flush reads one batch of s and writes it as one chunk with one writev;
-// with more due, s goes to the back of the queue.
+// flush reads one batch of s, each frame one chunk (the hub's own bytes),
+// and writes it with one writev; with more due, s goes to the back of the
+// queue.
 func (w *writer) flush(s *stream) {
 	if s.ended {
 		return
@@ -229,26 +216,19 @@ func (w *writer) flush(s *stream) {
 		w.end(s, s.endErr)
 		return
 	}
-	bufs := append(w.bufs[:0], nil) // bufs[0]: the chunk size line
-	bufs, more, err := s.sub.Read(bufs)
+	bufs, more, err := s.sub.ReadChunks(w.bufs[:0])
 	if f := w.p.e.endFrame(s, err); f != nil {
-		bufs = append(bufs, f)
+		bufs = append(bufs, appendChunk(nil, f))
 	}
 	s.endErr = err
 	res := sendDone
-	if len(bufs) > 1 {
-		size := 0
-		for _, b := range bufs[1:] {
-			size += len(b)
-		}
-		bufs[0] = appendChunkHead(w.hdr[:0], size)
-		bufs = append(bufs, crlf)
+	if len(bufs) > 0 {
 		res = w.send(s, bufs)
 	}
 	clear(bufs) // let eviction free the frames
 	w.bufs = bufs[:0]
 	if res == sendDone {
-		w.p.e.observeWrite(s)
+		w.counters.observeWrite(s)
 	}
 	switch {
 	case res != sendDone:
@@ -280,16 +260,14 @@ const (
 )
 
 // send writes bufs to s with one writev without blocking; what the socket
-// does not take goes to a flusher. bufs[0] may be the writer's own (the
-// chunk size line): it is copied if it is not written; the other slices
-// must be immutable.
+// does not take goes to a flusher. The slices must be immutable.
 func (w *writer) send(s *stream, bufs [][]byte) sendResult {
 	total := 0
 	for _, b := range bufs {
 		total += len(b)
 	}
-	n, err := s.tryWritev(bufs)
-	w.p.e.written.Add(uint64(n))
+	n, err := s.tryWritev(&w.iov, bufs)
+	w.counters.written.Add(uint64(n))
 	if err != nil {
 		s.midChunk = true
 		w.end(s, errWrite)
@@ -312,18 +290,15 @@ func (w *writer) send(s *stream, bufs [][]byte) sendResult {
 }
 
 // restOf returns what is left of bufs after its first n bytes, as new
-// slice headers over the same bytes, except bufs[0] (the writer's), copied.
+// slice headers over the same bytes.
 func restOf(bufs [][]byte, n int) net.Buffers {
 	rest := make(net.Buffers, 0, len(bufs))
-	for i, b := range bufs {
+	for _, b := range bufs {
 		if n >= len(b) {
 			n -= len(b)
 			continue
 		}
 		b, n = b[n:], 0
-		if i == 0 {
-			b = append([]byte(nil), b...)
-		}
 		rest = append(rest, b)
 	}
 	return rest
@@ -339,7 +314,7 @@ func (w *writer) flushRest(s *stream, rest net.Buffers) {
 	if err == nil {
 		var n int64
 		n, err = rest.WriteTo(s.conn)
-		w.p.e.written.Add(uint64(n))
+		w.counters.written.Add(uint64(n))
 	}
 	clear(rest)
 	s.lastWrite.Store(monoNow())
@@ -349,7 +324,7 @@ func (w *writer) flushRest(s *stream, rest net.Buffers) {
 		s.endErr = cmpErr(s.sub.Err(), errWrite)
 	} else {
 		s.midChunk = false
-		w.p.e.observeWrite(s)
+		w.counters.observeWrite(s)
 	}
 	w.mu.Lock()
 	s.flushing = false
@@ -374,7 +349,7 @@ func (w *writer) flushRest(s *stream, rest net.Buffers) {
 func (w *writer) end(s *stream, err error) {
 	if !errors.Is(err, errWrite) && !errors.Is(err, errGone) && !s.midChunk {
 		w.one[0] = lastChunk
-		s.tryWritev(w.one[:])
+		s.tryWritev(&w.iov, w.one[:])
 		w.one[0] = nil
 	}
 	s.ended = true
@@ -424,8 +399,9 @@ func (w *writer) shutdown() {
 // say writes b to a taken-over stream that is ending: without blocking
 // when possible, else by deadline.
 func (s *stream) say(b []byte, deadline time.Time) {
-	if s.raw != nil {
-		s.tryWritev([][]byte{b})
+	if s.fd >= 0 {
+		var iov iovecs
+		s.tryWritev(&iov, [][]byte{b})
 		return
 	}
 	if s.conn.SetWriteDeadline(deadline) == nil {

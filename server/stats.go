@@ -95,7 +95,7 @@ func (e *endpoint) Stats() EndpointStats {
 	refused := maps.Clone(e.refused)
 	resets := maps.Clone(e.resets)
 	e.refusedMu.Unlock()
-	return EndpointStats{
+	st := EndpointStats{
 		Open:         int(e.open.Load()),
 		Shared:       int(e.shared.Load()),
 		Accepted:     e.accepted.Load(),
@@ -106,7 +106,12 @@ func (e *endpoint) Stats() EndpointStats {
 		HTTP2:        int(e.http2.Load()),
 		ResumedExact: e.exact.Load(),
 		Resets:       resets,
-		BytesWritten: e.written.Load(),
-		Latency:      e.latency.snapshot(),
 	}
+	e.counters.addTo(&st)
+	if e.pool != nil {
+		for _, w := range e.pool.writers {
+			w.counters.addTo(&st)
+		}
+	}
+	return st
 }

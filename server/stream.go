@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/go-micro-sse/go-micro-sse/internal/hub"
@@ -50,9 +49,9 @@ type stream struct {
 
 	// Taken-over streams only.
 	conn      net.Conn
-	raw       syscall.RawConn // nil when conn has no file descriptor
-	lastWrite atomic.Int64    // monoNow of the last write
-	endErr    error           // why the stream must end; set by its owner
+	fd        int          // conn's descriptor (-1: none), written by its owner (writev_unix.go)
+	lastWrite atomic.Int64 // monoNow of the last write
+	endErr    error        // why the stream must end; set by its owner
 
 	// With Auth and a token that expires (auth_expiry.go): stops the
 	// expiry timer; nil without one.
@@ -76,7 +75,7 @@ type stream struct {
 
 // newStream returns a stream of r on topics, not yet subscribed.
 func newStream(e *endpoint, r *http.Request, topics []string) *stream {
-	s := &stream{e: e, r: r, topics: topics, opened: time.Now().UnixNano()}
+	s := &stream{e: e, r: r, topics: topics, fd: -1, opened: time.Now().UnixNano()}
 	if !e.mayTakeOver(r) {
 		s.goroutineWake()
 	}
@@ -194,7 +193,7 @@ func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, s *stream) {
 		s.finish(s.writeErr())
 		return
 	}
-	e.observeWrite(s)
+	e.counters.observeWrite(s)
 	if err != nil {
 		s.finish(err)
 		return
@@ -280,7 +279,7 @@ func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, rc *ht
 			if err := e.writeResponse(w, rc, frames, deadline); err != nil {
 				end = s.writeErr()
 			} else if bp != nil {
-				e.observeWrite(s)
+				e.counters.observeWrite(s)
 			}
 			hb.Reset(e.cfg.Heartbeat)
 		}
@@ -301,7 +300,7 @@ func (e *endpoint) writeResponse(w http.ResponseWriter, rc *http.ResponseControl
 		return err
 	}
 	n, err := w.Write(b)
-	e.written.Add(uint64(n))
+	e.counters.written.Add(uint64(n))
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,7 @@
 package server
 
 import (
-	"sync"
+	"net"
 	"syscall"
 	"unsafe"
 
@@ -12,109 +12,100 @@ import (
 	"github.com/go-micro-sse/go-micro-sse/internal/hub"
 )
 
+// iovecs is the iovec array of writev, reused from write to write by its
+// owner (a shared writer), so that a write allocates nothing.
+type iovecs struct{ v []unix.Iovec }
+
+// fdOf returns the file descriptor of a taken-over connection, or -1 when
+// it has none (a net.Conn that is not a socket of this process).
+func fdOf(conn net.Conn) int {
+	sc, ok := conn.(syscall.Conn)
+	if !ok {
+		return -1
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return -1
+	}
+	fd := -1
+	if raw.Control(func(f uintptr) { fd = int(f) }) != nil {
+		return -1
+	}
+	return fd
+}
+
 // tryWritev writes as much of bufs to the taken-over connection as its
-// socket takes now, without blocking, with one writev(2): the slices go
-// out as they are, with no copy, through the iovecs of a pooled rawCall
-// (no allocation per write). It returns the bytes written. A connection
-// without a file descriptor takes nothing here: its writes all go through
-// a flusher.
-func (s *stream) tryWritev(bufs [][]byte) (int, error) {
-	if s.raw == nil {
+// socket takes now, without blocking, with one writev(2) on its
+// descriptor: the slices go out as they are, with no copy, through iov. It
+// returns the bytes written; a full socket is no error. A connection
+// without a descriptor takes nothing here: its writes all go through a
+// flusher.
+//
+// The write goes to the descriptor itself, not through the net.Conn (no
+// poll-descriptor check and no write lock per write): only the stream's
+// owner calls it (its writer, or whoever holds a stream no writer has),
+// and the connection is closed only by its owner, so the descriptor cannot
+// be closed, and its number reused, during the write. The socket is
+// non-blocking, as all of Go's are.
+func (s *stream) tryWritev(iov *iovecs, bufs [][]byte) (int, error) {
+	if s.fd < 0 {
 		return 0, nil
 	}
-	c := rawCallPool.Get().(*rawCall)
+	if iov.v == nil {
+		iov.v = make([]unix.Iovec, 0, hub.BatchFrames+4)
+	}
+	v := iov.v[:0]
 	for _, b := range bufs {
 		if len(b) == 0 {
 			continue
 		}
-		v := unix.Iovec{Base: &b[0]}
-		v.SetLen(len(b))
-		c.iov = append(c.iov, v)
+		e := unix.Iovec{Base: &b[0]}
+		e.SetLen(len(b))
+		v = append(v, e)
 	}
-	err := s.raw.Write(c.writev)
-	n, werr := c.n, c.err
-	c.reset()
-	rawCallPool.Put(c)
-	return n, cmpErr(werr, err)
+	n, err := writev(s.fd, v)
+	clear(v) // let eviction free the frames
+	iov.v = v[:0]
+	return n, err
 }
 
-// rawCall is the state of one call into a taken-over connection's
-// syscall.RawConn: its arguments and results live here, and writev and
-// peek are its methods bound once (when the pool makes it), so a call
-// passes a func value that exists already rather than a closure over
-// locals, which would be allocated on every write.
-type rawCall struct {
-	iov    []unix.Iovec // the iovecs of writev
-	n      int          // bytes written
-	err    error        // the write's error; EAGAIN is none
-	closed bool         // peek found the connection closed
-	b      [1]byte      // peek's buffer
-
-	writev, peek func(fd uintptr) bool
-}
-
-// newRawCall returns a rawCall with room for the iovecs of a batch, its
-// chunk size line and CRLF.
-func newRawCall() *rawCall {
-	c := &rawCall{iov: make([]unix.Iovec, 0, hub.BatchFrames+4)}
-	c.writev, c.peek = c.doWritev, c.doPeek
-	return c
-}
-
-// reset forgets the last call's arguments and results; the iovecs are
-// cleared so that the pool does not keep the frames alive.
-func (c *rawCall) reset() {
-	clear(c.iov)
-	c.iov = c.iov[:0]
-	c.n, c.err, c.closed = 0, nil, false
-}
-
-// doWritev writes c.iov with one writev(2) on fd.
-func (c *rawCall) doWritev(fd uintptr) bool {
-	if len(c.iov) == 0 {
-		return true
+// writev writes v to fd with one writev(2). A short write means the socket
+// is full: the caller hands the rest to a flusher, which waits until it
+// takes more; EAGAIN is a write of nothing.
+func writev(fd int, v []unix.Iovec) (int, error) {
+	if len(v) == 0 {
+		return 0, nil
 	}
 	for {
-		m, _, errno := unix.Syscall(unix.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&c.iov[0])), uintptr(len(c.iov)))
-		if errno == unix.EINTR {
+		n, _, errno := unix.Syscall(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&v[0])), uintptr(len(v)))
+		switch errno {
+		case 0:
+			return int(n), nil
+		case unix.EINTR:
 			continue
+		case unix.EAGAIN:
+			return 0, nil
+		default:
+			return 0, errno
 		}
-		if errno != 0 {
-			if errno != unix.EAGAIN {
-				c.err = errno
-			}
-			return true
-		}
-		// A short write means the socket is full: the rest goes to a
-		// flusher, which waits until it takes more.
-		c.n = int(m)
-		return true
 	}
 }
-
-// doPeek peeks at one byte of fd without taking it, and notes whether the
-// peer has closed (or reset) the connection.
-func (c *rawCall) doPeek(fd uintptr) bool {
-	n, _, err := syscall.Recvfrom(int(fd), c.b[:], syscall.MSG_PEEK)
-	c.closed = (n == 0 && err == nil) || (err != nil && err != syscall.EAGAIN && err != syscall.EINTR)
-	return true
-}
-
-// rawCallPool holds the rawCalls of tryWritev and peerClosed.
-var rawCallPool = sync.Pool{New: func() any { return newRawCall() }}
 
 // peerClosed reports whether the client of a taken-over connection has
-// closed it (or reset it), without reading anything: a peek at the socket
-// (non-blocking, as Go's sockets are) that finds end-of-file. Without a
-// file descriptor it reports false: the next write tells.
+// closed it (or reset it), without reading anything: a non-blocking peek
+// at the socket that finds end-of-file or an error. Without a descriptor
+// it reports false: the next write tells. Only the stream's owner calls
+// it, as for tryWritev.
 func (s *stream) peerClosed() bool {
-	if s.raw == nil {
+	if s.fd < 0 {
 		return false
 	}
-	c := rawCallPool.Get().(*rawCall)
-	s.raw.Read(c.peek)
-	closed := c.closed
-	c.reset()
-	rawCallPool.Put(c)
-	return closed
+	var b [1]byte
+	for {
+		n, _, err := unix.Recvfrom(s.fd, b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+		if err == unix.EINTR {
+			continue
+		}
+		return (n == 0 && err == nil) || (err != nil && err != unix.EAGAIN)
+	}
 }

@@ -8,7 +8,7 @@ package hub
 type entry struct {
 	seq   uint64
 	at    int64
-	frame []byte
+	frame frame
 	pubID string
 	// gapBefore > 0: the outside log lost the events of unknown topics up
 	// to gapBefore before this one (MarkLost); a reader that has not read
@@ -70,7 +70,7 @@ func (h *history) push(e *entry, limit int) {
 	}
 	h.buf[j] = e
 	h.n++
-	h.bytes += len(e.frame)
+	h.bytes += e.frame.len()
 }
 
 // pop removes and returns the oldest event; the history must not be empty.
@@ -83,7 +83,7 @@ func (h *history) pop() *entry {
 	}
 	h.n--
 	h.base++
-	h.bytes -= len(e.frame)
+	h.bytes -= e.frame.len()
 	if h.n == 0 {
 		h.head = 0
 	}

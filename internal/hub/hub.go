@@ -180,12 +180,12 @@ func (h *Hub) add(name string, seq uint64, at int64, ev *codec.Event) (string, e
 	if at == 0 {
 		at = h.clock()
 	}
-	ent := &entry{seq: seq, at: at, frame: buf, pubID: pubID, gapBefore: t.lostTo}
-	t.lostTo = 0
-	idLen := 0
+	start, idLen := chunkRoom, 0
 	if pubID == "" {
-		ent.frame, idLen = h.putID(buf, seq)
+		start, idLen = h.putID(buf, seq)
 	}
+	ent := &entry{seq: seq, at: at, frame: makeFrame(buf, start), pubID: pubID, gapBefore: t.lostTo}
+	t.lostTo = 0
 	h.appendLocked(t, ent)
 	if !h.sweepArmed {
 		h.armSweepLocked()
@@ -199,11 +199,12 @@ func (h *Hub) add(name string, seq uint64, at int64, ev *codec.Event) (string, e
 	if pubID != "" {
 		return pubID, nil
 	}
-	return string(ent.frame[len("id: ") : len("id: ")+idLen]), nil
+	return string(ent.frame.bytes()[len("id: ") : len("id: ")+idLen]), nil
 }
 
-// encode encodes ev once, outside the lock. Without a publisher id (or
-// without KeepPublisherIDs) the frame is encoded after idReserve free bytes
+// encode encodes ev once, outside the lock, after chunkRoom free bytes
+// (newFrameBuf: makeFrame wraps it). Without a publisher id (or without
+// KeepPublisherIDs) the frame is encoded after idReserve more free bytes
 // where the id line goes once the sequence is known (putID).
 func (h *Hub) encode(ev *codec.Event) (buf []byte, pubID string, err error) {
 	e := *ev
@@ -212,26 +213,27 @@ func (h *Hub) encode(ev *codec.Event) (buf []byte, pubID string, err error) {
 		if len(e.ID) > MaxPublisherIDLen {
 			return nil, "", fmt.Errorf("%w: %d bytes, at most %d", ErrIDTooLong, len(e.ID), MaxPublisherIDLen)
 		}
-		buf = make([]byte, 0, len("id: \n")+len(e.ID)+frameSize(&e, enc))
+		buf = newFrameBuf(0, len("id: \n")+len(e.ID)+frameSize(&e, enc))
 		pubID = e.ID
 	} else {
 		e.ID = ""
-		buf = make([]byte, idReserve, idReserve+frameSize(&e, enc))
+		buf = newFrameBuf(idReserve, frameSize(&e, enc))
 	}
 	buf, err = e.AppendWith(buf, enc)
 	return buf, pubID, err
 }
 
 // putID writes the id line of seq into the room encode left and returns
-// the frame and the id's length.
-func (h *Hub) putID(buf []byte, seq uint64) ([]byte, int) {
+// where the frame starts in buf and the id's length.
+func (h *Hub) putID(buf []byte, seq uint64) (start, idLen int) {
 	var idb [maxIDLen]byte
 	id := appendID(idb[:0], h.epoch, seq)
-	start := idReserve - len("id: ") - len(id) - len("\n")
+	end := chunkRoom + idReserve
+	start = end - len("id: ") - len(id) - len("\n")
 	n := copy(buf[start:], "id: ")
 	copy(buf[start+n:], id)
-	buf[idReserve-1] = '\n'
-	return buf[start:], len(id)
+	buf[end-1] = '\n'
+	return start, len(id)
 }
 
 // frameSize returns an upper bound, close to exact, of the encoded size of

@@ -285,12 +285,12 @@ func findPublisherID(topics []*topic, id string) (uint64, bool) {
 
 // resetFrame encodes the reset frame standing at seq: its id is the hub id
 // of seq, so that a client reconnecting right after it resumes from there.
-func (h *Hub) resetFrame(seq uint64, reason, lastID string) []byte {
+func (h *Hub) resetFrame(seq uint64, reason, lastID string) frame {
 	data, _ := json.Marshal(struct {
 		Reason      string `json:"reason"`
 		LastEventID string `json:"lastEventId"`
 	}{reason, lastID})
 	ev := codec.Event{ID: formatID(h.epoch, seq), Event: ResetEventType, Data: data}
-	frame, _ := ev.AppendTo(nil) // valid by construction: json.Marshal gives UTF-8
-	return frame
+	buf, _ := ev.AppendTo(newFrameBuf(0, len(data)+len(ResetEventType)+64)) // valid by construction: json.Marshal gives UTF-8
+	return makeFrame(buf, chunkRoom)
 }

@@ -65,7 +65,7 @@ type Source interface {
 // subscriber.
 type fetchedFrame struct {
 	seq   uint64
-	frame []byte
+	frame frame
 }
 
 // fetchRange is a fetch to make, prepared under the hub's lock.
@@ -115,10 +115,11 @@ func (s *Subscriber) fetch(f fetchRange) {
 		if eerr != nil {
 			continue // the log holds what the hub would have refused
 		}
+		start := chunkRoom
 		if pubID == "" {
-			buf, _ = h.putID(buf, rec.Seq)
+			start, _ = h.putID(buf, rec.Seq)
 		}
-		frames = append(frames, fetchedFrame{seq: rec.Seq, frame: buf})
+		frames = append(frames, fetchedFrame{seq: rec.Seq, frame: makeFrame(buf, start)})
 		last = rec.Seq
 	}
 	done := len(recs) < f.r.MaxEvents && data < f.r.MaxBytes

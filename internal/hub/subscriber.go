@@ -100,7 +100,7 @@ type fetchState struct {
 // read once every held event below seq has been.
 type pendingReset struct {
 	seq   uint64
-	frame []byte
+	frame frame
 }
 
 // givenID returns the lastEventID given to Subscribe on a fed hub (for a
@@ -186,10 +186,23 @@ func (s *Subscriber) Ready() <-chan struct{} { return s.ready }
 // the history reaches), ErrUnsubscribed (Close was called), a Source
 // error, or ErrClosed once everything the logs held at Close is read.
 func (s *Subscriber) Read(dst [][]byte) (frames [][]byte, more bool, err error) {
+	return s.read(dst, false)
+}
+
+// ReadChunks is Read for a writer of an HTTP/1.1 chunked response: it
+// appends each frame as one chunk (its size line, the frame, CRLF), the
+// hub's own bytes as Read's are, so that the writer writes the batch with
+// one iovec per frame and no framing of its own.
+func (s *Subscriber) ReadChunks(dst [][]byte) (chunks [][]byte, more bool, err error) {
+	return s.read(dst, true)
+}
+
+// read is Read, of frames or of chunks.
+func (s *Subscriber) read(dst [][]byte, chunks bool) (out [][]byte, more bool, err error) {
 	h := s.h
 	h.mu.Lock()
 	n0 := len(dst)
-	dst, more, err, fetch := s.readLocked(dst)
+	dst, more, err, fetch := s.readLocked(dst, chunks)
 	h.delivered += uint64(len(dst) - n0)
 	var r fetchRange
 	if fetch {
@@ -204,18 +217,22 @@ func (s *Subscriber) Read(dst [][]byte) (frames [][]byte, more bool, err error) 
 
 // readLocked is Read under the hub's lock; fetch says a Source fetch must
 // be started.
-func (s *Subscriber) readLocked(dst [][]byte) (out [][]byte, more bool, err error, fetch bool) {
+func (s *Subscriber) readLocked(dst [][]byte, chunks bool) (out [][]byte, more bool, err error, fetch bool) {
 	if s.err != nil && s.err != ErrClosed {
 		return dst, false, s.err, false
 	}
 	frames, size := 0, 0
-	room := func(f []byte) bool {
-		return frames == 0 || frames < BatchFrames && size+len(f) <= BatchBytes
+	room := func(f frame) bool {
+		return frames == 0 || frames < BatchFrames && size+f.len() <= BatchBytes
 	}
-	take := func(f []byte) {
-		dst = append(dst, f)
+	take := func(f frame) {
+		if chunks {
+			dst = append(dst, f.chunk)
+		} else {
+			dst = append(dst, f.bytes())
+		}
 		frames++
-		size += len(f)
+		size += f.len()
 	}
 
 	// Frames fetched from the Source come first: they fill a gap below

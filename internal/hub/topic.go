@@ -141,7 +141,7 @@ func (h *Hub) appendLocked(t *topic, e *entry) {
 	}
 	t.hist.push(e, limit)
 	h.histEvents++
-	h.histBytes += len(e.frame)
+	h.histBytes += e.frame.len()
 	h.published++
 	h.touchLocked(t)
 	low := t.hist.end()
@@ -218,7 +218,7 @@ func (h *Hub) evictLocked(t *topic) {
 	e := t.hist.pop()
 	t.evicted = e.seq
 	h.histEvents--
-	h.histBytes -= len(e.frame)
+	h.histBytes -= e.frame.len()
 	if i < t.low || len(t.subs) == 0 {
 		return
 	}
