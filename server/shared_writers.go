@@ -117,9 +117,9 @@ type writer struct {
 
 	// Reused by run only.
 	spare, due []*stream
-	bufs       [][]byte // the slices of one writev
-	iov        iovecs   // their iovecs
-	one        [1][]byte       // a write of one static slice
+	bufs       [][]byte  // the slices of one writev
+	iov        iovecs    // their iovecs
+	one        [1][]byte // a write of one static slice
 	// now is monoNow when the current pass (flushReady, heartbeat)
 	// began: the lastWrite of what it writes, one clock read a pass.
 	now int64
