@@ -131,7 +131,7 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s := newStream(e, r, topics)
 	s.client = client
-	sub, err := e.hub.Subscribe(topics, lastID, hub.Notify(s.notify))
+	sub, err := e.hub.Subscribe(topics, lastID, s.wakeOptions()...)
 	if err != nil {
 		e.release(client)
 		e.leaveBridge(topics)

@@ -55,7 +55,9 @@ type writerPool struct {
 func newWriterPool(e *endpoint) *writerPool {
 	p := &writerPool{e: e, writers: make([]*writer, runtime.GOMAXPROCS(0))}
 	for i := range p.writers {
-		p.writers[i] = &writer{p: p, wake: make(chan struct{}, 1), conns: make(map[*stream]struct{})}
+		w := &writer{p: p, wake: make(chan struct{}, 1), conns: make(map[*stream]struct{})}
+		w.waker = hub.NewWaker(w.signal)
+		p.writers[i] = w
 	}
 	p.heartbeatChunk = appendChunk(nil, e.heartbeatFrame)
 	return p
@@ -75,11 +77,7 @@ func (p *writerPool) add(s *stream, conn net.Conn) {
 	s.fd = fdOf(conn)
 	s.lastWrite.Store(monoNow())
 	p.e.shared.Add(1)
-	w := p.writers[p.next.Add(1)%uint64(len(p.writers))]
-	w.start.Do(func() {
-		p.e.wg.Add(1) // the caller holds the endpoint's WaitGroup above zero
-		go w.run()
-	})
+	w := s.home
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
@@ -96,6 +94,19 @@ func (p *writerPool) add(s *stream, conn net.Conn) {
 	w.signal()
 }
 
+// pick returns the writer of a new stream, round robin, started on its
+// first stream: from the subscription on, it hands the stream the hub's
+// wake-ups (its Waker), whether or not the stream is taken over. The
+// caller holds the endpoint's WaitGroup above zero.
+func (p *writerPool) pick() *writer {
+	w := p.writers[p.next.Add(1)%uint64(len(p.writers))]
+	w.start.Do(func() {
+		p.e.wg.Add(1)
+		go w.run()
+	})
+	return w
+}
+
 // stop is called once the endpoint's done channel is closed; the writers
 // see it and end their streams.
 func (p *writerPool) stop() {
@@ -109,6 +120,10 @@ type writer struct {
 	p     *writerPool
 	start sync.Once
 	wake  chan struct{} // cap 1: something is ready
+	// waker gathers the hub's wake-ups of the writer's streams (those
+	// subscribed to be taken over by it): a publish hands it all of them
+	// at once, touching none (hub.Waker).
+	waker *hub.Waker
 
 	mu     sync.Mutex
 	ready  []*stream // streams with frames due
@@ -117,6 +132,7 @@ type writer struct {
 
 	// Reused by run only.
 	spare, due []*stream
+	woken      []*hub.Subscriber
 	bufs       [][]byte  // the slices of one writev
 	iov        iovecs    // their iovecs
 	one        [1][]byte // a write of one static slice
@@ -135,21 +151,11 @@ func (w *writer) signal() {
 	}
 }
 
-// enqueue marks s as having frames due; called by the hub's Notify (under
-// the hub's lock: it takes only the writer's). A stream stuck in a flusher
-// whose subscriber has ended (evicted: it fell behind the history) has its
-// write cut short, so that it ends now rather than at the deadline.
+// enqueue marks s as having frames due (stream.notify). It takes only the
+// writer's lock.
 func (w *writer) enqueue(s *stream) {
 	w.mu.Lock()
-	if s.flushing && s.sub.Err() != nil {
-		s.conn.SetWriteDeadline(time.Unix(1, 0))
-	}
-	if s.queued || s.gone || w.closed {
-		w.mu.Unlock()
-		return
-	}
-	s.queued = true
-	w.ready = append(w.ready, s)
+	w.enqueueLocked(s)
 	first := len(w.ready) == 1
 	w.mu.Unlock()
 	// A queue that was not empty has been signalled already, and the
@@ -157,6 +163,49 @@ func (w *writer) enqueue(s *stream) {
 	if first {
 		w.signal()
 	}
+}
+
+// enqueueLocked puts s in the ready queue unless it is there, gone or the
+// writer closed. A stream stuck in a flusher whose subscriber has ended
+// (evicted: it fell behind the history) has its write cut short, so that
+// it ends now rather than at the deadline. w.mu is held.
+func (w *writer) enqueueLocked(s *stream) {
+	if s.flushing && s.sub.Err() != nil {
+		s.conn.SetWriteDeadline(time.Unix(1, 0))
+	}
+	if s.queued || s.gone || w.closed {
+		return
+	}
+	s.queued = true
+	w.ready = append(w.ready, s)
+}
+
+// takeWoken queues the writer's streams the hub woke (its Waker); a
+// stream not taken over (yet: it is writing its first batch; or it kept
+// its goroutine) gets the wake-up its own way.
+func (w *writer) takeWoken() {
+	woken := w.waker.Take(w.woken[:0])
+	if len(woken) == 0 {
+		return
+	}
+	elsewhere := w.due[:0]
+	w.mu.Lock()
+	for _, sub := range woken {
+		s := sub.Owner().(*stream)
+		if s.w.Load() != w {
+			elsewhere = append(elsewhere, s)
+			continue
+		}
+		w.enqueueLocked(s)
+	}
+	w.mu.Unlock()
+	for _, s := range elsewhere {
+		s.notify()
+	}
+	clear(woken)
+	w.woken = woken[:0]
+	clear(elsewhere)
+	w.due = elsewhere[:0]
 }
 
 // remove drops s from the writer's streams; w.mu is held.
@@ -185,6 +234,7 @@ func (w *writer) run() {
 
 // flushReady writes one batch of every ready stream.
 func (w *writer) flushReady() {
+	w.takeWoken()
 	w.mu.Lock()
 	batch := w.ready
 	w.ready = w.spare[:0]

@@ -27,13 +27,32 @@ import (
 // what one connection holds of its own is bounded by the batch, whatever
 // the history holds and whatever id it resumed from.
 
-// stream is one open event stream.
+// stream is one open event stream. The fields a shared writer and the
+// hub's Notify touch on every event come first, in the first 64 bytes (a
+// stream is 192 bytes, so the allocator aligns it to 64): one cache line
+// per stream and event.
 type stream struct {
-	e      *endpoint
+	sub *hub.Subscriber
+	// w is the shared writer once the stream is taken over; then notify
+	// queues the stream there.
+	w atomic.Pointer[writer]
+	e *endpoint
+
+	// Taken-over streams only.
+	fd        int          // conn's descriptor (-1: none), written by its owner (writev_unix.go)
+	lastWrite atomic.Int64 // monoNow of the last write
+	endErr    error        // why the stream must end; set by its owner
+	queued    bool         // in w.ready; guarded by w.mu
+	flushing  bool         // a flusher goroutine owns the stream; guarded by w.mu
+	gone      bool         // no longer one of w.conns; guarded by w.mu
+	ended     bool         // the writer ended it; it may still sit in w.ready
+	// midChunk: a chunk was left unfinished (a write failed or was cut
+	// short): the last-chunk marker must not follow.
+	midChunk bool
+
 	r      *http.Request // nil once taken over, unless OnUnsubscribe needs it
 	topics []string
 	client string // its address for the per-client limits; "" if exempt
-	sub    *hub.Subscriber
 
 	// wake is signalled by notify while the stream has its own goroutine;
 	// nil for a stream that may be taken over (it never uses one) until
@@ -43,40 +62,31 @@ type stream struct {
 	// goroutine: notify cuts a write short with it when the hub ends the
 	// subscriber; cut says it did.
 	rc atomic.Pointer[http.ResponseController]
-	// w is the shared writer once the stream is taken over; then notify
-	// queues the stream there.
-	w atomic.Pointer[writer]
 
-	// Taken-over streams only.
-	conn      net.Conn
-	fd        int          // conn's descriptor (-1: none), written by its owner (writev_unix.go)
-	lastWrite atomic.Int64 // monoNow of the last write
-	endErr    error        // why the stream must end; set by its owner
+	conn net.Conn // taken-over streams only
+	// home is the shared writer a stream that may be taken over is
+	// subscribed with (its Waker) and goes to; nil for the others.
+	home *writer
 
 	// With Auth and a token that expires (auth_expiry.go): stops the
 	// expiry timer; nil without one.
 	stopExpiry func() bool
 	opened     int64 // unix nanoseconds, for the log
 
-	// The flags last, packed.
 	cut      atomic.Bool // notify cut a write short (rc)
 	finished atomic.Bool
 	expired  atomic.Bool // the token expired (auth_expiry.go): the stream ends with the expiry event
-	// Taken-over streams only.
-	queued   bool // in w.ready; guarded by w.mu
-	flushing bool // a flusher goroutine owns the stream; guarded by w.mu
-	gone     bool // no longer one of w.conns; guarded by w.mu
-	ended    bool // the writer ended it; it may still sit in w.ready
-	// midChunk: a chunk was left unfinished (a write failed or was cut
-	// short): the last-chunk marker must not follow.
-	midChunk bool
-	http2    bool // counted in the endpoint's open HTTP/2 streams
+	http2    bool        // counted in the endpoint's open HTTP/2 streams
+
+	_ [8]byte // to 192 bytes, a size class of 64-aligned objects (layout_test.go)
 }
 
 // newStream returns a stream of r on topics, not yet subscribed.
 func newStream(e *endpoint, r *http.Request, topics []string) *stream {
 	s := &stream{e: e, r: r, topics: topics, fd: -1, opened: time.Now().UnixNano()}
-	if !e.mayTakeOver(r) {
+	if e.mayTakeOver(r) {
+		s.home = e.pool.pick()
+	} else {
 		s.goroutineWake()
 	}
 	return s
@@ -106,6 +116,16 @@ func (s *stream) remoteAddr() string {
 		return s.conn.RemoteAddr().String()
 	}
 	return ""
+}
+
+// wakeOptions says how the hub wakes s: through its shared writer's Waker
+// for a stream that may be taken over (the writer hands it on, to its
+// goroutine, should it keep one), else through notify.
+func (s *stream) wakeOptions() []hub.SubscribeOption {
+	if s.home != nil {
+		return []hub.SubscribeOption{hub.WakeWith(s.home.waker), hub.Owner(s)}
+	}
+	return []hub.SubscribeOption{hub.Notify(s.notify)}
 }
 
 // notify is the hub's Notify callback: frames are due, or the subscriber

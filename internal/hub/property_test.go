@@ -121,6 +121,14 @@ func TestPropertyExactDelivery(t *testing.T) {
 			}
 		}()
 	}
+	// A third of the clients wake through their own Ready, the others
+	// through one of two Wakers, each read for by a dispatcher (as a
+	// server's shared writers do).
+	var wakers [2]*dispatcher
+	for i := range wakers {
+		wakers[i] = newDispatcher()
+		defer wakers[i].close()
+	}
 	cls := make([]*client, clients)
 	for c := range cls {
 		r := rand.New(rand.NewPCG(uint64(c), 2))
@@ -132,7 +140,11 @@ func TestPropertyExactDelivery(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			runClient(t, h, cl, log, r, done)
+			var d *dispatcher
+			if c%3 > 0 {
+				d = wakers[c%3-1]
+			}
+			runClient(t, h, cl, log, r, done, d)
 		}()
 	}
 	pubWG.Wait()
@@ -337,7 +349,7 @@ func lastOf(seqs []uint64) uint64 {
 
 // runClient subscribes, reads (stalling now and then), leaves and
 // reconnects until done, recording what it received.
-func runClient(t *testing.T, h *Hub, cl *client, log *published, r *rand.Rand, done <-chan struct{}) {
+func runClient(t *testing.T, h *Hub, cl *client, log *published, r *rand.Rand, done <-chan struct{}, d *dispatcher) {
 	lastID := ""
 	switch r.IntN(8) {
 	case 0:
@@ -348,10 +360,19 @@ func runClient(t *testing.T, h *Hub, cl *client, log *published, r *rand.Rand, d
 	finished := false
 	var frames [][]byte
 	for !finished {
-		s, err := h.Subscribe(cl.topics, lastID)
+		var opts []SubscribeOption
+		wake := make(chan struct{}, 1)
+		if d != nil {
+			opts = append(opts, WakeWith(d.w), Owner(wake))
+		}
+		s, err := h.Subscribe(cl.topics, lastID, opts...)
 		if err != nil {
 			t.Error(err)
 			return
+		}
+		ready := s.Ready()
+		if d != nil {
+			ready = wake
 		}
 		sg := &segment{lastID: lastID, resume: s.Resume()}
 		cl.segments = append(cl.segments, sg)
@@ -361,7 +382,7 @@ func runClient(t *testing.T, h *Hub, cl *client, log *published, r *rand.Rand, d
 		for !leave {
 			ended := false
 			select {
-			case <-s.Ready():
+			case <-ready:
 			case <-done:
 				ended = true
 			}
@@ -412,4 +433,50 @@ func decodeAll(t *testing.T, b []byte) []*codec.Event {
 		}
 		evs = append(evs, ev)
 	}
+}
+
+// dispatcher reads for the subscribers of one Waker: it signals each
+// subscriber handed to the Waker on the channel that is its Owner.
+type dispatcher struct {
+	w    *Waker
+	kick chan struct{}
+	stop chan struct{}
+	done chan struct{}
+}
+
+func newDispatcher() *dispatcher {
+	d := &dispatcher{kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	d.w = NewWaker(func() {
+		select {
+		case d.kick <- struct{}{}:
+		default:
+		}
+	})
+	go d.run()
+	return d
+}
+
+func (d *dispatcher) run() {
+	defer close(d.done)
+	var subs []*Subscriber
+	for {
+		select {
+		case <-d.kick:
+			subs = d.w.Take(subs[:0])
+			for _, s := range subs {
+				select {
+				case s.Owner().(chan struct{}) <- struct{}{}:
+				default:
+				}
+			}
+			clear(subs)
+		case <-d.stop:
+			return
+		}
+	}
+}
+
+func (d *dispatcher) close() {
+	close(d.stop)
+	<-d.done
 }

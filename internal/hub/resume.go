@@ -103,15 +103,16 @@ func (h *Hub) Subscribe(topics []string, lastEventID string, opts ...SubscribeOp
 	for _, opt := range opts {
 		opt(&o)
 	}
-	s := &Subscriber{
-		h:      h,
-		notify: o.notify,
-		cur:    make([]cursor, 0, len(names)),
+	s := &Subscriber{h: h, notify: o.notify, waker: o.waker, owner: o.owner}
+	if len(names) <= len(s.one) {
+		s.cur = s.one[:0]
+	} else {
+		s.cur = make([]cursor, 0, len(names))
 	}
 	if h.src != nil {
 		s.source = &fetchState{lastID: lastEventID}
 	}
-	if s.notify == nil {
+	if s.notify == nil && s.waker == nil {
 		s.ready = make(chan struct{}, 1)
 	}
 
@@ -144,7 +145,9 @@ func (h *Hub) Subscribe(topics []string, lastEventID string, opts ...SubscribeOp
 	for _, c := range s.cur {
 		due = due || c.next < c.t.hist.end()
 	}
-	s.idle = !due
+	if !due {
+		s.listIdleLocked()
+	}
 	h.mu.Unlock()
 
 	h.runHooks(true)

@@ -23,6 +23,8 @@ type SubscribeOption func(*subscribeOptions)
 
 type subscribeOptions struct {
 	notify func()
+	waker  *Waker
+	owner  any
 }
 
 // Notify makes the hub call fn when an event is appended to a topic of a
@@ -44,12 +46,15 @@ func Notify(fn func()) SubscribeOption {
 type Subscriber struct {
 	h      *Hub
 	notify func()
+	waker  *Waker
+	owner  any
 	ready  chan struct{}
 	resume Resume
 	ended  atomic.Pointer[error]
 
 	// Guarded by the hub's lock.
-	cur []cursor // per topic, in the order given to Subscribe
+	cur []cursor  // per topic, in the order given to Subscribe
+	one [1]cursor // cur's array for a subscription to one topic
 	// pos is the sequence of the last frame read (or skipped: a range
 	// filled from the Source, a replay cut short): what is read next lies
 	// above it.
@@ -66,7 +71,8 @@ type Subscriber struct {
 	// placed: the subscription's id was placed (ResumeExact); a fed hub
 	// starting above it has a gap to fill for it.
 	placed bool
-	// idle: the last Read took everything; the next append wakes it.
+	// idle: the last Read took everything; the next append wakes it (it
+	// is in the wait lists of its topics: waker.go).
 	idle    bool
 	removed bool
 	err     error       // why it ended; the first reason wins
@@ -83,6 +89,10 @@ type cursor struct {
 	t    *topic
 	slot int32  // index of the subscriber in t.subs
 	next uint64 // absolute index of the next entry to read in t's log
+	// listed is t.wakes+1 while the subscriber is in t's wait list, at
+	// listIdx (waker.go).
+	listed  uint64
+	listIdx int32
 }
 
 // fetchState is a subscriber's side of the Source fetches (a hub with a
@@ -144,8 +154,13 @@ func (s *Subscriber) end(err error) {
 	s.signal()
 }
 
-// signal wakes the reader: Notify's function or a token in Ready.
+// signal wakes the reader: its Waker, Notify's function or a token in
+// Ready.
 func (s *Subscriber) signal() {
+	if s.waker != nil {
+		s.waker.add(s)
+		return
+	}
 	if s.notify != nil {
 		s.notify()
 		return
@@ -338,7 +353,7 @@ func (s *Subscriber) readLocked(dst [][]byte, chunks bool) (out [][]byte, more b
 		}
 		return dst, false, s.err, false
 	}
-	s.idle = true
+	s.listIdleLocked()
 	return dst, false, nil, false
 }
 

@@ -31,6 +31,11 @@ type topic struct {
 	// published first (the hub's sweep and budget list).
 	prev, next *topic
 	listed     bool
+	// waiting holds the subscribers that had read everything, one list
+	// per Waker (nil: those woken one by one); wakes counts the appends
+	// that woke them (waker.go).
+	waiting []waitList
+	wakes   uint64
 }
 
 // checkTopic returns an error wrapping ErrInvalidTopic when name is not an
@@ -106,8 +111,10 @@ func (h *Hub) removeSubLocked(s *Subscriber, keep *topic) {
 	}
 	s.removed = true
 	h.subscribers--
-	for _, c := range s.cur {
+	for k := range s.cur {
+		c := &s.cur[k]
 		t, i := c.t, int(c.slot)
+		t.unwaitLocked(s, c)
 		last := len(t.subs) - 1
 		m := t.subs[last]
 		t.subs[i] = m
@@ -144,15 +151,17 @@ func (h *Hub) appendLocked(t *topic, e *entry) {
 	h.histBytes += e.frame.len()
 	h.published++
 	h.touchLocked(t)
-	low := t.hist.end()
-	for _, s := range t.subs {
-		low = min(low, s.cur[s.topicIndex(t)].next)
-		if s.idle {
-			s.idle = false
-			s.signal()
+	if h.noHistory {
+		// What every subscriber has read goes at once: t.low must be
+		// exact. Elsewhere it stays a lower bound, raised by evictLocked
+		// when it gets there, and a publish touches no subscriber.
+		low := t.hist.end()
+		for _, s := range t.subs {
+			low = min(low, s.cur[s.topicIndex(t)].next)
 		}
+		t.low = low
 	}
-	t.low = low
+	t.wakeLocked()
 	h.boundLocked(t, e.at)
 	h.budgetLocked()
 }
