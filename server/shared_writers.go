@@ -8,8 +8,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/go-micro-sse/go-micro-sse/internal/hub"
+	"github.com/go-micro-sse/go-micro-sse/internal/prefetch"
 )
 
 // Shared writers for HTTP/1.1 streams taken over after their headers.
@@ -190,7 +192,14 @@ func (w *writer) takeWoken() {
 	}
 	elsewhere := w.due[:0]
 	w.mu.Lock()
-	for _, sub := range woken {
+	for i, sub := range woken {
+		// Ask ahead for what the next ones' Owner and queueing read.
+		if i+4 < len(woken) {
+			woken[i+4].PrefetchOwner()
+		}
+		if i+2 < len(woken) {
+			prefetch.Range(unsafe.Pointer(woken[i+2].Owner().(*stream)), 64)
+		}
 		s := sub.Owner().(*stream)
 		if s.w.Load() != w {
 			elsewhere = append(elsewhere, s)
@@ -248,11 +257,27 @@ func (w *writer) flushReady() {
 	}
 	w.mu.Unlock()
 	w.now = monoNow()
-	for _, s := range batch[:n] {
+	for i, s := range batch[:n] {
+		prefetchAhead(batch[:n], i)
 		w.flush(s)
 	}
 	clear(batch)
 	w.spare = batch[:0]
+}
+
+// prefetchAhead asks for the memory of the streams after streams[i] while
+// the writer writes streams[i]: the hot line of the second next stream,
+// and the subscriber of the next one (whose line the previous call asked
+// for). A writer going round many connections finds each one's state out
+// of the caches (the kernel's copies of the round's writes pushed it out);
+// so its loads overlap the system call before them.
+func prefetchAhead(streams []*stream, i int) {
+	if i+2 < len(streams) {
+		prefetch.Range(unsafe.Pointer(streams[i+2]), 64)
+	}
+	if i+1 < len(streams) {
+		streams[i+1].sub.Prefetch()
+	}
 }
 
 // flush reads one batch of s, each frame one chunk (the hub's own bytes),

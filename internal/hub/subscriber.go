@@ -4,6 +4,9 @@ import (
 	"context"
 	"sync/atomic"
 	"time"
+	"unsafe"
+
+	"github.com/go-micro-sse/go-micro-sse/internal/prefetch"
 )
 
 // Batch bounds: one Read returns at most BatchFrames frames and at most
@@ -179,6 +182,20 @@ func (s *Subscriber) Err() error {
 		return *p
 	}
 	return nil
+}
+
+// Prefetch asks the processor for the subscriber's memory ahead of a Read
+// (internal/prefetch), without reading it: a reader going through many
+// subscribers calls it for the next one before it writes this one's
+// batch. (The cursors of a subscription to several topics lie elsewhere
+// and are not asked for.)
+func (s *Subscriber) Prefetch() {
+	prefetch.Range(unsafe.Pointer(s), unsafe.Sizeof(*s))
+}
+
+// PrefetchOwner is Prefetch for what Owner reads.
+func (s *Subscriber) PrefetchOwner() {
+	prefetch.Range(unsafe.Pointer(&s.owner), unsafe.Sizeof(s.owner))
 }
 
 // Ready returns a channel (capacity 1) that receives when the subscriber
