@@ -18,18 +18,23 @@ import (
 //
 // A taken-over stream holds no goroutine and no buffer while idle: it is a
 // net.Conn, its hub subscriber (a position in the logs) and a few words
-// here. The hub's Notify queues it on its writer (one of GOMAXPROCS), which
-// reads one batch of its frames (references to the logs' own, at most
-// hub.BatchBytes) and writes it with one non-blocking writev, each frame
-// one HTTP/1.1 chunk: the hub holds every frame inside its chunk framing
-// (hub.Subscriber.ReadChunks), so a frame is one iovec and no frame is
-// copied. A stream with more due goes to the back
-// of the writer's queue, so a stream far behind (a replay) takes turns
-// with the others. The response keeps the chunked transfer encoding
-// net/http chose for it (the headers, the retry frame and the first batch
-// went out through net/http as the first chunk), so any HTTP/1.1 client,
-// browsers and Go's http.Client included, reads it; the stream ends with
-// the last-chunk marker, and the connection is then closed.
+// here. It is subscribed with its writer's hub.Waker (one writer of
+// GOMAXPROCS, chosen when it subscribes): a publish hands the writer all
+// its streams of the topic that had read everything at once, touching
+// none of them, and the writer queues them. The writer reads one batch of
+// each one's frames (references to the logs' own, at most hub.BatchBytes)
+// and writes it with one non-blocking writev on the connection's
+// descriptor, each frame one HTTP/1.1 chunk: the hub holds every frame
+// inside its chunk framing (hub.Subscriber.ReadChunks), so a frame is one
+// iovec and no frame is copied. While it writes one stream it asks the
+// processor for the next ones' state (prefetchAhead). A stream with more
+// due goes to the back of the writer's queue, so a stream far behind (a
+// replay) takes turns with the others. The response keeps the chunked
+// transfer encoding net/http chose for it (the headers, the retry frame
+// and the first batch went out through net/http as the first chunk), so
+// any HTTP/1.1 client, browsers and Go's http.Client included, reads it;
+// the stream ends with the last-chunk marker, and the connection is then
+// closed.
 //
 // A client that does not take a whole write (its socket buffer is full)
 // is handed to a flusher goroutine that writes the rest (the remaining
