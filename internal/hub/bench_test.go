@@ -27,16 +27,17 @@ func readAll(b *testing.B, s *Subscriber, frames [][]byte) ([][]byte, int) {
 }
 
 // BenchmarkPublish publishes one 64-byte event per op to a topic with 1,
-// 1,000 or 10,000 subscribers (Notify, as the server uses them): the cost
+// 1,000 or 10,000 subscribers (benchCases: Notify, or one Waker): the cost
 // of one append and of waking the subscribers that had read everything;
 // ns/delivery is ns/op over the subscribers, allocs/op is per publish
 // (independent of the subscriber count: nothing is copied per
 // subscriber). The subscribers read every 64 publishes with the timer
 // stopped; BenchmarkDeliver counts the reads too.
 func BenchmarkPublish(b *testing.B) {
-	for _, n := range []int{1, 1_000, 10_000} {
-		b.Run(fmt.Sprintf("subs=%d", n), func(b *testing.B) {
-			h, subs := benchSubscribers(b, n)
+	for _, c := range benchCases {
+		b.Run(c.name, func(b *testing.B) {
+			n := c.subs
+			h, subs, w := benchSubscribers(b, n, c.waker)
 			ev := &codec.Event{Event: "tick", Data: []byte(strings.Repeat("x", 64))}
 			var frames [][]byte
 			b.ReportAllocs()
@@ -47,6 +48,7 @@ func BenchmarkPublish(b *testing.B) {
 				}
 				if i%64 == 63 {
 					b.StopTimer()
+					w.take()
 					for _, s := range subs {
 						frames, _ = readAll(b, s, frames)
 					}
@@ -67,9 +69,10 @@ func BenchmarkPublish(b *testing.B) {
 // in batches, as the server's writers take them). ns/delivery is the whole
 // cost of one event reaching one subscriber, short of the socket.
 func BenchmarkDeliver(b *testing.B) {
-	for _, n := range []int{1, 1_000, 10_000} {
-		b.Run(fmt.Sprintf("subs=%d", n), func(b *testing.B) {
-			h, subs := benchSubscribers(b, n)
+	for _, c := range benchCases {
+		b.Run(c.name, func(b *testing.B) {
+			n := c.subs
+			h, subs, w := benchSubscribers(b, n, c.waker)
 			ev := &codec.Event{Event: "tick", Data: []byte(strings.Repeat("x", 64))}
 			var frames [][]byte
 			delivered := 0
@@ -80,6 +83,7 @@ func BenchmarkDeliver(b *testing.B) {
 					b.Fatal(err)
 				}
 				if i%64 == 63 || i == b.N-1 {
+					w.take()
 					for _, s := range subs {
 						var got int
 						frames, got = readAll(b, s, frames)
@@ -96,14 +100,59 @@ func BenchmarkDeliver(b *testing.B) {
 	}
 }
 
+// benchCases are the subscriber counts of BenchmarkPublish and
+// BenchmarkDeliver, each with Notify (a function per subscriber, as a
+// stream with its own goroutine has) and with one Waker for all (as the
+// server's shared writers have).
+var benchCases = func() (cs []struct {
+	name  string
+	subs  int
+	waker bool
+}) {
+	for _, n := range []int{1, 1_000, 10_000} {
+		for _, w := range []bool{false, true} {
+			name := fmt.Sprintf("subs=%d/wake=notify", n)
+			if w {
+				name = fmt.Sprintf("subs=%d/wake=waker", n)
+			}
+			cs = append(cs, struct {
+				name  string
+				subs  int
+				waker bool
+			}{name, n, w})
+		}
+	}
+	return cs
+}()
+
+// benchWaker is the Waker of benchSubscribers (nil without one); take
+// empties it, as a writer does before it reads.
+type benchWaker struct {
+	w     *Waker
+	woken []*Subscriber
+}
+
+func (b *benchWaker) take() {
+	if b != nil {
+		b.woken = b.w.Take(b.woken[:0])
+		clear(b.woken)
+	}
+}
+
 // benchSubscribers returns a hub with n subscribers of topic "bench"
-// (Notify), warmed up, closed when the benchmark ends.
-func benchSubscribers(b *testing.B, n int) (*Hub, []*Subscriber) {
+// (Notify, or one Waker), warmed up, closed when the benchmark ends.
+func benchSubscribers(b *testing.B, n int, waker bool) (*Hub, []*Subscriber, *benchWaker) {
 	h := New()
 	b.Cleanup(h.Close)
+	var bw *benchWaker
+	opt := Notify(func() {})
+	if waker {
+		bw = &benchWaker{w: NewWaker(func() {})}
+		opt = WakeWith(bw.w)
+	}
 	subs := make([]*Subscriber, n)
 	for i := range subs {
-		s, err := h.Subscribe([]string{"bench"}, "", Notify(func() {}))
+		s, err := h.Subscribe([]string{"bench"}, "", opt)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -114,10 +163,11 @@ func benchSubscribers(b *testing.B, n int) (*Hub, []*Subscriber) {
 	for i := 0; i < 128; i++ {
 		h.Publish("bench", ev)
 	}
+	bw.take()
 	for _, s := range subs {
 		frames, _ = readAll(b, s, frames)
 	}
-	return h, subs
+	return h, subs, bw
 }
 
 // BenchmarkIdleSubscriber reports the heap held per idle subscriber (one
