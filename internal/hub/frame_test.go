@@ -122,3 +122,30 @@ func TestReadChunksFromSource(t *testing.T) {
 	defer chunked.Close()
 	checkChunks(t, readBatches(t, plain, false, want), readBatches(t, chunked, true, want))
 }
+
+// FuzzReadChunks: whatever event is published (data, type, comment,
+// publisher id, data encoding), ReadChunks returns Read's frame as one
+// HTTP/1.1 chunk.
+func FuzzReadChunks(f *testing.F) {
+	f.Add([]byte("hello"), "", "", "", false)
+	f.Add([]byte(""), "tick", "a comment", "pub-1", false)
+	f.Add([]byte("line 1\nline 2\r\nline 3\r"), "e", "c\nd", "", false)
+	f.Add([]byte{0xff, 0x00, 'a'}, "", "", "", true)
+	f.Add([]byte(strings.Repeat("x", 7000)), "big", "", "id-big", false)
+	f.Fuzz(func(t *testing.T, data []byte, typ, comment, id string, b64 bool) {
+		opts := []Option{KeepPublisherIDs()}
+		if b64 {
+			opts = append(opts, WithDataEncoding(codec.DataBase64))
+		}
+		h := New(opts...)
+		defer h.Close()
+		plain, _ := h.Subscribe([]string{"f"}, "")
+		defer plain.Close()
+		chunked, _ := h.Subscribe([]string{"f"}, "")
+		defer chunked.Close()
+		if _, err := h.Publish("f", &codec.Event{ID: id, Event: typ, Comment: comment, Data: data}); err != nil {
+			return // refused: nothing to read
+		}
+		checkChunks(t, readBatches(t, plain, false, 1), readBatches(t, chunked, true, 1))
+	})
+}
