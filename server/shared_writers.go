@@ -158,20 +158,6 @@ func (w *writer) signal() {
 	}
 }
 
-// enqueue marks s as having frames due (stream.notify). It takes only the
-// writer's lock.
-func (w *writer) enqueue(s *stream) {
-	w.mu.Lock()
-	w.enqueueLocked(s)
-	first := len(w.ready) == 1
-	w.mu.Unlock()
-	// A queue that was not empty has been signalled already, and the
-	// writer has not taken it yet: it takes s with it.
-	if first {
-		w.signal()
-	}
-}
-
 // enqueueLocked puts s in the ready queue unless it is there, gone or the
 // writer closed. A stream stuck in a flusher whose subscriber has ended
 // (evicted: it fell behind the history) has its write cut short, so that
@@ -188,8 +174,9 @@ func (w *writer) enqueueLocked(s *stream) {
 }
 
 // takeWoken queues the writer's streams the hub woke (its Waker); a
-// stream not taken over (yet: it is writing its first batch; or it kept
-// its goroutine) gets the wake-up its own way.
+// stream not taken over (it kept its goroutine) gets the wake-up its own
+// way (notify). One that is writing its first batch loses nothing: add
+// queues it, under w.mu, as it makes it the writer's.
 func (w *writer) takeWoken() {
 	woken := w.waker.Take(w.woken[:0])
 	if len(woken) == 0 {

@@ -128,13 +128,11 @@ func (s *stream) wakeOptions() []hub.SubscribeOption {
 	return []hub.SubscribeOption{hub.Notify(s.notify)}
 }
 
-// notify is the hub's Notify callback: frames are due, or the subscriber
-// was ended. It never blocks.
+// notify is the hub's Notify callback of a stream with its own goroutine
+// (and what its shared writer hands on to one that kept its goroutine):
+// frames are due, or the subscriber was ended. A taken-over stream is
+// woken by its writer instead (writer.takeWoken). It never blocks.
 func (s *stream) notify() {
-	if w := s.w.Load(); w != nil {
-		w.enqueue(s)
-		return
-	}
 	var wake chan struct{} // nil before the write mode: never ready
 	if p := s.wake.Load(); p != nil {
 		wake = *p
