@@ -138,7 +138,7 @@ func TestSoak(t *testing.T) {
 		stalls += c.stalls
 		leaves += c.leaves
 	}
-	got := scrapeSoak(t, reg)
+	got := ssetest.Scrape(t, reg)
 	published := float64(p.published.Load())
 	checks := []struct {
 		name      string
@@ -187,35 +187,6 @@ func TestSoak(t *testing.T) {
 	if heapAfter > heapBefore+8<<20 {
 		t.Errorf("heap %d KiB after the soak, %d KiB before: more than 8 MiB left", heapAfter>>10, heapBefore>>10)
 	}
-}
-
-// scrapeSoak gathers reg: "name{k=v,...}" -> value (a histogram's sample
-// count), labels sorted.
-func scrapeSoak(t *testing.T, reg *prometheus.Registry) map[string]float64 {
-	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatalf("Gather: %v", err)
-	}
-	out := map[string]float64{}
-	for _, f := range families {
-		for _, m := range f.GetMetric() {
-			var kv []string
-			for _, l := range m.GetLabel() {
-				kv = append(kv, l.GetName()+"="+l.GetValue())
-			}
-			name := f.GetName() + "{" + strings.Join(kv, ",") + "}"
-			switch {
-			case m.Gauge != nil:
-				out[name] = m.GetGauge().GetValue()
-			case m.Counter != nil:
-				out[name] = m.GetCounter().GetValue()
-			case m.Histogram != nil:
-				out[name] = float64(m.GetHistogram().GetSampleCount())
-			}
-		}
-	}
-	return out
 }
 
 // soakPublisher publishes "<topic> <seq>" events, seq counting from 1 per

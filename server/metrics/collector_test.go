@@ -6,14 +6,12 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"sort"
 	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	dto "github.com/prometheus/client_model/go"
 	"go-micro.dev/v4/logger"
 
 	ssebroker "github.com/go-micro-sse/go-micro-sse/broker"
@@ -28,51 +26,13 @@ func TestMain(m *testing.M) {
 	ssetest.VerifyTestMain(m)
 }
 
-// scrape gathers reg and returns every sample as "name{k=v,...}" -> value,
-// labels sorted by name.
-func scrape(t *testing.T, reg *prometheus.Registry) map[string]float64 {
-	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatalf("Gather: %v", err)
-	}
-	out := map[string]float64{}
-	for _, f := range families {
-		for _, m := range f.GetMetric() {
-			out[sampleName(f.GetName(), m.GetLabel())] = sampleValue(m)
-		}
-	}
-	return out
-}
-
-func sampleName(name string, labels []*dto.LabelPair) string {
-	var kv []string
-	for _, l := range labels {
-		kv = append(kv, l.GetName()+"="+l.GetValue())
-	}
-	sort.Strings(kv)
-	return name + "{" + strings.Join(kv, ",") + "}"
-}
-
-func sampleValue(m *dto.Metric) float64 {
-	switch {
-	case m.Gauge != nil:
-		return m.GetGauge().GetValue()
-	case m.Counter != nil:
-		return m.GetCounter().GetValue()
-	case m.Histogram != nil:
-		return float64(m.GetHistogram().GetSampleCount())
-	}
-	return -1
-}
-
 func TestCollectorCountsWhatClientsSee(t *testing.T) {
 	srv := sse.NewServer()
 	svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Broker: ssebroker.NewBroker()})
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(metrics.NewCollector(srv))
 
-	before := scrape(t, reg)
+	before := ssetest.Scrape(t, reg)
 	for _, name := range []string{"sse_streams_opened_total{}", "sse_published_total{}", "sse_connections{protocol=http1,writer=shared}"} {
 		if v, ok := before[name]; !ok || v != 0 {
 			t.Fatalf("%s before any stream = %v (present %v), want 0", name, v, ok)
@@ -106,7 +66,7 @@ func TestCollectorCountsWhatClientsSee(t *testing.T) {
 	// A write's latency is sampled once the write returned, which the
 	// client may see first.
 	ssetest.Eventually(t, "the live stream's three writes sampled", func() bool { return srv.Stats().Endpoint.Latency.Count >= 3 })
-	got := scrape(t, reg)
+	got := ssetest.Scrape(t, reg)
 	want := map[string]float64{
 		"sse_connections{protocol=http1,writer=shared}":    3,
 		"sse_connections{protocol=http1,writer=goroutine}": 0,
@@ -148,7 +108,7 @@ func TestCollectorCountsWhatClientsSee(t *testing.T) {
 	// A closed client is noticed at its next write: publish until all are gone.
 	ssetest.Eventually(t, "the three streams to end", func() bool {
 		_ = srv.TryPublish("news", &codec.Event{Data: []byte("x")})
-		return scrape(t, reg)["sse_connections{protocol=http1,writer=shared}"] == 0
+		return ssetest.Scrape(t, reg)["sse_connections{protocol=http1,writer=shared}"] == 0
 	})
 }
 
@@ -165,7 +125,7 @@ func TestCollectorLintAndLabels(t *testing.T) {
 	}
 	reg := prometheus.NewPedanticRegistry() // checks Describe against Collect
 	reg.MustRegister(c)
-	got := scrape(t, reg)
+	got := ssetest.Scrape(t, reg)
 	if _, ok := got["edge_published_total{node=a}"]; !ok {
 		t.Fatalf("no edge_published_total{node=a} in %v", got)
 	}
@@ -230,9 +190,9 @@ func TestCollectorLagOfAStalledClient(t *testing.T) {
 	}
 	// Events left unread stay unread: the series shows and stays.
 	ssetest.Eventually(t, "sse_lag_seconds{topic=stalled}", func() bool {
-		return scrape(t, reg)["sse_lag_seconds{topic=stalled}"] > 0
+		return ssetest.Scrape(t, reg)["sse_lag_seconds{topic=stalled}"] > 0
 	})
-	got := scrape(t, reg)
+	got := ssetest.Scrape(t, reg)
 	if _, ok := got["sse_lag_seconds{topic=calm}"]; ok {
 		t.Errorf("sse_lag_seconds{topic=calm} listed: its reader has read everything")
 	}
