@@ -8,8 +8,6 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/go-micro-sse/go-micro-sse/internal/hub"
 )
 
 // iovecs is the iovec array of writev, reused from write to write by its
@@ -51,10 +49,7 @@ func (s *stream) tryWritev(iov *iovecs, bufs [][]byte) (int, error) {
 	if s.fd < 0 {
 		return 0, nil
 	}
-	if iov.v == nil {
-		iov.v = make([]unix.Iovec, 0, hub.BatchFrames+4)
-	}
-	v := iov.v[:0]
+	v := iov.v[:0] // a writer's grows to its largest batch once
 	for _, b := range bufs {
 		if len(b) == 0 {
 			continue
