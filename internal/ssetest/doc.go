@@ -3,6 +3,7 @@
 // registry (service.go), open an events endpoint over real HTTP and decode
 // it with the codec's decoder (stream.go), and wait with bounded timeouts
 // (wait.go), and retry a start whose fixed port is taken for a moment
-// (addr_in_use.go). It imports no package of this module but codec, so that any
+// (addr_in_use.go), and run nginx as a reverse proxy in front of a test
+// server (nginx.go). It imports no package of this module but codec, so that any
 // package's tests, internal or external, can use it.
 package ssetest

@@ -88,3 +88,27 @@ func TestOpenStatusError(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestNginxProxyStreamsAndStops(t *testing.T) {
+	gotXFF := make(chan string, 1)
+	release := make(chan struct{})
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotXFF <- r.Header.Get("X-Forwarded-For")
+		w.Header().Set("Content-Type", codec.ContentType)
+		w.Header().Set("X-Accel-Buffering", "no")
+		_ = codec.NewEncoder(w).Encode(&codec.Event{ID: "1", Data: []byte("through nginx")})
+		w.(http.Flusher).Flush()
+		<-release // the event must reach the client while the response is open
+	}))
+	defer ts.Close()
+	defer close(release)
+	addr := ssetest.NginxProxy(t, ts.Listener.Addr().String(),
+		"proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;")
+	s := ssetest.OpenT(t, "http://"+addr+"/events", "")
+	if ev := s.Next(t); ev.ID != "1" || string(ev.Data) != "through nginx" {
+		t.Fatalf("event = %+v", ev)
+	}
+	if xff := ssetest.Recv(t, gotXFF, "request"); xff != "127.0.0.1" {
+		t.Fatalf("X-Forwarded-For behind nginx = %q, want the client's 127.0.0.1", xff)
+	}
+}
