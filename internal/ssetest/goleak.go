@@ -30,7 +30,11 @@ func GoleakIgnores() []goleak.Option {
 // goroutines running before the tests ignored, and two garbage collections
 // before the check (so that finalizers stop what they stop). Use it as
 // `func TestMain(m *testing.M) { ssetest.VerifyTestMain(m) }`.
+//
+// A test binary started as a server of a NATSCluster runs that server
+// instead of the tests.
 func VerifyTestMain(m *testing.M, opts ...goleak.Option) {
+	runNATSChildIfAsked()
 	opts = append(append(GoleakIgnores(), goleak.IgnoreCurrent()), opts...)
 	code := m.Run()
 	if code == 0 {

@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"go-micro.dev/v4/server"
 
 	"github.com/go-micro-sse/go-micro-sse/codec"
@@ -111,4 +113,31 @@ func TestNginxProxyStreamsAndStops(t *testing.T) {
 	if xff := ssetest.Recv(t, gotXFF, "request"); xff != "127.0.0.1" {
 		t.Fatalf("X-Forwarded-For behind nginx = %q, want the client's 127.0.0.1", xff)
 	}
+}
+
+func TestNATSClusterElectsAnotherLeaderWhenOneIsKilled(t *testing.T) {
+	c := ssetest.StartNATSCluster(t, 3)
+	nc := c.Connect(0)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), ssetest.Timeout)
+	defer cancel()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "s", Subjects: []string{"s.*"}, Replicas: 3}); err != nil {
+		t.Fatal(err)
+	}
+	leader := c.StreamLeader(nc, "s")
+	c.Kill(leader)
+	ssetest.Eventually(t, "another leader", func() bool {
+		sctx, scancel := context.WithTimeout(context.Background(), time.Second)
+		defer scancel()
+		s, err := js.Stream(sctx, "s")
+		return err == nil && s.CachedInfo().Cluster != nil && s.CachedInfo().Cluster.Leader != "" && s.CachedInfo().Cluster.Leader != c.Name(leader)
+	})
+	if _, err := js.Publish(ctx, "s.x", []byte("after")); err != nil {
+		t.Fatalf("publish after the kill: %v", err)
+	}
+	c.Start(leader)
+	c.WaitJetStream()
 }
