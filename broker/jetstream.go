@@ -26,15 +26,16 @@ import (
 //
 // # Consumer choice
 //
-// Each node reads the stream with an ordered consumer (ephemeral, no acks,
-// flow control and heartbeats, recreated by nats.go at the next stream
-// sequence after any gap, missed heartbeat or reconnect). Every node must
-// see every event, in stream order, and the position that matters is the
-// node's own log, not a cursor kept on the server: a durable consumer
-// would add acks and a server-side state per node that a restarted node
-// (with an empty hub) has no use for. When consuming stops (Disconnect, or
-// nats.go giving up), it is started again at the sequence after the last
-// one fed, so nothing is skipped and the hub ignores what it already has.
+// Each node reads the stream with a consumer of its own, made and watched
+// by the node (see jetstream_consumer.go): ephemeral, in memory, one
+// replica, no acks, with idle heartbeats, started at the sequence after the
+// last one fed. Every node must see every event, in stream order, and the
+// position that matters is the node's own log, not a cursor kept on the
+// server: a durable consumer would add acks and a server-side state per
+// node that a restarted node (with an empty hub) has no use for. nats.go's
+// ordered consumer is not used: it recreates itself on its own terms (the
+// same server, a fixed 10s per attempt, forever, holding the lock its Stop
+// needs), so a node could stay behind silently and take seconds to stop.
 type jetStream struct {
 	nc     *nats.Conn
 	js     jetstream.JetStream
@@ -50,6 +51,7 @@ type jetStream struct {
 
 	lastFed atomic.Uint64 // the last stream sequence handed to the hub
 	skipped atomic.Uint64 // stored messages that are not events of a topic
+	feedState
 
 	mu      sync.Mutex
 	stopped chan struct{} // closed when the consume loop exits
@@ -63,6 +65,7 @@ type jetStreamLimits struct {
 	maxMsgsPerSubject int64
 	publishTimeout    time.Duration
 	fetchTimeout      time.Duration
+	stallTimeout      time.Duration
 }
 
 // DefaultJetStreamPublishTimeout is how long Publish waits for JetStream's
@@ -91,11 +94,12 @@ func newJetStream(o *mbroker.Options) (*jetStream, error) {
 		return nil, fmt.Errorf("sse broker: jetstream: %w", err)
 	}
 	return &jetStream{
-		nc:     c.nc,
-		js:     js,
-		name:   c.stream,
-		limits: jetStreamLimitsFrom(o),
-		log:    o.Logger,
+		nc:        c.nc,
+		js:        js,
+		name:      c.stream,
+		limits:    jetStreamLimitsFrom(o),
+		log:       o.Logger,
+		feedState: feedState{restartNow: make(chan string, 1)},
 	}, nil
 }
 
@@ -205,99 +209,4 @@ func (j *jetStream) publish(ctx context.Context, topic string, m *mbroker.Messag
 		return fmt.Errorf("sse broker: publish to %q: %w: %w", topic, ErrNotAcknowledged, err)
 	}
 	return nil
-}
-
-// consume starts the consume loop at the sequence after the last one fed;
-// it is a no-op while one runs. deliver gets every stored message, in
-// stream order.
-func (j *jetStream) consume(deliver func(jetstream.Msg)) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.quit != nil {
-		return
-	}
-	j.quit = make(chan struct{})
-	j.stopped = make(chan struct{})
-	go j.loop(deliver, j.quit, j.stopped)
-}
-
-// loop keeps an ordered consumer running from lastFed+1 until quit is
-// closed. nats.go recreates the consumer by itself after a reconnect; when
-// it cannot be created or stops on its own, loop waits a little and starts
-// one again from the last sequence fed.
-func (j *jetStream) loop(deliver func(jetstream.Msg), quit, stopped chan struct{}) {
-	defer close(stopped)
-	retry := time.NewTimer(0)
-	defer retry.Stop()
-	wait := time.Duration(0) // grows while starting fails: 1s, 2s, ... 10s
-	for {
-		select {
-		case <-quit:
-			return
-		case <-retry.C:
-		}
-		cc, err := j.startConsumer(deliver)
-		if err != nil {
-			wait = min(max(2*wait, time.Second), maxConsumeRetry)
-			j.log.Logf(logger.WarnLevel, "sse broker: jetstream stream %q: consume: %v (retrying in %v)", j.name, err, wait)
-			retry.Reset(wait)
-			continue
-		}
-		wait = 0
-		select {
-		case <-quit:
-			cc.Stop()
-			<-cc.Closed()
-			return
-		case <-cc.Closed():
-			retry.Reset(time.Second)
-		}
-	}
-}
-
-// maxConsumeRetry bounds the wait between two attempts to start consuming.
-const maxConsumeRetry = 10 * time.Second
-
-// errStreamMadeAgain is what consuming logs while the stream was deleted
-// and created again (another epoch) under a running node.
-var errStreamMadeAgain = errors.New("sse broker: jetstream stream made again")
-
-// startConsumer creates an ordered consumer at lastFed+1 and starts it. A
-// stream made again (deleted, then created: another epoch, sequences from
-// 1) is not consumed: this node's hub has the old epoch, its ids would
-// mean other events; it is logged until the node restarts.
-func (j *jetStream) startConsumer(deliver func(jetstream.Msg)) (jetstream.ConsumeContext, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), j.limits.fetchTimeout)
-	defer cancel()
-	info, err := j.stream.Info(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if e := streamEpoch(info.Created); e != j.epoch {
-		return nil, fmt.Errorf("%w: epoch %s, this node serves %s: restart the node", errStreamMadeAgain, e, j.epoch)
-	}
-	cons, err := j.js.OrderedConsumer(ctx, j.name, jetstream.OrderedConsumerConfig{
-		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:   j.lastFed.Load() + 1,
-	})
-	if err != nil {
-		return nil, err
-	}
-	return cons.Consume(deliver, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-		j.log.Logf(logger.DebugLevel, "sse broker: jetstream stream %q: consumer: %v", j.name, err)
-	}))
-}
-
-// stop ends the consume loop and waits for it (and for the delivery in
-// progress) to end. It is a no-op when none runs.
-func (j *jetStream) stop() {
-	j.mu.Lock()
-	quit, stopped := j.quit, j.stopped
-	j.quit, j.stopped = nil, nil
-	j.mu.Unlock()
-	if quit == nil {
-		return
-	}
-	close(quit)
-	<-stopped
 }

@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	mbroker "go-micro.dev/v4/broker"
@@ -22,18 +23,16 @@ import (
 // subscriptions of its topic. A message already fed (a consumer restarted
 // at a sequence the hub has) is ignored by the hub; a jump past sequences
 // never fed is told to the hub (MarkLost).
-func (b *sseBroker) feed(j *jetStream, h *hub.Hub, msg jetstream.Msg) {
-	meta, err := msg.Metadata()
-	if err != nil {
-		j.log.Logf(logger.WarnLevel, "sse broker: jetstream stream %q: message without metadata: %v", j.name, err)
-		return
-	}
+func (b *sseBroker) feed(j *jetStream, h *hub.Hub, msg jetstream.Msg, meta *jetstream.MsgMetadata) {
 	seq := meta.Sequence.Stream
 	last := j.lastFed.Load()
 	if seq <= last {
 		return
 	}
-	defer j.lastFed.Store(seq)
+	defer func() {
+		j.lastFed.Store(seq)
+		j.fedAt.Store(time.Now().UnixNano())
+	}()
 	if seq > last+1 {
 		// The consumer gets every message of the stream: a jump means the
 		// stream dropped (last, seq) before this node read them (limits,
@@ -122,7 +121,7 @@ func (b *sseBroker) connectJetStream() error {
 	}
 	b.hub = h
 	b.current.Store(h)
-	j.consume(func(m jetstream.Msg) { b.feed(j, h, m) })
+	j.consume(func(m jetstream.Msg, meta *jetstream.MsgMetadata) { b.feed(j, h, m, meta) })
 	b.connected = true
 	return nil
 }

@@ -52,6 +52,7 @@ type (
 	jetStreamMaxMsgsPerSubjKey struct{}
 	jetStreamPublishTimeoutKey struct{}
 	jetStreamFetchTimeoutKey   struct{}
+	jetStreamStallTimeoutKey   struct{}
 )
 
 // jetStreamConn is what the JetStream option holds.
@@ -105,6 +106,16 @@ func JetStreamFetchTimeout(d time.Duration) mbroker.Option {
 	return setBrokerOption(jetStreamFetchTimeoutKey{}, d)
 }
 
+// JetStreamStallTimeout sets how long a node may stay behind the stream
+// without feeding its hub anything before it drops its consumer and
+// consumes again, from the sequence after the last one fed, through
+// whichever server its connection is on (default
+// DefaultJetStreamStallTimeout). A consumer error, the server's shutdown
+// notice or two missed heartbeats (2s) do the same at once.
+func JetStreamStallTimeout(d time.Duration) mbroker.Option {
+	return setBrokerOption(jetStreamStallTimeoutKey{}, d)
+}
+
 // jetStreamSet reports whether the JetStream option is set.
 func jetStreamSet(o *mbroker.Options) bool {
 	_, ok := o.Context.Value(jetStreamKey{}).(jetStreamConn)
@@ -113,7 +124,7 @@ func jetStreamSet(o *mbroker.Options) bool {
 
 // jetStreamLimitsFrom reads the JetStream settings from the options.
 func jetStreamLimitsFrom(o *mbroker.Options) jetStreamLimits {
-	l := jetStreamLimits{publishTimeout: DefaultJetStreamPublishTimeout, fetchTimeout: defaultJetStreamFetchTimeout}
+	l := jetStreamLimits{publishTimeout: DefaultJetStreamPublishTimeout, fetchTimeout: defaultJetStreamFetchTimeout, stallTimeout: DefaultJetStreamStallTimeout}
 	ctx := o.Context
 	if v, ok := ctx.Value(jetStreamMaxAgeKey{}).(time.Duration); ok && v > 0 {
 		l.maxAge = v
@@ -129,6 +140,9 @@ func jetStreamLimitsFrom(o *mbroker.Options) jetStreamLimits {
 	}
 	if v, ok := ctx.Value(jetStreamFetchTimeoutKey{}).(time.Duration); ok && v > 0 {
 		l.fetchTimeout = v
+	}
+	if v, ok := ctx.Value(jetStreamStallTimeoutKey{}).(time.Duration); ok && v > 0 {
+		l.stallTimeout = v
 	}
 	return l
 }

@@ -1,0 +1,339 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"go-micro.dev/v4/logger"
+)
+
+// This file is how a node consumes the stream and keeps consuming: one
+// consumer at a time (a run), fed in order, watched against the stream,
+// replaced by a new one at the sequence after the last one fed whenever it
+// reports an error (the server's shutdown notice, a deleted consumer, lost
+// heartbeats), stops, or lets the node fall behind the stream without
+// progress for the stall timeout.
+//
+// The bound: a consumer error restarts consuming at once; lost heartbeats
+// are noticed after 2 x consumerHeartbeat (2s); a feed behind the stream
+// without progress after the stall timeout (default 3s) plus one check
+// (1s). Each attempt to make a consumer is bounded by consumerCreate (2s)
+// and they are retried at most maxConsumeRetry (1s) apart, so a node feeds
+// again within about 8s of the stream having a leader again.
+
+const (
+	// consumerHeartbeat is the idle heartbeat asked of the server: two
+	// missed and the consumer is replaced.
+	consumerHeartbeat = time.Second
+	// consumerExpiry is how long each pull request of the consumer lives.
+	consumerExpiry = 10 * time.Second
+	// consumerInactive is how long the server keeps a consumer nobody
+	// pulls from (one left behind by a restart or a crash).
+	consumerInactive = 30 * time.Second
+	// consumerCreate bounds each attempt to make a consumer (and the
+	// stream look-up before it): one placed on a server that just died
+	// never answers, the next one is placed anew.
+	consumerCreate = 2 * time.Second
+	// watchInterval is how often the feed's progress is checked.
+	watchInterval = time.Second
+	// maxConsumeRetry bounds the wait between two attempts to start
+	// consuming.
+	maxConsumeRetry = time.Second
+	// minRunGap is the least time between the starts of two consumers, so
+	// that a consumer failing at once is not remade in a loop.
+	minRunGap = 250 * time.Millisecond
+)
+
+// DefaultJetStreamStallTimeout is how long a node may stay behind the
+// stream without feeding anything before it restarts consuming, unless
+// JetStreamStallTimeout says otherwise.
+const DefaultJetStreamStallTimeout = 3 * time.Second
+
+// errStreamMadeAgain is what consuming logs while the stream was deleted
+// and created again (another epoch) under a running node.
+var errStreamMadeAgain = errors.New("sse broker: jetstream stream made again")
+
+// feedState is what a node knows of its feed: the consumer run it feeds
+// from and its progress against the stream.
+type feedState struct {
+	feedMu sync.Mutex // held while one message is fed
+	run    *consumerRun
+
+	restartNow chan string // a reason to replace the consumer now
+	restarts   atomic.Uint64
+	streamLast atomic.Uint64 // the stream's last sequence, as last seen
+	fedAt      atomic.Int64  // unix ns: lastFed last advanced (or consuming started)
+	currentAt  atomic.Int64  // unix ns: last seen fed up to the stream's end, or advancing
+}
+
+// consumerRun is one consumer the node feeds from. Once replaced it is
+// stale: what it still delivers is dropped.
+type consumerRun struct {
+	name string
+	dseq uint64 // the consumer sequence of the last message fed
+}
+
+// consume starts the consume loop at the sequence after the last one fed;
+// it is a no-op while one runs. deliver gets every stored message once,
+// in stream order.
+func (j *jetStream) consume(deliver func(jetstream.Msg, *jetstream.MsgMetadata)) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.quit != nil {
+		return
+	}
+	now := time.Now().UnixNano()
+	j.fedAt.Store(now)
+	j.currentAt.Store(now)
+	j.quit = make(chan struct{})
+	j.stopped = make(chan struct{})
+	go j.loop(deliver, j.quit, j.stopped)
+}
+
+// loop keeps a consumer running from lastFed+1 until quit is closed,
+// replacing it whenever watch says so.
+func (j *jetStream) loop(deliver func(jetstream.Msg, *jetstream.MsgMetadata), quit, stopped chan struct{}) {
+	defer close(stopped)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-quit:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+
+	wait := time.Duration(0)
+	for {
+		if !sleepCtx(ctx, wait) {
+			return
+		}
+		started := time.Now()
+		run, cc, err := j.startConsumer(ctx, deliver)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			wait = min(max(2*wait, minRunGap), maxConsumeRetry)
+			j.log.Logf(logger.WarnLevel, "sse broker: jetstream stream %q: consume from %d: %v (retrying in %v)", j.name, j.lastFed.Load()+1, err, wait)
+			continue
+		}
+		reason := j.watch(ctx, cc)
+		j.stopRun(run, cc)
+		if ctx.Err() != nil {
+			j.deleteConsumer(run.name)
+			return
+		}
+		j.restarts.Add(1)
+		j.log.Logf(logger.WarnLevel, "sse broker: jetstream stream %q: consumer %s: %s: consuming again from %d", j.name, run.name, reason, j.lastFed.Load()+1)
+		wait = max(minRunGap-time.Since(started), 0)
+	}
+}
+
+// sleepCtx waits d, or less when ctx ends first; it reports whether ctx
+// is still live.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// startConsumer makes a consumer at lastFed+1 and starts it. A stream made
+// again (deleted, then created: another epoch, sequences from 1) is not
+// consumed: this node's hub has the old epoch, its ids would mean other
+// events; it is logged until the node restarts.
+func (j *jetStream) startConsumer(ctx context.Context, deliver func(jetstream.Msg, *jetstream.MsgMetadata)) (*consumerRun, jetstream.ConsumeContext, error) {
+	ctx, cancel := context.WithTimeout(ctx, consumerCreate)
+	defer cancel()
+	info, err := j.stream.Info(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if e := streamEpoch(info.Created); e != j.epoch {
+		return nil, nil, fmt.Errorf("%w: epoch %s, this node serves %s: restart the node", errStreamMadeAgain, e, j.epoch)
+	}
+	j.streamLast.Store(info.State.LastSeq)
+	cons, err := j.js.CreateConsumer(ctx, j.name, jetstream.ConsumerConfig{
+		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:       j.lastFed.Load() + 1,
+		AckPolicy:         jetstream.AckNonePolicy,
+		MemoryStorage:     true,
+		Replicas:          1,
+		InactiveThreshold: consumerInactive,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	run := &consumerRun{name: cons.CachedInfo().Name}
+	j.feedMu.Lock()
+	j.run = run
+	select { // a reason left by the run before is no reason to end this one
+	case <-j.restartNow:
+	default:
+	}
+	j.feedMu.Unlock()
+	cc, err := cons.Consume(j.deliverFrom(run, deliver),
+		jetstream.PullHeartbeat(consumerHeartbeat),
+		jetstream.PullExpiry(consumerExpiry),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) { j.consumerError(run, err) }))
+	if err != nil {
+		j.feedMu.Lock()
+		j.run = nil
+		j.feedMu.Unlock()
+		return nil, nil, err
+	}
+	return run, cc, nil
+}
+
+// deliverFrom is the handler of run's consumer: it feeds each message in
+// order and drops what run delivers once it is stale. A message whose
+// consumer sequence is not the next one (one lost on the way) ends run:
+// the next consumer starts at the sequence after the last one fed.
+func (j *jetStream) deliverFrom(run *consumerRun, deliver func(jetstream.Msg, *jetstream.MsgMetadata)) func(jetstream.Msg) {
+	return func(msg jetstream.Msg) {
+		meta, err := msg.Metadata()
+		if err != nil {
+			j.log.Logf(logger.WarnLevel, "sse broker: jetstream stream %q: message without metadata: %v", j.name, err)
+			return
+		}
+		j.feedMu.Lock()
+		defer j.feedMu.Unlock()
+		if j.run != run {
+			return
+		}
+		if meta.Sequence.Consumer != run.dseq+1 {
+			j.run = nil
+			j.signal(fmt.Sprintf("consumer sequence %d after %d", meta.Sequence.Consumer, run.dseq))
+			return
+		}
+		run.dseq = meta.Sequence.Consumer
+		deliver(msg, meta)
+		if last := meta.Sequence.Stream + meta.NumPending; last > j.streamLast.Load() {
+			j.streamLast.Store(last)
+		}
+		if meta.NumPending == 0 {
+			j.currentAt.Store(time.Now().UnixNano())
+		}
+	}
+}
+
+// consumerError logs an error of run's consumer at warn level and, while
+// run is the current one, has it replaced.
+func (j *jetStream) consumerError(run *consumerRun, err error) {
+	j.log.Logf(logger.WarnLevel, "sse broker: jetstream stream %q: consumer %s: %v", j.name, run.name, err)
+	j.feedMu.Lock()
+	defer j.feedMu.Unlock()
+	if j.run == run {
+		j.signal(err.Error())
+	}
+}
+
+// signal asks the loop to replace the consumer; j.feedMu is held.
+func (j *jetStream) signal(reason string) {
+	select {
+	case j.restartNow <- reason:
+	default: // one reason is enough
+	}
+}
+
+// watch returns why cc must be replaced: a signal, cc closed, or no
+// progress against the stream for the stall timeout. It returns "" when
+// ctx ends.
+func (j *jetStream) watch(ctx context.Context, cc jetstream.ConsumeContext) string {
+	tick := time.NewTicker(watchInterval)
+	defer tick.Stop()
+	closed := cc.Closed()
+	fed := j.lastFed.Load()
+	progress := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return ""
+		case reason := <-j.restartNow:
+			return reason
+		case <-closed:
+			return "consuming stopped"
+		case <-tick.C:
+		}
+		now := time.Now()
+		if f := j.lastFed.Load(); f != fed {
+			fed, progress = f, now
+			j.currentAt.Store(now.UnixNano())
+			continue
+		}
+		if last, err := j.streamLastSeq(ctx); err == nil && last <= fed {
+			progress = now
+			j.currentAt.Store(now.UnixNano())
+			continue
+		}
+		if stalled := now.Sub(progress); stalled >= j.limits.stallTimeout {
+			return fmt.Sprintf("no progress for %v (fed %d, stream at %d when last seen)", stalled.Round(time.Millisecond), fed, j.streamLast.Load())
+		}
+	}
+}
+
+// streamLastSeq asks the stream for its last sequence (and records it).
+func (j *jetStream) streamLastSeq(ctx context.Context) (uint64, error) {
+	ctx, cancel := context.WithTimeout(ctx, watchInterval)
+	defer cancel()
+	info, err := j.stream.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	j.streamLast.Store(info.State.LastSeq)
+	return info.State.LastSeq, nil
+}
+
+// stopRun makes run stale and stops its consumer, waiting at most a
+// second for it to close (a consumer whose server is gone may not say).
+func (j *jetStream) stopRun(run *consumerRun, cc jetstream.ConsumeContext) {
+	j.feedMu.Lock()
+	if j.run == run {
+		j.run = nil
+	}
+	j.feedMu.Unlock()
+	cc.Stop()
+	t := time.NewTimer(time.Second)
+	defer t.Stop()
+	select {
+	case <-cc.Closed():
+	case <-t.C:
+	}
+}
+
+// deleteConsumer deletes the consumer called name, giving up after a
+// second (the server drops it anyway after consumerInactive).
+func (j *jetStream) deleteConsumer(name string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = j.js.DeleteConsumer(ctx, j.name, name)
+}
+
+// stop ends the consume loop and waits for it (and for the delivery in
+// progress) to end: about two seconds at most, whatever the consumer's
+// state. It is a no-op when none runs.
+func (j *jetStream) stop() {
+	j.mu.Lock()
+	quit, stopped := j.quit, j.stopped
+	j.quit, j.stopped = nil, nil
+	j.mu.Unlock()
+	if quit == nil {
+		return
+	}
+	close(quit)
+	<-stopped
+}
