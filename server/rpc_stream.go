@@ -13,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	mjson "go-micro.dev/v4/codec/json"
 	merrors "go-micro.dev/v4/errors"
 	"go-micro.dev/v4/server"
 
@@ -29,8 +28,8 @@ import (
 //
 // The stream's Recv gives the request (from the URL, see rpc_request.go)
 // once, then io.EOF. Each Send is one event: a *codec.Event as it is,
-// anything else as its JSON (go-micro's JSON marshaler, so proto messages
-// as protojson), of the default type "message". An event without an id
+// anything else as its JSON (go-micro's json codec format: proto messages
+// as protojson, see rpc_marshal.go), of the default type "message". An event without an id
 // gets the next number of the stream: 1, 2, ... on a first connection, and
 // N+1, N+2, ... when the browser resumes with the Last-Event-ID N, so the
 // browser's Last-Event-ID is always the position the handler reached.
@@ -70,9 +69,6 @@ const (
 
 // errStreamEnded is returned by Send after the stream ended.
 var errStreamEnded = errors.New("sse server: rpc stream ended")
-
-// jsonMarshaler encodes what handlers send and answer.
-var jsonMarshaler = mjson.Marshaler{}
 
 // rpcStream is the go-micro server.Stream of one stream method call over
 // SSE. Send and Close are safe for concurrent use.
@@ -206,7 +202,7 @@ func (s *rpcStream) end(service string, err error) {
 	if err != nil && !errors.Is(err, io.EOF) {
 		ev.Event, ev.Data = EventError, errorJSON(service, err)
 	} else {
-		ev.Data, _ = jsonMarshaler.Marshal(map[string]string{"lastEventId": s.lastID})
+		ev.Data, _ = marshalJSON(map[string]string{"lastEventId": s.lastID})
 	}
 	if b, encErr := ev.AppendTo(nil); encErr == nil {
 		_ = s.writeLocked(b, s.e.deadline())
@@ -226,7 +222,7 @@ func eventOf(msg any) (*codec.Event, error) {
 	case codec.Event:
 		return &m, nil
 	}
-	b, err := jsonMarshaler.Marshal(msg)
+	b, err := marshalJSON(msg)
 	if err != nil {
 		return nil, fmt.Errorf("encode %T as JSON: %w", msg, err)
 	}
@@ -247,7 +243,7 @@ func errorJSON(service string, err error) []byte {
 	if out.Status == "" {
 		out.Status = http.StatusText(int(out.Code))
 	}
-	b, _ := jsonMarshaler.Marshal(out)
+	b, _ := marshalJSON(out)
 	return b
 }
 

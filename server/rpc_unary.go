@@ -12,7 +12,7 @@ import (
 // serveRPCUnary serves one call of a unary method: the request decoded
 // (rpc_request.go), the method called through the handler wrappers, the
 // response answered as JSON (200, application/json; go-micro's JSON
-// marshaler, so proto messages as protojson). An error is answered as the
+// codec's format, so proto messages as protojson). An error is answered as the
 // go-micro error in JSON with its code as the HTTP status (500 for a code
 // outside 400-599), a request that does not decode as 400.
 func (s *Server) serveRPCUnary(ctx context.Context, e *endpoint, w http.ResponseWriter, hr *http.Request, opts server.Options, svc *rpcService, m *rpcMethod, req *rpcRequest) {
@@ -40,7 +40,7 @@ func (s *Server) serveRPCUnary(ctx context.Context, e *endpoint, w http.Response
 		writeRPCError(w, opts.Name, err)
 		return
 	}
-	b, err := jsonMarshaler.Marshal(rsp)
+	b, err := marshalJSON(rsp)
 	if err != nil {
 		writeRPCError(w, opts.Name, merrors.InternalServerError(opts.Name, "encode response: %v", err))
 		return
