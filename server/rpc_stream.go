@@ -38,11 +38,13 @@ import (
 //
 // How a stream ends:
 //   - the handler returns nil: a last event of type "sse-end", data
-//     {"lastEventId":"<id of the last event>"};
+//     {"lastEventId":"<the last id>"};
 //   - the handler returns an error: a last event of type "sse-error", data
 //     the go-micro error as JSON ({"id":..,"code":..,"detail":..,"status":..});
 //
-// both with the id EndedIDPrefix + the last id. A browser that does not
+// both with the id EndedIDPrefix + the last id: the id of the last event
+// sent, or, when the handler sent none, the Last-Event-ID the client
+// resumed from (its position; empty on a first connection). A browser that does not
 // close its EventSource on these events reconnects after the retry delay
 // with that id, and is answered 204 No Content, which makes EventSource
 // stop for good (readyState CLOSED, an error event): one request, never a
@@ -268,6 +270,9 @@ func (s *Server) serveRPCStream(ctx context.Context, e *endpoint, w http.Respons
 	defer cancel()
 	st := &rpcStream{ctx: ctx, req: req, e: e, w: w, rc: http.NewResponseController(w)}
 	st.seq, _ = strconv.ParseUint(lastID, 10, 64)
+	if (&codec.Event{ID: lastID}).Validate() == nil {
+		st.lastID = lastID // the client's position until the first Send
+	}
 	e.setStreamHeaders(w.Header(), hr)
 	w.WriteHeader(http.StatusOK)
 	st.mu.Lock()

@@ -220,6 +220,22 @@ func TestRPCStreamResumesFromLastEventID(t *testing.T) {
 	}
 }
 
+// TestRPCStreamEndAfterResumeKeepsPosition: a stream resumed where the
+// handler has nothing more ends with the client's own position, not an
+// empty one: sse-end / sse-error with the id EndedIDPrefix+"3" and the
+// end's data {"lastEventId":"3"}.
+func TestRPCStreamEndAfterResumeKeepsPosition(t *testing.T) {
+	svc, _, _ := startGreeter(t)
+	st := ssetest.OpenT(t, streamURL(svc, StreamRequest{Name: "Di", Count: 3}), "3")
+	if ev := st.Next(t); ev.Event != sse.EventEnd || ev.ID != sse.EndedIDPrefix+"3" || string(ev.Data) != `{"lastEventId":"3"}` {
+		t.Fatalf("end after resuming at the end = %+v (data %q)", ev, ev.Data)
+	}
+	st = ssetest.OpenT(t, streamURL(svc, StreamRequest{Name: "Di", Count: 3, Fail: "no more"}), "3")
+	if ev := st.Next(t); ev.Event != sse.EventError || ev.ID != sse.EndedIDPrefix+"3" {
+		t.Fatalf("error after resuming at the end = %+v (data %q)", ev, ev.Data)
+	}
+}
+
 func TestRPCStreamErrorIsFinalEvent(t *testing.T) {
 	svc, _, _ := startGreeter(t)
 	st := ssetest.OpenT(t, streamURL(svc, StreamRequest{Name: "Cy", Count: 1, Fail: "out of greetings"}), "")
