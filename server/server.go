@@ -216,12 +216,17 @@ func (s *Server) Handle(h server.Handler) error {
 	return nil
 }
 
-// ServeHTTP routes a request: the events path to the events endpoint,
-// anything else to the mounted handler (404 without one).
+// ServeHTTP routes a request: the events path to the events endpoint, the
+// browser module beside it, anything else to the mounted handler (404
+// without one).
 func (s *Server) serveHTTP(r *run) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if req.URL.Path == r.cfg.Path {
 			r.endpoint.ServeHTTP(w, req)
+			return
+		}
+		if req.URL.Path == modulePath(r.cfg.Path) {
+			serveModule(w, req)
 			return
 		}
 		if strings.HasPrefix(req.URL.Path, r.cfg.RPCPath) && s.hasRPC() {
