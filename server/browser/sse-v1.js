@@ -74,6 +74,9 @@ export class SharedEventSource extends EventTarget {
     this._request(false);
   }
 
+  // leader is true while this tab holds the connection the tabs share.
+  get leader() { return !!this._es || !!this._release; }
+
   get CONNECTING() { return CONNECTING; }
   get OPEN() { return OPEN; }
   get CLOSED() { return CLOSED; }
@@ -226,9 +229,11 @@ export class SharedEventSource extends EventTarget {
     this._dispatch(new MessageEvent(type, { data, lastEventId: id, origin: this._origin }));
   }
 
-  _state(s, lead) {
+  // _state sets readyState: open once on OPEN, error on every failure (as
+  // EventSource does), nothing when a new tab is told the state (welcome).
+  _state(s, lead, welcome) {
     if (lead) this._post({ t: "state", s });
-    if (this.readyState === CLOSED || this.readyState === s) return;
+    if (this.readyState === CLOSED || (s === this.readyState && (s === OPEN || welcome))) return;
     this.readyState = s;
     this._dispatch(new Event(s === OPEN ? "open" : "error"));
   }
@@ -244,7 +249,7 @@ export class SharedEventSource extends EventTarget {
   }
 
   _receive(m) {
-    this._heard = Date.now();
+    if (m.t !== "hello" && m.t !== "ping" && m.t !== "types") this._heard = Date.now(); // the leader's
     for (const t of m.types || []) {
       if (!this._types.has(t)) {
         this._types.add(t);
@@ -254,16 +259,17 @@ export class SharedEventSource extends EventTarget {
     const leading = !!this._release;
     switch (m.t) {
       case "hello": // a new tab: tell it the state and every type wanted
-        if (leading) this._post({ t: "state", s: this.readyState, types: [...this._types] });
+        if (leading) this._post({ t: "welcome", s: this.readyState, types: [...this._types] });
         break;
-      case "ping":
-        if (leading) this._post({ t: "pong" });
+      case "ping": // answered from a timer: a frozen page runs none (it may still get messages)
+        if (leading) setTimeout(() => this._release && this._post({ t: "pong" }), 0);
         break;
       case "event":
         if (!leading) this._deliver(m.type, m.data, m.id, m.own, false);
         break;
       case "state":
-        if (!leading) this._state(m.s, false);
+      case "welcome":
+        if (!leading) this._state(m.s, false, m.t === "welcome");
         break;
       case "final":
         this._final();

@@ -34,8 +34,14 @@ type Page struct {
 // The tab is closed by Page.Close or when tb ends.
 func (b *Browser) Open(tb testing.TB, url string) *Page {
 	tb.Helper()
+	return b.open(tb, url, chromedp.WithNewBrowserContext())
+}
+
+// open opens url in a new tab made with opts (its browser context).
+func (b *Browser) open(tb testing.TB, url string, opts ...chromedp.ContextOption) *Page {
+	tb.Helper()
 	p := &Page{tb: tb, Timeout: DefaultTimeout}
-	p.ctx, p.cancel = chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(p.listen))
+	p.ctx, p.cancel = chromedp.NewContext(b.ctx, append(opts, chromedp.WithListener(p.listen))...)
 	tb.Cleanup(p.Close)
 	// Create the tab without a timeout (a timeout on the first Run of a
 	// context would close the tab when it expires), then navigate bounded.

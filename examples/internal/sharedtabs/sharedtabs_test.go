@@ -1,0 +1,317 @@
+package sharedtabs
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+
+	"github.com/go-micro-sse/go-micro-sse/codec"
+	"github.com/go-micro-sse/go-micro-sse/examples/internal/browsertest"
+	"github.com/go-micro-sse/go-micro-sse/internal/ssetest"
+	sse "github.com/go-micro-sse/go-micro-sse/server"
+	"go-micro.dev/v4/server"
+)
+
+func TestMain(m *testing.M) { browsertest.Main(m, ssetest.GoleakIgnores()...) }
+
+// node is a server with the test page at "/".
+type node struct {
+	srv *sse.Server
+	svc *ssetest.Service
+	// refuse, while above zero, makes /flaky answer that status (with
+	// Retry-After: 1) instead of the events; requests counts /flaky's
+	// requests.
+	refuse, requests atomic.Int64
+}
+
+func startNode(t *testing.T, opts ...server.Option) *node {
+	t.Helper()
+	srv := sse.NewServer(opts...)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, Page)
+	})
+	n := &node{srv: srv}
+	mux.HandleFunc("/flaky", func(w http.ResponseWriter, r *http.Request) {
+		n.requests.Add(1)
+		if code := n.refuse.Load(); code > 0 {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(int(code))
+			return
+		}
+		srv.EventsHandler().ServeHTTP(w, r)
+	})
+	if err := srv.Handle(srv.NewHandler(mux)); err != nil {
+		t.Fatal(err)
+	}
+	n.svc = ssetest.StartService(t, srv, ssetest.ServiceOptions{})
+	return n
+}
+
+// pageURL is the test page opening events with the query params.
+func (n *node) pageURL(events string, params ...string) string {
+	q := url.Values{"u": {events}}
+	for i := 0; i+1 < len(params); i += 2 {
+		q.Set(params[i], params[i+1])
+	}
+	return n.svc.URL("/?" + q.Encode())
+}
+
+// publish publishes the events from..to (data "from", ..., "to") to topic.
+func (n *node) publish(t *testing.T, topic string, from, to int) {
+	t.Helper()
+	for i := from; i <= to; i++ {
+		if err := n.srv.Publish(context.Background(), topic, &codec.Event{Data: []byte(strconv.Itoa(i))}); err != nil {
+			t.Error(err)
+			return
+		}
+	}
+}
+
+// openTabs opens n tabs of profile on u and waits until each is open.
+func openTabs(t *testing.T, p *browsertest.Profile, u string, n int) []*browsertest.Page {
+	t.Helper()
+	tabs := make([]*browsertest.Page, n)
+	for i := range tabs {
+		tabs[i] = p.Open(t, u)
+		tabs[i].WaitFor(`window.es && es.readyState === 1`, `({state: window.es && es.readyState, errors: window.errors})`)
+	}
+	return tabs
+}
+
+// want is the data of the events from..to.
+func want(from, to int) []string {
+	var out []string
+	for i := from; i <= to; i++ {
+		out = append(out, strconv.Itoa(i))
+	}
+	return out
+}
+
+// checkGot waits until every tab has len(w) events and checks that they are
+// exactly w, in order.
+func checkGot(t *testing.T, tabs []*browsertest.Page, w []string) {
+	t.Helper()
+	for i, tab := range tabs {
+		tab.WaitFor(fmt.Sprintf(`got.length >= %d`, len(w)), `({n: got.length, last: got.slice(-5), leader: es.leader, pingAt: es._pingAt, heard: es._heard, now: Date.now(), gen: es._gen, state: es.readyState, release: !!es._release})`)
+		var got []string
+		tab.Eval(`got`, &got)
+		if fmt.Sprint(got) != fmt.Sprint(w) {
+			t.Errorf("tab %d got %d events:\n%v\nwant %d:\n%v", i, len(got), got, len(w), w)
+		}
+	}
+}
+
+// leaderOf returns the index of the tab that holds the connection; exactly
+// one must.
+func leaderOf(t *testing.T, tabs []*browsertest.Page) int {
+	t.Helper()
+	leader := -1
+	for i, tab := range tabs {
+		var is bool
+		tab.Eval(`es.leader`, &is)
+		if is {
+			if leader >= 0 {
+				t.Fatalf("tabs %d and %d both lead", leader, i)
+			}
+			leader = i
+		}
+	}
+	if leader < 0 {
+		t.Fatal("no tab leads")
+	}
+	return leader
+}
+
+// TestFourTabsOneStream: four tabs of one profile on one URL hold one
+// stream on the server, and each gets every event once, in order.
+func TestFourTabsOneStream(t *testing.T) {
+	n := startNode(t)
+	tabs := openTabs(t, browsertest.Shared(t).NewProfile(t), n.pageURL("/events?stream=news"), 4)
+	if open := n.srv.Stats().Endpoint.Open; open != 1 {
+		t.Fatalf("the server holds %d streams for 4 tabs, want 1", open)
+	}
+	n.publish(t, "news", 1, 50)
+	checkGot(t, tabs, want(1, 50))
+	leaderOf(t, tabs)
+	if open := n.srv.Stats().Endpoint.Open; open != 1 {
+		t.Fatalf("the server holds %d streams for 4 tabs, want 1", open)
+	}
+}
+
+// takeOver opens 4 tabs, publishes 200 events while end does away with the
+// leader's tab after the first ones, and checks that another tab leads on
+// one stream and that every remaining tab has every event exactly once.
+func takeOver(t *testing.T, end func(*browsertest.Page), params ...string) {
+	n := startNode(t)
+	tabs := openTabs(t, browsertest.Shared(t).NewProfile(t), n.pageURL("/events?stream=news", params...), 4)
+	leader := leaderOf(t, tabs)
+
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := 1; i <= 200; i++ {
+			n.publish(t, "news", i, i)
+			time.Sleep(5 * time.Millisecond)
+		}
+	})
+	tabs[leader].WaitFor(`got.length >= 30`, `got.length`)
+	end(tabs[leader])
+	rest := append(tabs[:leader:leader], tabs[leader+1:]...)
+	wg.Wait()
+	checkGot(t, rest, want(1, 200))
+	next := rest[leaderOf(t, rest)]
+	var opens, resets int
+	next.Eval(`opens`, &opens)
+	next.Eval(`resets.length`, &resets)
+	if opens != 1 || resets != 0 {
+		t.Errorf("the new leader saw %d opens and %d resets, want 1 and 0", opens, resets)
+	}
+	ssetest.Eventually(t, "one stream on the server", func() bool { return n.srv.Stats().Endpoint.Open == 1 })
+}
+
+// TestLeaderTabClosed: the leader's tab is closed mid-stream
+// (target.CloseTarget): another tab leads and resumes from the last id.
+func TestLeaderTabClosed(t *testing.T) {
+	takeOver(t, func(p *browsertest.Page) { p.Close() })
+}
+
+// TestLeaderRendererCrashed: the leader's renderer crashes (Page.crash):
+// its lock is released and another tab leads.
+func TestLeaderRendererCrashed(t *testing.T) {
+	takeOver(t, func(p *browsertest.Page) { p.Crash() })
+}
+
+// liveTabs opens 8 tabs of one profile on the page over HTTP/1.1, each
+// navigating without waiting for the others, publishes an event a 50 ms
+// for 3 s, and returns which tabs got any.
+func liveTabs(t *testing.T, n *node, page string) []bool {
+	t.Helper()
+	profile := browsertest.Shared(t).NewProfile(t)
+	tabs := make([]*browsertest.Page, 8)
+	for i := range tabs {
+		tabs[i] = profile.Open(t, "about:blank")
+		tabs[i].Eval(fmt.Sprintf(`location.href = %q, true`, page), nil)
+	}
+	for i := 1; i <= 60; i++ {
+		n.publish(t, "news", i, i)
+		time.Sleep(50 * time.Millisecond)
+	}
+	live := make([]bool, len(tabs))
+	for i, tab := range tabs {
+		var got int
+		tab.Timeout = 3 * time.Second // a tab whose page is still loading does not answer
+		if err := tab.TryEval(`typeof got === "undefined" ? -1 : got.length`, &got); err != nil {
+			t.Logf("tab %d: %v", i+1, err)
+		}
+		live[i] = got > 0
+		t.Logf("tab %d: %d events (-1: its page never loaded)", i+1, got)
+	}
+	return live
+}
+
+func count(live []bool) (n int) {
+	for _, l := range live {
+		if l {
+			n++
+		}
+	}
+	return n
+}
+
+// TestEightTabsHTTP1: over HTTP/1.1 a browser opens at most 6 connections
+// to an origin. 8 tabs with SharedEventSource are all live on one
+// connection; the same page with a plain EventSource leaves the 7th and
+// 8th tabs stalled (the test records both).
+func TestEightTabsHTTP1(t *testing.T) {
+	n := startNode(t)
+	shared := liveTabs(t, n, n.pageURL("/events?stream=news"))
+	if count(shared) != 8 {
+		t.Errorf("SharedEventSource: %d of 8 tabs live (%v), want 8", count(shared), shared)
+	}
+	if open := n.srv.Stats().Endpoint.Open; open != 1 {
+		t.Errorf("SharedEventSource: the server holds %d streams for 8 tabs, want 1", open)
+	}
+	plain := liveTabs(t, n, n.pageURL("/events?stream=news", "plain", "1"))
+	t.Logf("plain EventSource: %d of 8 tabs live: %v", count(plain), plain)
+	if count(plain) > 6 || plain[6] || plain[7] {
+		t.Errorf("plain EventSource: %d of 8 tabs live (%v); the browser's limit of 6 connections was expected to stall tabs 7 and 8", count(plain), plain)
+	}
+}
+
+// TestFrozenLeader: the leader's page is frozen (as the browser freezes a
+// background tab): its pings go unanswered, a follower steals the lock
+// after staleAfter and leads; thawed, the old leader finds its lock
+// stolen and follows. Every tab, the thawed one included, has every event
+// exactly once, and the server ends with one stream.
+func TestFrozenLeader(t *testing.T) {
+	n := startNode(t)
+	tabs := openTabs(t, browsertest.Shared(t).NewProfile(t), n.pageURL("/events?stream=news", "stale", "1000"), 3)
+	leader := leaderOf(t, tabs)
+	n.publish(t, "news", 1, 20)
+	checkGot(t, tabs, want(1, 20))
+
+	tabs[leader].SetLifecycle(page.SetWebLifecycleStateStateFrozen)
+	rest := append(tabs[:leader:leader], tabs[leader+1:]...)
+	for i := 21; i <= 100; i++ {
+		n.publish(t, "news", i, i)
+		time.Sleep(20 * time.Millisecond)
+	}
+	checkGot(t, rest, want(1, 100))
+	leaderOf(t, rest)
+
+	tabs[leader].SetLifecycle(page.SetWebLifecycleStateStateActive)
+	n.publish(t, "news", 101, 120)
+	checkGot(t, tabs, want(1, 120))
+	leaderOf(t, tabs)
+	ssetest.Eventually(t, "one stream on the server", func() bool { return n.srv.Stats().Endpoint.Open == 1 })
+}
+
+// TestComesBackAfterRefusal: while the server (or a proxy) answers 503
+// with Retry-After, a plain EventSource is closed for good;
+// SharedEventSource asks what the answer was and comes back after it.
+func TestComesBackAfterRefusal(t *testing.T) {
+	n := startNode(t)
+	n.refuse.Store(http.StatusServiceUnavailable)
+	profile := browsertest.Shared(t).NewProfile(t)
+	shared := profile.Open(t, n.pageURL("/flaky?stream=news"))
+	plain := profile.Open(t, n.pageURL("/flaky?stream=news", "plain", "1"))
+	shared.WaitFor(`errors >= 1`, `errors`)
+	plain.WaitFor(`es.readyState === 2`, `es.readyState`)
+	ssetest.Eventually(t, "both pages asked", func() bool { return n.requests.Load() >= 3 }) // the plain one, the shared one and its probe
+	n.refuse.Store(0)
+	shared.WaitFor(`es.readyState === 1`, `({state: es.readyState, errors})`)
+	n.publish(t, "news", 1, 5)
+	checkGot(t, []*browsertest.Page{shared}, want(1, 5))
+	var state int
+	plain.Eval(`es.readyState`, &state)
+	if state != 2 {
+		t.Errorf("the plain EventSource is in state %d, want 2 (closed for good)", state)
+	}
+}
+
+// TestStopsForGoodAfter401: after a 401 every tab of the URL is closed for
+// good and asks no more.
+func TestStopsForGoodAfter401(t *testing.T) {
+	n := startNode(t)
+	n.refuse.Store(http.StatusUnauthorized)
+	profile := browsertest.Shared(t).NewProfile(t)
+	tabs := []*browsertest.Page{profile.Open(t, n.pageURL("/flaky?stream=news"))}
+	tabs = append(tabs, profile.Open(t, n.pageURL("/flaky?stream=news")))
+	for _, tab := range tabs {
+		tab.WaitFor(`es.readyState === 2 && errors >= 1`, `({state: es.readyState, errors})`)
+	}
+	asked := n.requests.Load()
+	time.Sleep(2500 * time.Millisecond) // longer than the Retry-After
+	if again := n.requests.Load(); again != asked {
+		t.Errorf("after 401 the tabs asked %d more times, want none", again-asked)
+	}
+}
