@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	sse "github.com/go-micro-sse/go-micro-sse/server"
 	"github.com/go-micro-sse/go-micro-sse/internal/ssetest"
+	sse "github.com/go-micro-sse/go-micro-sse/server"
 )
 
 // TestModuleServedBesideEvents: the server's listener serves the browser
