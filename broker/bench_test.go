@@ -46,7 +46,7 @@ func newSubscribers(b *testing.B, h *hub.Hub, topic string, n int) *subscribers 
 func (ss *subscribers) drain(b *testing.B) {
 	for _, s := range ss.subs {
 		var err error
-		if ss.buf, err = s.Drain(ss.buf[:0]); err != nil {
+		if ss.buf, err = drain(s, ss.buf[:0]); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -348,8 +348,8 @@ func TestResume(t *testing.T) {
 			t.Run("lost", func(t *testing.T) {
 				s := ssetest.OpenT(t, f.url("stream=a&stream=b"), "garbage")
 				ev := s.Next(t)
-				if ev.Event != hub.ResetEventType || !strings.Contains(string(ev.Data), "garbage") {
-					t.Fatalf("first event %+v, want %s", ev, hub.ResetEventType)
+				if ev.Event != codec.ResetEventType || !strings.Contains(string(ev.Data), "garbage") {
+					t.Fatalf("first event %+v, want %s", ev, codec.ResetEventType)
 				}
 				// Then whatever history is still held: all of it here.
 				for i := range ids {

@@ -12,6 +12,7 @@ import (
 	"go-micro.dev/v4/server"
 
 	ssebroker "github.com/go-micro-sse/go-micro-sse/broker"
+	"github.com/go-micro-sse/go-micro-sse/codec"
 	"github.com/go-micro-sse/go-micro-sse/examples/internal/browsertest"
 	"github.com/go-micro-sse/go-micro-sse/internal/hub"
 	sse "github.com/go-micro-sse/go-micro-sse/server"
@@ -157,8 +158,8 @@ func TestBrowserResumesAfterCut(t *testing.T) {
 	if len(suffix) < history || !slices.Equal(suffix, want[len(want)-len(suffix):]) {
 		t.Fatalf("after the reset the page has %d events, not the newest ones published in order", len(suffix))
 	}
-	if info.Reason != hub.ReasonEvicted || info.ResetLast != info.LastOnFirst {
-		t.Errorf("reset reason %q lastEventId %q, want %q and %q", info.Reason, info.ResetLast, hub.ReasonEvicted, info.LastOnFirst)
+	if info.Reason != codec.ResetEvicted || info.ResetLast != info.LastOnFirst {
+		t.Errorf("reset reason %q lastEventId %q, want %q and %q", info.Reason, info.ResetLast, codec.ResetEvicted, info.LastOnFirst)
 	}
 	if info.Opens < 2 || info.Errors < 1 {
 		t.Fatalf("opens %d, errors %d: the stream was not cut and reopened", info.Opens, info.Errors)
@@ -204,8 +205,8 @@ func TestBrowserComesBackAfterRestart(t *testing.T) {
 	}
 	p.Eval(`({Reason: demo.resets[0].reason, LastEventID: demo.resets[0].lastEventId,
 		Shown: !document.getElementById("reset").hidden, Text: document.getElementById("reset").textContent})`, &reset)
-	if reset.Reason != hub.ReasonOtherEpoch || reset.LastEventID != lastID {
-		t.Errorf("sse-reset data: reason %q lastEventId %q, want %q and %q", reset.Reason, reset.LastEventID, hub.ReasonOtherEpoch, lastID)
+	if reset.Reason != codec.ResetOtherEpoch || reset.LastEventID != lastID {
+		t.Errorf("sse-reset data: reason %q lastEventId %q, want %q and %q", reset.Reason, reset.LastEventID, codec.ResetOtherEpoch, lastID)
 	}
 	if !reset.Shown || !strings.Contains(reset.Text, lastID) {
 		t.Errorf("the page does not show the reset: shown %v, text %q", reset.Shown, reset.Text)
@@ -358,8 +359,8 @@ func TestBrowserGarbageLastEventID(t *testing.T) {
 	p.WaitFor(`demo.resets.length >= 1`, `demo.events`)
 	var reason string
 	p.Eval(`demo.resets[0].reason`, &reason)
-	if reason != hub.ReasonInvalid && reason != hub.ReasonOtherEpoch {
-		t.Errorf("reset reason %q, want %q or %q", reason, hub.ReasonInvalid, hub.ReasonOtherEpoch)
+	if reason != codec.ResetInvalid && reason != codec.ResetOtherEpoch {
+		t.Errorf("reset reason %q, want %q or %q", reason, codec.ResetInvalid, codec.ResetOtherEpoch)
 	}
 	publish(t, n, "garbage", "", "live")
 	p.WaitFor(`demo.events.some(e => e.data === "live")`, `demo.events`)

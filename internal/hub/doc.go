@@ -24,13 +24,13 @@
 // move. A subscriber is its last sequence read and, per topic, the
 // absolute index it reads next: a few words, whatever it is behind by.
 // Read hands out, in id order merged across the subscriber's topics, the
-// frames after its position, in bounded batches (BatchFrames frames,
+// frames after its position, in bounded batches (batchFrames frames,
 // BatchBytes bytes): references to the log's own frames, which are never
 // modified, so a server writes them as they are (one writev) and a
 // connection holds of its own at most one batch, whatever the history
 // holds and whatever Last-Event-ID it sent. Live delivery and replay are
 // the same thing: reading forward. Publish appends under the hub's lock
-// and wakes (Notify or Ready) the subscribers of the topic whose last Read
+// and wakes (Notify or a Waker) the subscribers of the topic whose last Read
 // took everything; a Read takes the lock to fill one batch.
 //
 // A reader can fall behind as far as the history reaches: a burst is never
@@ -51,7 +51,7 @@
 // compares publisher ids and does not deduplicate them. A Last-Event-ID
 // that is not a hub id of this epoch resumes after the newest event in the
 // subscribed topics' history that carries it (ResumeLost with
-// ReasonUnknownID if none does); an id of this hub's form and epoch is
+// codec.ResetUnknownID if none does); an id of this hub's form and epoch is
 // read as a hub id first.
 //
 // # Resume and the reset
@@ -62,13 +62,13 @@
 //
 //   - ResumeNone: no id given; live events only.
 //   - ResumeExact: the id is placed; the events after it, then live.
-//   - ResumeLost: not resumed exactly: another epoch (ReasonOtherEpoch),
-//     events after it evicted from a subscribed topic (ReasonEvicted), a
-//     publisher id not in history (ReasonUnknownID), garbage or a number
-//     not reached (ReasonInvalid), more than MaxReplay events after it
-//     (ReasonReplayLimit).
+//   - ResumeLost: not resumed exactly: another epoch (codec.ResetOtherEpoch),
+//     events after it evicted from a subscribed topic (codec.ResetEvicted), a
+//     publisher id not in history (codec.ResetUnknownID), garbage or a number
+//     not reached (codec.ResetInvalid), more than MaxReplay events after it
+//     (codec.ResetReplayLimit).
 //
-// The reset frame (type ResetEventType, "sse-reset", data
+// The reset frame (type codec.ResetEventType, "sse-reset", data
 // {"reason":"...","lastEventId":"..."}; codec exports both) stands where
 // the gap is. Its id is the sequence of the gap's end: the highest
 // sequence evicted from a subscribed topic (or the last one skipped by
@@ -90,7 +90,7 @@
 //
 // A topic forgotten and created again cannot tell what it lost: it counts
 // as evicted up to the highest sequence evicted from any forgotten topic,
-// so a resume into it below that is ResumeLost (ReasonEvicted), never a
+// so a resume into it below that is ResumeLost (codec.ResetEvicted), never a
 // silent gap.
 //
 // Topics are created on first use (or only with CreateTopic, with
@@ -120,19 +120,9 @@
 // saw the sequence jump: limits or a deletion), the feed calls MarkLost
 // with the last sequence lost. Their topics are unknown, so every topic's
 // next entry carries the gap's end: a reader that has not read that far
-// gets the reset there (ReasonEvicted, id of the gap's end) before the
+// gets the reset there (codec.ResetEvicted, id of the gap's end) before the
 // entry, once whatever its topics (a topic made later carries it too); a
-// resume from below it is ResumeLost (ReasonEvicted), and it, like a
+// resume from below it is ResumeLost (codec.ResetEvicted), and it, like a
 // reader behind eviction whose unread entries carried it, is filled from
 // the Source up to the gap's end, gets the reset there, then the rest.
-//
-// # Hooks
-//
-// OnSubscribe and OnUnsubscribe are queued under the publish lock and
-// called after it is released, one at a time and in order; Subscribe and
-// Subscriber.Close return after their hook calls are made. A hook that
-// panics is recovered and logged (go-micro's logger, with the topic and
-// the stack); the calls after it are still made. The server does not use
-// these hooks (its bridge is driven by the endpoint, per topic); MarkGap
-// is how a feed that was not subscribed tells the hub of a gap.
 package hub

@@ -7,7 +7,7 @@ var (
 	// ErrUnknownTopic means the hub runs with ExplicitTopics and the topic
 	// was not created with CreateTopic.
 	ErrUnknownTopic = errors.New("sse hub: unknown topic")
-	// ErrInvalidTopic means a topic name is empty, longer than MaxTopicLen
+	// ErrInvalidTopic means a topic name is empty, longer than maxTopicLen
 	// bytes, not UTF-8 or holds a control character, or a subscription
 	// names no topic.
 	ErrInvalidTopic = errors.New("sse hub: invalid topic")
@@ -32,9 +32,9 @@ var (
 	// every event of the range asked for; the hub then sends a reset
 	// (codec.ResetEvicted) at the gap.
 	ErrGone = errors.New("sse hub: range no longer held by the source")
-	// ErrInvalidEpoch means an epoch given with WithEpoch is not 1 to
-	// MaxEpochLen characters of [0-9a-z]; New panics with it.
-	ErrInvalidEpoch = errors.New("sse hub: invalid epoch")
+	// errInvalidEpoch means an epoch given with WithEpoch is not 1 to
+	// maxEpochLen characters of [0-9a-z]; New panics with it.
+	errInvalidEpoch = errors.New("sse hub: invalid epoch")
 	// ErrIDTooLong means Publish, with KeepPublisherIDs, got an event id
 	// longer than MaxPublisherIDLen bytes: no client could resume from it.
 	ErrIDTooLong = errors.New("sse hub: publisher id too long")
@@ -42,5 +42,5 @@ var (
 
 // MaxPublisherIDLen is the longest publisher id (KeepPublisherIDs) Publish
 // accepts, in bytes. A lastEventID longer than this is no id of the hub's
-// (ReasonInvalid).
+// (codec.ResetInvalid).
 const MaxPublisherIDLen = 256

@@ -46,6 +46,5 @@ func (h *Hub) DeleteTopic(name string) error {
 	t.pinned = false
 	h.maybeForgetLocked(t)
 	h.mu.Unlock()
-	h.runHooks(true)
 	return nil
 }

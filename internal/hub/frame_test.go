@@ -83,11 +83,11 @@ func TestReadChunksAreReadsFrames(t *testing.T) {
 		}
 	}
 	for _, last := range []string{"", "garbage"} {
-		plain, err := h.Subscribe([]string{"a", "b"}, last)
+		plain, err := h.subscribeReady([]string{"a", "b"}, last)
 		if err != nil {
 			t.Fatal(err)
 		}
-		chunked, _ := h.Subscribe([]string{"a", "b"}, last)
+		chunked, _ := h.subscribeReady([]string{"a", "b"}, last)
 		want := 0
 		if last != "" {
 			want = n + 1 // the history, after the reset (unknown id)
@@ -100,7 +100,7 @@ func TestReadChunksAreReadsFrames(t *testing.T) {
 		frames := readBatches(t, plain, false, want)
 		chunks := readBatches(t, chunked, true, want)
 		checkChunks(t, frames, chunks)
-		if last != "" && !bytes.Contains(frames[0], []byte("event: "+ResetEventType+"\n")) {
+		if last != "" && !bytes.Contains(frames[0], []byte("event: "+codec.ResetEventType+"\n")) {
 			t.Fatalf("first frame %.60q, want the reset", frames[0])
 		}
 		plain.Close()
@@ -116,9 +116,9 @@ func TestReadChunksFromSource(t *testing.T) {
 	defer h.Close()
 	all := fedLog(t, h, src, 900, 700)
 	want := len(wantAfter(h, all, 10, "a", "c"))
-	plain, _ := h.Subscribe([]string{"a", "c"}, formatID("e", 10))
+	plain, _ := h.subscribeReady([]string{"a", "c"}, formatID("e", 10))
 	defer plain.Close()
-	chunked, _ := h.Subscribe([]string{"a", "c"}, formatID("e", 10))
+	chunked, _ := h.subscribeReady([]string{"a", "c"}, formatID("e", 10))
 	defer chunked.Close()
 	checkChunks(t, readBatches(t, plain, false, want), readBatches(t, chunked, true, want))
 }
@@ -139,9 +139,9 @@ func FuzzReadChunks(f *testing.F) {
 		}
 		h := New(opts...)
 		defer h.Close()
-		plain, _ := h.Subscribe([]string{"f"}, "")
+		plain, _ := h.subscribeReady([]string{"f"}, "")
 		defer plain.Close()
-		chunked, _ := h.Subscribe([]string{"f"}, "")
+		chunked, _ := h.subscribeReady([]string{"f"}, "")
 		defer chunked.Close()
 		if _, err := h.Publish("f", &codec.Event{ID: id, Event: typ, Comment: comment, Data: data}); err != nil {
 			return // refused: nothing to read

@@ -25,7 +25,8 @@ type Provider interface {
 // safe for concurrent use. See the package doc for ids, ordering and
 // bounds.
 type Hub struct {
-	// mu is the publish lock: it guards every field below up to hooks. A
+	// mu is the publish lock: it guards every field below up to the
+	// encoding options. A
 	// publish holds it to assign its sequence and append; a reader holds
 	// it to take a batch of references to frames after its position.
 	mu    sync.Mutex
@@ -59,10 +60,6 @@ type Hub struct {
 	sweepArmed bool
 	sweepAt    int64
 
-	hooks []hookCall // queued under mu, called under hookMu
-
-	hookMu sync.Mutex
-
 	// The encoding options, read by Publish before it takes the lock.
 	enc     atomic.Uint32
 	keepIDs atomic.Bool
@@ -72,8 +69,8 @@ type Hub struct {
 }
 
 // New returns a hub with the default Options changed by opts. It panics
-// with ErrInvalidEpoch when WithEpoch gives an epoch that is not 1 to
-// MaxEpochLen characters of [0-9a-z].
+// with errInvalidEpoch when WithEpoch gives an epoch that is not 1 to
+// maxEpochLen characters of [0-9a-z].
 func New(opts ...Option) *Hub {
 	start := time.Now()
 	h := &Hub{
@@ -100,10 +97,6 @@ func New(opts ...Option) *Hub {
 	h.keepIDs.Store(h.opts.KeepPublisherIDs)
 	return h
 }
-
-// Epoch returns the epoch part of the ids this hub assigns: WithEpoch's, or
-// random; fixed for the hub's life.
-func (h *Hub) Epoch() string { return h.epoch }
 
 // CreateTopic creates the topic called name if it does not exist and pins
 // it: a created topic is never forgotten (it lives until Close). With
@@ -190,12 +183,8 @@ func (h *Hub) add(name string, seq uint64, at int64, ev *codec.Event) (string, e
 	if !h.sweepArmed {
 		h.armSweepLocked()
 	}
-	hooks := len(h.hooks) > 0
 	h.mu.Unlock()
 
-	if hooks {
-		h.runHooks(false)
-	}
 	if pubID != "" {
 		return pubID, nil
 	}
@@ -272,8 +261,7 @@ func dataLines(b []byte) int {
 }
 
 // Close ends every subscriber with ErrClosed (each still reads what the
-// logs held, then gets ErrClosed), calls OnUnsubscribe for every topic that
-// had subscribers, lets go of all history (the subscribers' references
+// logs held, then gets ErrClosed), lets go of all history (the subscribers' references
 // keep what they have yet to read) and stops the hub's timer. Publish,
 // Append, Subscribe and CreateTopic then return ErrClosed. Close is
 // idempotent.
@@ -294,16 +282,12 @@ func (h *Hub) Close() {
 				s.end(ErrClosed)
 			}
 		}
-		if len(t.subs) > 0 {
-			h.queueHookLocked(h.opts.OnUnsubscribe, t.name)
-		}
 		t.subs = nil
 	}
 	clear(h.topics)
 	h.listHead, h.listTail = nil, nil
 	h.subscribers, h.histEvents, h.histBytes = 0, 0, 0
 	h.mu.Unlock()
-	h.runHooks(true)
 }
 
 // Closed reports whether Close was called.

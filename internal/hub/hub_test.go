@@ -33,7 +33,7 @@ func drainAll(t *testing.T, s *Subscriber) ([]*codec.Event, error) {
 func TestPublishSubscribeBasic(t *testing.T) {
 	h := New()
 	defer h.Close()
-	s, err := h.Subscribe([]string{"a"}, "")
+	s, err := h.subscribeReady([]string{"a"}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestPublishSubscribeBasic(t *testing.T) {
 		t.Fatalf("id %q lacks epoch %q", id1, h.Epoch())
 	}
 	// Resume after the first id: exactly the second.
-	s2, err := h.Subscribe([]string{"a"}, id1)
+	s2, err := h.subscribeReady([]string{"a"}, id1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestPublishSubscribeBasic(t *testing.T) {
 
 func TestCloseEndsSubscribers(t *testing.T) {
 	h := New()
-	s, err := h.Subscribe([]string{"a"}, "")
+	s, err := h.subscribeReady([]string{"a"}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

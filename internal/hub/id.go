@@ -16,10 +16,10 @@ import (
 // they compare by their sequence number.
 const (
 	randomEpochLen = 8
-	// MaxEpochLen is the longest epoch WithEpoch accepts.
-	MaxEpochLen = 16
+	// maxEpochLen is the longest epoch WithEpoch accepts.
+	maxEpochLen = 16
 	// maxIDLen is the longest hub id: epoch, '-', 13 base-36 digits.
-	maxIDLen = MaxEpochLen + 1 + 13
+	maxIDLen = maxEpochLen + 1 + 13
 )
 
 const epochDigits = "0123456789abcdefghijklmnopqrstuv"
@@ -34,15 +34,15 @@ func newEpoch() string {
 	return string(b[:])
 }
 
-// checkEpoch returns an error wrapping ErrInvalidEpoch unless epoch is 1 to
-// MaxEpochLen characters of [0-9a-z].
+// checkEpoch returns an error wrapping errInvalidEpoch unless epoch is 1 to
+// maxEpochLen characters of [0-9a-z].
 func checkEpoch(epoch string) error {
-	if epoch == "" || len(epoch) > MaxEpochLen {
-		return fmt.Errorf("%w: %.32q: want 1 to %d characters", ErrInvalidEpoch, epoch, MaxEpochLen)
+	if epoch == "" || len(epoch) > maxEpochLen {
+		return fmt.Errorf("%w: %.32q: want 1 to %d characters", errInvalidEpoch, epoch, maxEpochLen)
 	}
 	for i := 0; i < len(epoch); i++ {
 		if !isBase36(epoch[i]) {
-			return fmt.Errorf("%w: %.32q: want [0-9a-z]", ErrInvalidEpoch, epoch)
+			return fmt.Errorf("%w: %.32q: want [0-9a-z]", errInvalidEpoch, epoch)
 		}
 	}
 	return nil
@@ -79,7 +79,7 @@ func parseID(id string) (epoch string, seq uint64, ok bool) {
 			return "", 0, false
 		}
 	}
-	if dash < 1 || dash > MaxEpochLen {
+	if dash < 1 || dash > maxEpochLen {
 		return "", 0, false
 	}
 	digits := id[dash+1:]

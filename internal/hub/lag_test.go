@@ -84,7 +84,7 @@ func TestLagOfAReaderBehindAPartReadBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	for i := 0; i < BatchFrames+10; i++ {
+	for i := 0; i < batchFrames+10; i++ {
 		clock.add(time.Millisecond)
 		if _, err := h.Publish("a", &codec.Event{Data: []byte("x")}); err != nil {
 			t.Fatal(err)
@@ -96,11 +96,11 @@ func TestLagOfAReaderBehindAPartReadBatch(t *testing.T) {
 		t.Fatalf("Read: more %v, %v; want a full batch and more", more, err)
 	}
 	// Event i (from 0) was published at 1ns + (i+1) ms.
-	firstUnread := time.Duration(1) + time.Duration(BatchFrames+1)*time.Millisecond
+	firstUnread := time.Duration(1) + time.Duration(batchFrames+1)*time.Millisecond
 	if got := h.Lag(0); len(got) != 1 || got[0].Age != now-firstUnread {
 		t.Fatalf("Lag = %v, want a: %v", got, now-firstUnread)
 	}
-	if got, want := s.TakeReadAge(), now-(time.Duration(1)+time.Duration(BatchFrames)*time.Millisecond); got != want {
+	if got, want := s.TakeReadAge(), now-(time.Duration(1)+time.Duration(batchFrames)*time.Millisecond); got != want {
 		t.Fatalf("TakeReadAge = %v, want %v", got, want)
 	}
 }

@@ -4,7 +4,7 @@ package hub
 // this hub was not fed yet (a fed hub's feed saw its log jump past them:
 // limits or a deletion removed them before the node consumed them). Which
 // topics they were of is unknown, so every subscriber that has not read
-// that far gets the reset (ReasonEvicted, id of upTo) before the next
+// that far gets the reset (codec.ResetEvicted, id of upTo) before the next
 // event of each of its topics, and a resume from below upTo is ResumeLost
 // with the reset at the gap: a stream never skips them silently. Records
 // appended later must be above upTo. An upTo at or below the last sequence

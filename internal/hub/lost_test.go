@@ -3,6 +3,8 @@ package hub
 import (
 	"errors"
 	"testing"
+
+	"github.com/go-micro-sse/go-micro-sse/codec"
 )
 
 // lostLog is a fed hub (epoch "lost") holding a1..a5 in its local log,
@@ -32,11 +34,11 @@ func appendRecord(t *testing.T, h *Hub, src *fakeSource, r Record) {
 // resume from below the loss is not exact, one from its end is.
 func TestLostRangeGetsTheReset(t *testing.T) {
 	h, src := lostLog(t)
-	one, _ := h.Subscribe([]string{"a"}, "")
+	one, _ := h.subscribeReady([]string{"a"}, "")
 	defer one.Close()
-	two, _ := h.Subscribe([]string{"a", "b"}, formatID("lost", 2))
+	two, _ := h.subscribeReady([]string{"a", "b"}, formatID("lost", 2))
 	defer two.Close()
-	onB, _ := h.Subscribe([]string{"b"}, "")
+	onB, _ := h.subscribeReady([]string{"b"}, "")
 	defer onB.Close()
 	if got := ids(readN(t, two, 3)); !equal(got, []string{formatID("lost", 3), formatID("lost", 4), formatID("lost", 5)}) {
 		t.Fatalf("before the loss: %v", got)
@@ -45,7 +47,7 @@ func TestLostRangeGetsTheReset(t *testing.T) {
 	if err := h.MarkLost(8); err != nil {
 		t.Fatal(err)
 	}
-	late, _ := h.Subscribe([]string{"a"}, "") // joined after the loss: lost nothing
+	late, _ := h.subscribeReady([]string{"a"}, "") // joined after the loss: lost nothing
 	defer late.Close()
 	appendRecord(t, h, src, record("a", 9))
 	appendRecord(t, h, src, record("b", 10))
@@ -54,19 +56,19 @@ func TestLostRangeGetsTheReset(t *testing.T) {
 	if evs[0].ID != formatID("lost", 8) {
 		t.Fatalf("live reader: first frame %q %q, want the reset at %q", evs[0].Event, evs[0].ID, formatID("lost", 8))
 	}
-	if rest := checkReset(t, evs, "", ReasonEvicted); rest[0].ID != formatID("lost", 9) {
+	if rest := checkReset(t, evs, "", codec.ResetEvicted); rest[0].ID != formatID("lost", 9) {
 		t.Fatalf("live reader after the reset: %v", ids(rest))
 	}
 
 	evs = readN(t, two, 3)
 	increasing(t, evs)
-	rest := checkReset(t, evs, formatID("lost", 2), ReasonEvicted)
+	rest := checkReset(t, evs, formatID("lost", 2), codec.ResetEvicted)
 	if got := ids(evs); !equal(got, []string{formatID("lost", 8), formatID("lost", 9), formatID("lost", 10)}) {
 		t.Fatalf("two topics: %v (%d resets)", got, len(evs)-len(rest))
 	}
 
 	evs = readN(t, onB, 2)
-	if got := ids(checkReset(t, evs, "", ReasonEvicted)); evs[0].ID != formatID("lost", 8) || !equal(got, []string{formatID("lost", 10)}) {
+	if got := ids(checkReset(t, evs, "", codec.ResetEvicted)); evs[0].ID != formatID("lost", 8) || !equal(got, []string{formatID("lost", 10)}) {
 		t.Fatalf("topic b: %v", ids(evs))
 	}
 
@@ -84,11 +86,11 @@ func TestLostRangeGetsTheReset(t *testing.T) {
 		{7, ResumeLost, []string{id(8), id(9)}},
 		{8, ResumeExact, []string{id(9)}},
 	} {
-		s, err := h.Subscribe([]string{"a"}, id(c.from))
+		s, err := h.subscribeReady([]string{"a"}, id(c.from))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := s.Resume(); got.Outcome != c.want || c.want == ResumeLost && got.Reason != ReasonEvicted {
+		if got := s.Resume(); got.Outcome != c.want || c.want == ResumeLost && got.Reason != codec.ResetEvicted {
 			t.Errorf("resume from %d: %+v, want %v", c.from, got, c.want)
 		}
 		evs := readN(t, s, len(c.ids))
@@ -96,7 +98,7 @@ func TestLostRangeGetsTheReset(t *testing.T) {
 			t.Errorf("resume from %d: %v, want %v", c.from, got, c.ids)
 		}
 		for _, ev := range evs {
-			if (ev.Event == ResetEventType) != (ev.ID == id(8)) {
+			if (ev.Event == codec.ResetEventType) != (ev.ID == id(8)) {
 				t.Errorf("resume from %d: frame %q of type %q", c.from, ev.ID, ev.Event)
 			}
 		}
@@ -122,7 +124,7 @@ func TestLostRangeBehindEviction(t *testing.T) {
 	for seq := uint64(1); seq <= 5; seq++ {
 		appendRecord(t, h, src, record("a", seq))
 	}
-	s, _ := h.Subscribe([]string{"a"}, "")
+	s, _ := h.subscribeReady([]string{"a"}, "")
 	defer s.Close()
 	if err := h.MarkLost(8); err != nil {
 		t.Fatal(err)
@@ -132,7 +134,7 @@ func TestLostRangeBehindEviction(t *testing.T) {
 	}
 	evs := readN(t, s, 7)
 	increasing(t, evs)
-	rest := checkReset(t, evs, "", ReasonEvicted)
+	rest := checkReset(t, evs, "", codec.ResetEvicted)
 	var want []string
 	for seq := uint64(9); seq <= 14; seq++ {
 		want = append(want, formatID("lost", seq))
@@ -169,11 +171,11 @@ func TestLostRangeResumeFilledUpToTheLoss(t *testing.T) {
 		{[]string{"c"}, []string{id(8), id(10)}},
 		{[]string{"a", "c"}, []string{id(3), id(4), id(5), id(8), id(9), id(10)}},
 	} {
-		s, err := h.Subscribe(c.topics, id(2))
+		s, err := h.subscribeReady(c.topics, id(2))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := s.Resume(); got.Outcome != ResumeLost || got.Reason != ReasonEvicted {
+		if got := s.Resume(); got.Outcome != ResumeLost || got.Reason != codec.ResetEvicted {
 			t.Errorf("%v from 2: %+v", c.topics, got)
 		}
 		evs := readN(t, s, len(c.want))
@@ -181,7 +183,7 @@ func TestLostRangeResumeFilledUpToTheLoss(t *testing.T) {
 			t.Errorf("%v from 2: %v, want %v", c.topics, got, c.want)
 		}
 		for _, ev := range evs {
-			if (ev.Event == ResetEventType) != (ev.ID == id(8)) {
+			if (ev.Event == codec.ResetEventType) != (ev.ID == id(8)) {
 				t.Errorf("%v from 2: frame %q of type %q", c.topics, ev.ID, ev.Event)
 			}
 		}

@@ -23,7 +23,7 @@ const (
 // What zero means: for HistoryEvents, HistoryBytes and HistoryBudget zero
 // keeps no history: a topic's log holds an event only until the topic's
 // subscribers have read it (freed at the topic's next publish), at most
-// LiveWindowEvents or LiveWindowBytes behind the newest (a reader further
+// liveWindowEvents or liveWindowBytes behind the newest (a reader further
 // behind is ended), so live readers are served and a resume replays
 // nothing; for MaxReplay zero replays nothing (resumes that missed events
 // get the reset); for HistoryAge zero means no age bound. A negative
@@ -64,10 +64,6 @@ type Options struct {
 	// Start is where the local log of a fed hub starts (0: at the first
 	// record appended).
 	Start uint64
-	// OnSubscribe is called when a topic gets its first subscriber.
-	OnSubscribe func(topic string)
-	// OnUnsubscribe is called when a topic loses its last subscriber.
-	OnUnsubscribe func(topic string)
 }
 
 // Option sets a field of Options.
@@ -134,8 +130,8 @@ func WithDataEncoding(enc codec.DataEncoding) Option {
 	return func(o *Options) { o.DataEncoding = enc }
 }
 
-// WithEpoch sets the epoch of the hub's ids (1 to MaxEpochLen characters
-// of [0-9a-z]; New panics with ErrInvalidEpoch otherwise). With a log fed
+// WithEpoch sets the epoch of the hub's ids (1 to maxEpochLen characters
+// of [0-9a-z]; New panics with errInvalidEpoch otherwise). With a log fed
 // from outside it names the outside log's lifetime, so that the same event
 // has the same id on every node.
 func WithEpoch(epoch string) Option {
@@ -156,19 +152,4 @@ func WithSource(src Source) Option {
 // first record appended is the start.
 func WithStart(seq uint64) Option {
 	return func(o *Options) { o.Start = seq }
-}
-
-// OnSubscribe sets the hook called when a topic gets its first subscriber.
-// Hooks are called one at a time, in the order of the changes, never under
-// the publish lock; a hook must not call Subscribe, Subscriber.Close or
-// Hub.Close (it may call Publish).
-func OnSubscribe(fn func(topic string)) Option {
-	return func(o *Options) { o.OnSubscribe = fn }
-}
-
-// OnUnsubscribe sets the hook called when a topic loses its last
-// subscriber (closed, ended or hub closed), with the same rules as
-// OnSubscribe.
-func OnUnsubscribe(fn func(topic string)) Option {
-	return func(o *Options) { o.OnUnsubscribe = fn }
 }

@@ -250,7 +250,7 @@ func (v *verifier) check(h *Hub, sg *segment, last uint64) uint64 {
 		if i > 0 && seq <= seqs[i-1] {
 			v.fail("ids do not increase at frame %d: %d after %d", i, seq, seqs[i-1])
 		}
-		if ev.Event == ResetEventType {
+		if ev.Event == codec.ResetEventType {
 			if resetAt >= 0 {
 				v.fail("a second reset at frame %d", i)
 			}
@@ -360,20 +360,22 @@ func runClient(t *testing.T, h *Hub, cl *client, log *published, r *rand.Rand, d
 	finished := false
 	var frames [][]byte
 	for !finished {
-		var opts []SubscribeOption
 		wake := make(chan struct{}, 1)
+		opts := []SubscribeOption{Notify(func() {
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
+		})}
 		if d != nil {
-			opts = append(opts, WakeWith(d.w), Owner(wake))
+			opts = []SubscribeOption{WakeWith(d.w), Owner(wake)}
 		}
 		s, err := h.Subscribe(cl.topics, lastID, opts...)
 		if err != nil {
 			t.Error(err)
 			return
 		}
-		ready := s.Ready()
-		if d != nil {
-			ready = wake
-		}
+		ready := wake
 		sg := &segment{lastID: lastID, resume: s.Resume()}
 		cl.segments = append(cl.segments, sg)
 		budget := r.IntN(400) // frames to read before leaving

@@ -7,32 +7,6 @@ import (
 	"github.com/go-micro-sse/go-micro-sse/codec"
 )
 
-// ResetEventType is the reserved event type of the reset frame
-// (codec.ResetEventType): its data is JSON,
-// {"reason":"<Reason...>","lastEventId":"<the id given>"}.
-const ResetEventType = codec.ResetEventType
-
-// Reasons a lastEventID is not resumed exactly (Resume.Reason with
-// ResumeLost); the codec's Reset constants.
-const (
-	// ReasonOtherEpoch: a hub id of another epoch (a previous run, or
-	// another node).
-	ReasonOtherEpoch = codec.ResetOtherEpoch
-	// ReasonEvicted: an id of this hub, but events after it have left the
-	// log of a subscribed topic (count, bytes, age or budget bound), and no
-	// Source holds them.
-	ReasonEvicted = codec.ResetEvicted
-	// ReasonUnknownID: with KeepPublisherIDs, an id that no event in the
-	// subscribed topics' history carries.
-	ReasonUnknownID = codec.ResetUnknownID
-	// ReasonInvalid: not an id this hub could have given (garbage, or a
-	// sequence number this hub has not reached).
-	ReasonInvalid = codec.ResetInvalid
-	// ReasonReplayLimit: more than MaxReplay events followed the id; the
-	// oldest were skipped.
-	ReasonReplayLimit = codec.ResetReplayLimit
-)
-
 // ResumeOutcome says how a subscription's lastEventID was placed.
 type ResumeOutcome uint8
 
@@ -76,8 +50,7 @@ type Resume struct {
 // live are the same reading forward). Nothing is copied: a resume from any
 // id, garbage included, costs the subscriber's position and a reset frame.
 // Resume reports how lastEventID was placed; see ResumeLost for ids that
-// cannot be. The first subscriber of a topic makes OnSubscribe run before
-// Subscribe returns. Errors: ErrInvalidTopic, ErrUnknownTopic, ErrClosed.
+// cannot be. Errors: ErrInvalidTopic, ErrUnknownTopic, ErrClosed.
 // The caller must Close the subscriber.
 func (h *Hub) Subscribe(topics []string, lastEventID string, opts ...SubscribeOption) (*Subscriber, error) {
 	if len(topics) == 0 {
@@ -111,9 +84,6 @@ func (h *Hub) Subscribe(topics []string, lastEventID string, opts ...SubscribeOp
 	}
 	if h.src != nil {
 		s.source = &fetchState{lastID: lastEventID}
-	}
-	if s.notify == nil && s.waker == nil {
-		s.ready = make(chan struct{}, 1)
 	}
 
 	h.mu.Lock()
@@ -150,7 +120,6 @@ func (h *Hub) Subscribe(topics []string, lastEventID string, opts ...SubscribeOp
 	}
 	h.mu.Unlock()
 
-	h.runHooks(true)
 	if due {
 		s.signal()
 	}
@@ -183,11 +152,11 @@ func (h *Hub) placeLocked(s *Subscriber, ts []*topic, lastID string) {
 	case reason == "" && h.src != nil:
 		// Filled from the Source up to the loss, the reset at its end
 		// (lostTo, or the gapBefore of the entries after it), then on.
-		s.resume = Resume{Outcome: ResumeLost, Reason: ReasonEvicted}
+		s.resume = Resume{Outcome: ResumeLost, Reason: codec.ResetEvicted}
 		s.placed = true
 		s.gapTo, s.lostTo = gap, h.lost
 	case reason == "":
-		reason = ReasonEvicted
+		reason = codec.ResetEvicted
 		fallthrough
 	default:
 		s.resume = Resume{Outcome: ResumeLost, Reason: reason}
@@ -206,13 +175,13 @@ func (h *Hub) placeLocked(s *Subscriber, ts []*topic, lastID string) {
 // the reason it cannot be placed.
 func (h *Hub) findLocked(ts []*topic, lastID string) (after uint64, reason string) {
 	if len(lastID) > MaxPublisherIDLen { // longer than any id of ours
-		return 0, ReasonInvalid
+		return 0, codec.ResetInvalid
 	}
 	epoch, seq, isHubID := parseID(lastID)
 	switch {
 	case isHubID && epoch == h.epoch:
 		if seq > h.seq && h.src == nil {
-			return 0, ReasonInvalid
+			return 0, codec.ResetInvalid
 		}
 		// Fed from outside: an id ahead of the local log (from a node that
 		// is ahead) is placed as it is and waits there.
@@ -221,16 +190,16 @@ func (h *Hub) findLocked(ts []*topic, lastID string) (after uint64, reason strin
 		if seq, found := findPublisherID(ts, lastID); found {
 			return seq, ""
 		}
-		return 0, ReasonUnknownID
+		return 0, codec.ResetUnknownID
 	case isHubID:
-		return 0, ReasonOtherEpoch
+		return 0, codec.ResetOtherEpoch
 	default:
-		return 0, ReasonInvalid
+		return 0, codec.ResetInvalid
 	}
 }
 
 // capReplayLocked bounds what s replays from the local logs to MaxReplay
-// events: past it, the oldest are skipped and a reset (ReasonReplayLimit,
+// events: past it, the oldest are skipped and a reset (codec.ResetReplayLimit,
 // unless s has one already) stands in their place.
 func (h *Hub) capReplayLocked(s *Subscriber, ts []*topic) {
 	from := s.pos
@@ -258,7 +227,7 @@ func (h *Hub) capReplayLocked(s *Subscriber, ts []*topic) {
 	}
 	s.pos = lo
 	if s.reset == nil {
-		s.resume = Resume{Outcome: ResumeLost, Reason: ReasonReplayLimit}
+		s.resume = Resume{Outcome: ResumeLost, Reason: codec.ResetReplayLimit}
 		s.placed = false
 		s.reset = &pendingReset{}
 	}
@@ -293,7 +262,7 @@ func (h *Hub) resetFrame(seq uint64, reason, lastID string) frame {
 		Reason      string `json:"reason"`
 		LastEventID string `json:"lastEventId"`
 	}{reason, lastID})
-	ev := codec.Event{ID: formatID(h.epoch, seq), Event: ResetEventType, Data: data}
-	buf, _ := ev.AppendTo(newFrameBuf(0, len(data)+len(ResetEventType)+64)) // valid by construction: json.Marshal gives UTF-8
+	ev := codec.Event{ID: formatID(h.epoch, seq), Event: codec.ResetEventType, Data: data}
+	buf, _ := ev.AppendTo(newFrameBuf(0, len(data)+len(codec.ResetEventType)+64)) // valid by construction: json.Marshal gives UTF-8
 	return makeFrame(buf, chunkRoom)
 }

@@ -49,8 +49,8 @@ func equal(a, b []string) bool {
 // reason, and returns the events after it.
 func checkReset(t *testing.T, evs []*codec.Event, lastID, reason string) []*codec.Event {
 	t.Helper()
-	if len(evs) == 0 || evs[0].Event != ResetEventType {
-		t.Fatalf("first frame is not %s: %v", ResetEventType, evs)
+	if len(evs) == 0 || evs[0].Event != codec.ResetEventType {
+		t.Fatalf("first frame is not %s: %v", codec.ResetEventType, evs)
 	}
 	var d struct {
 		Reason      string `json:"reason"`
@@ -118,13 +118,13 @@ func TestResumeLostOutcomes(t *testing.T) {
 	cases := []struct {
 		name, id, reason string
 	}{
-		{"other epoch", oldID, ReasonOtherEpoch},
-		{"evicted", pub[2], ReasonEvicted},
-		{"garbage", "hello, world", ReasonInvalid},
-		{"epoch only", h.Epoch() + "-", ReasonInvalid},
-		{"overflow", h.Epoch() + "-zzzzzzzzzzzzz", ReasonInvalid},
-		{"leading zero", h.Epoch() + "-01", ReasonInvalid},
-		{"future", future, ReasonInvalid},
+		{"other epoch", oldID, codec.ResetOtherEpoch},
+		{"evicted", pub[2], codec.ResetEvicted},
+		{"garbage", "hello, world", codec.ResetInvalid},
+		{"epoch only", h.Epoch() + "-", codec.ResetInvalid},
+		{"overflow", h.Epoch() + "-zzzzzzzzzzzzz", codec.ResetInvalid},
+		{"leading zero", h.Epoch() + "-01", codec.ResetInvalid},
+		{"future", future, codec.ResetInvalid},
 	}
 	for _, c := range cases {
 		s, err := h.Subscribe([]string{"a"}, c.id)
@@ -178,7 +178,7 @@ func TestResumeForgottenTopicIsNotExact(t *testing.T) {
 	}
 	s, _ := h.Subscribe([]string{"gone"}, first)
 	defer s.Close()
-	if r := s.Resume(); r.Outcome != ResumeLost || r.Reason != ReasonEvicted {
+	if r := s.Resume(); r.Outcome != ResumeLost || r.Reason != codec.ResetEvicted {
 		t.Fatalf("resume into a forgotten topic: %+v", r)
 	}
 }
@@ -199,7 +199,7 @@ func TestKeepPublisherIDs(t *testing.T) {
 	}
 	s.Close()
 	s, _ = h.Subscribe([]string{"a"}, "p-9")
-	if r := s.Resume(); r.Outcome != ResumeLost || r.Reason != ReasonUnknownID {
+	if r := s.Resume(); r.Outcome != ResumeLost || r.Reason != codec.ResetUnknownID {
 		t.Fatalf("unknown publisher id: %+v", r)
 	}
 	s.Close()
@@ -247,15 +247,15 @@ func TestResetStandsAtTheGap(t *testing.T) {
 	a = a[2:]
 	s, _ := h.Subscribe([]string{"a", "b"}, b1)
 	defer s.Close()
-	if r := s.Resume(); r.Outcome != ResumeLost || r.Reason != ReasonEvicted {
+	if r := s.Resume(); r.Outcome != ResumeLost || r.Reason != codec.ResetEvicted {
 		t.Fatalf("resume %+v", r)
 	}
 	evs, _ := drainAll(t, s)
 	increasing(t, evs)
-	if len(evs) < 2 || evs[0].ID != b5 || evs[1].Event != ResetEventType || evs[1].ID != formatID(h.Epoch(), 10) {
+	if len(evs) < 2 || evs[0].ID != b5 || evs[1].Event != codec.ResetEventType || evs[1].ID != formatID(h.Epoch(), 10) {
 		t.Fatalf("stream %v: want b's %s, then the reset at the gap", ids(evs), b5)
 	}
-	checkReset(t, evs[1:], b1, ReasonEvicted)
+	checkReset(t, evs[1:], b1, codec.ResetEvicted)
 	if got, want := ids(evs[2:]), append([]string{a[0], b12}, a[1:]...); !equal(got, want) {
 		t.Fatalf("after the reset %v, want %v", got, want)
 	}
@@ -268,7 +268,7 @@ func TestResetStandsAtTheGap(t *testing.T) {
 	}
 	s3, _ := h.Subscribe([]string{"a", "b"}, b5)
 	defer s3.Close()
-	if s3.Resume().Reason != ReasonEvicted {
+	if s3.Resume().Reason != codec.ResetEvicted {
 		t.Fatalf("from inside the gap: %+v", s3.Resume())
 	}
 	// Garbage: the position is 0, the gap is everything evicted: the held
@@ -277,10 +277,10 @@ func TestResetStandsAtTheGap(t *testing.T) {
 	defer g.Close()
 	evs, _ = drainAll(t, g)
 	increasing(t, evs)
-	if len(evs) < 3 || evs[0].ID != b1 || evs[1].ID != b5 || evs[2].Event != ResetEventType {
+	if len(evs) < 3 || evs[0].ID != b1 || evs[1].ID != b5 || evs[2].Event != codec.ResetEventType {
 		t.Fatalf("garbage: %v", ids(evs))
 	}
-	checkReset(t, evs[2:], "garbage", ReasonInvalid)
+	checkReset(t, evs[2:], "garbage", codec.ResetInvalid)
 }
 
 // TestMaxReplay: a resume replays at most MaxReplay events; the reset
@@ -292,7 +292,7 @@ func TestMaxReplay(t *testing.T) {
 	b := publishN(t, h, "b", 10)
 	s, _ := h.Subscribe([]string{"a", "b"}, a[0])
 	defer s.Close()
-	if r := s.Resume(); r.Outcome != ResumeLost || r.Reason != ReasonReplayLimit {
+	if r := s.Resume(); r.Outcome != ResumeLost || r.Reason != codec.ResetReplayLimit {
 		t.Fatalf("resume %+v", r)
 	}
 	evs, _ := drainAll(t, s)
@@ -300,7 +300,7 @@ func TestMaxReplay(t *testing.T) {
 	if evs[0].ID != b[4] {
 		t.Fatalf("reset id %q, want the last skipped %q", evs[0].ID, b[4])
 	}
-	if rest := checkReset(t, evs, a[0], ReasonReplayLimit); !equal(ids(rest), b[5:]) {
+	if rest := checkReset(t, evs, a[0], codec.ResetReplayLimit); !equal(ids(rest), b[5:]) {
 		t.Fatalf("replayed %v", ids(rest))
 	}
 	// Within the limit: exact.
@@ -315,7 +315,7 @@ func TestMaxReplay(t *testing.T) {
 	p := publishN(t, h0, "a", 3)
 	s3, _ := h0.Subscribe([]string{"a"}, p[0])
 	defer s3.Close()
-	if evs, _ := drainAll(t, s3); len(evs) != 1 || evs[0].ID != p[2] || s3.Resume().Reason != ReasonReplayLimit {
+	if evs, _ := drainAll(t, s3); len(evs) != 1 || evs[0].ID != p[2] || s3.Resume().Reason != codec.ResetReplayLimit {
 		t.Fatalf("MaxReplay(0): %+v %v", s3.Resume(), ids(evs))
 	}
 	s4, _ := h0.Subscribe([]string{"a"}, p[2])
@@ -386,7 +386,7 @@ func TestForgedIDCopiesNothing(t *testing.T) {
 	}
 	t.Logf("%d subscribers: heap +%d KiB (%d B each); history %d KiB; one read: %d frames, %d B",
 		subs, grown>>10, grown/subs, h.Stats().HistoryBytes>>10, len(frames), size)
-	if err != nil || !more || len(frames) > BatchFrames || size > BatchBytes {
+	if err != nil || !more || len(frames) > batchFrames || size > BatchBytes {
 		t.Fatalf("one read: %d frames, %d bytes, more %v, %v", len(frames), size, more, err)
 	}
 	if grown > subs*8<<10 {

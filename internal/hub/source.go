@@ -15,7 +15,7 @@ import (
 // ("<epoch>-<seq>", epoch from WithEpoch). Where a subscriber's position
 // lies below what a topic's local log holds, the hub fetches the missing
 // range from the Source in bounded batches (one in flight per subscriber,
-// at most BatchFrames events and about BatchBytes of data), writes it in
+// at most batchFrames events and about BatchBytes of data), writes it in
 // id order and continues from the local log with no gap and no duplicate.
 
 // Record is one event with a sequence given from outside the hub.
@@ -93,7 +93,7 @@ func (s *Subscriber) fetchRangeLocked() fetchRange {
 	}
 	return fetchRange{ctx: fs.ctx, on: on, r: Range{
 		Topics: names, After: s.pos, UpTo: upTo,
-		MaxEvents: BatchFrames, MaxBytes: BatchBytes,
+		MaxEvents: batchFrames, MaxBytes: BatchBytes,
 	}}
 }
 

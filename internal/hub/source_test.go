@@ -102,7 +102,7 @@ func readN(t *testing.T, s *Subscriber, n int) []*codec.Event {
 		if err != nil {
 			t.Fatalf("after %d events: %v", len(evs), err)
 		}
-		if len(frames) > BatchFrames {
+		if len(frames) > batchFrames {
 			t.Fatalf("a batch of %d frames", len(frames))
 		}
 		if !more && len(evs) < n {
@@ -139,7 +139,7 @@ func TestFedAppend(t *testing.T) {
 	if _, err := h.Publish("a", &codec.Event{Data: []byte("x")}); !errors.Is(err, ErrFed) {
 		t.Fatalf("publish on a fed hub: %v", err)
 	}
-	s, _ := h.Subscribe([]string{"a"}, "")
+	s, _ := h.subscribeReady([]string{"a"}, "")
 	defer s.Close()
 	if id, err := h.Append(record("a", 40)); err != nil || id != "js1a-14" {
 		t.Fatalf("append: %q %v", id, err)
@@ -157,16 +157,16 @@ func TestFedAppend(t *testing.T) {
 	if st := h.Stats(); st.Published != 2 {
 		t.Fatalf("stale appends counted: %+v", st)
 	}
-	for _, bad := range []string{"", "ABC", "a-b", strings.Repeat("x", MaxEpochLen+1)} {
+	for _, bad := range []string{"", "ABC", "a-b", strings.Repeat("x", maxEpochLen+1)} {
 		func() {
 			defer func() {
-				if r := recover(); r == nil || !errors.Is(r.(error), ErrInvalidEpoch) {
+				if r := recover(); r == nil || !errors.Is(r.(error), errInvalidEpoch) {
 					t.Errorf("epoch %q: recovered %v", bad, r)
 				}
 			}()
 			New(WithEpoch(bad), WithEpoch(bad)).Close()
 			if bad == "" {
-				panic(ErrInvalidEpoch) // empty means random: nothing to refuse
+				panic(errInvalidEpoch) // empty means random: nothing to refuse
 			}
 		}()
 	}
@@ -181,7 +181,7 @@ func TestFedResumeFromSource(t *testing.T) {
 	h := New(WithEpoch("e"), WithSource(src), MaxHistoryEvents(200))
 	defer h.Close()
 	all := fedLog(t, h, src, 3000, 1500)
-	s, err := h.Subscribe([]string{"a", "b"}, formatID("e", 10))
+	s, err := h.subscribeReady([]string{"a", "b"}, formatID("e", 10))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +197,7 @@ func TestFedResumeFromSource(t *testing.T) {
 	src.mu.Lock()
 	calls, maxRecs := src.calls, src.maxRecs
 	src.mu.Unlock()
-	if calls < 2 || maxRecs > BatchFrames {
+	if calls < 2 || maxRecs > batchFrames {
 		t.Fatalf("%d fetches, at most %d records each", calls, maxRecs)
 	}
 	// Live events follow.
@@ -215,7 +215,7 @@ func TestFedReaderBehindEvictionIsFilled(t *testing.T) {
 	src := &fakeSource{first: 1}
 	h := New(WithEpoch("e"), WithSource(src), MaxHistoryEvents(10))
 	defer h.Close()
-	s, _ := h.Subscribe([]string{"a", "c"}, "")
+	s, _ := h.subscribeReady([]string{"a", "c"}, "")
 	defer s.Close()
 	all := fedLog(t, h, src, 600, 1)
 	want := wantAfter(h, all, 0, "a", "c")
@@ -235,14 +235,14 @@ func TestFedSourceGone(t *testing.T) {
 	defer h.Close()
 	all := fedLog(t, h, src, 1000, 500)
 	last := formatID("e", 10)
-	s, _ := h.Subscribe([]string{"a", "b"}, last)
+	s, _ := h.subscribeReady([]string{"a", "b"}, last)
 	defer s.Close()
 	want := wantAfter(h, all, 499, "a", "b")
 	evs := readN(t, s, len(want)+1)
 	if evs[0].ID != formatID("e", 499) {
 		t.Fatalf("reset id %q, want the gap's end %q", evs[0].ID, formatID("e", 499))
 	}
-	rest := checkReset(t, evs, last, ReasonEvicted)
+	rest := checkReset(t, evs, last, codec.ResetEvicted)
 	if got := ids(rest); !equal(got, want) {
 		t.Fatalf("after the reset: first difference at %d", firstDiff(got, want))
 	}
@@ -255,7 +255,7 @@ func TestFedSourceFails(t *testing.T) {
 	h := New(WithEpoch("e"), WithSource(src))
 	defer h.Close()
 	fedLog(t, h, src, 100, 50)
-	s, _ := h.Subscribe([]string{"a"}, formatID("e", 3))
+	s, _ := h.subscribeReady([]string{"a"}, formatID("e", 3))
 	defer s.Close()
 	for {
 		_, more, err := s.Read(nil)
@@ -278,12 +278,12 @@ func TestFedAheadAndBeforeStart(t *testing.T) {
 	src := &fakeSource{first: 1}
 	h := New(WithEpoch("e"), WithSource(src))
 	defer h.Close()
-	early, _ := h.Subscribe([]string{"b"}, formatID("e", 20))
+	early, _ := h.subscribeReady([]string{"b"}, formatID("e", 20))
 	defer early.Close()
-	live, _ := h.Subscribe([]string{"b"}, "")
+	live, _ := h.subscribeReady([]string{"b"}, "")
 	defer live.Close()
 	all := fedLog(t, h, src, 200, 100)
-	ahead, _ := h.Subscribe([]string{"b"}, formatID("e", 150))
+	ahead, _ := h.subscribeReady([]string{"b"}, formatID("e", 150))
 	defer ahead.Close()
 	if ahead.Resume().Outcome != ResumeExact {
 		t.Fatalf("ahead: %+v", ahead.Resume())
@@ -328,7 +328,7 @@ func TestFedWithStart(t *testing.T) {
 	}
 	h := New(WithEpoch("e"), WithSource(src), WithStart(100))
 	defer h.Close()
-	s, _ := h.Subscribe([]string{"a"}, formatID("e", 90))
+	s, _ := h.subscribeReady([]string{"a"}, formatID("e", 90))
 	defer s.Close()
 	if got, want := ids(readN(t, s, 9)), wantAfter(h, all, 90, "a"); !equal(got, want) {
 		t.Fatalf("before any append: %v, want %v", got, want)

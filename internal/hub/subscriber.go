@@ -6,18 +6,19 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/go-micro-sse/go-micro-sse/codec"
 	"github.com/go-micro-sse/go-micro-sse/internal/prefetch"
 )
 
-// Batch bounds: one Read returns at most BatchFrames frames and at most
+// Batch bounds: one Read returns at most batchFrames frames and at most
 // BatchBytes bytes of frames (a single frame larger than BatchBytes is
 // returned alone). They bound what one connection holds of its own while
 // writing: references to at most BatchBytes of frames (shared with the
-// logs while they are held there) and BatchFrames slice headers, whatever
-// the history holds and whatever id the client resumed from. BatchFrames
+// logs while they are held there) and batchFrames slice headers, whatever
+// the history holds and whatever id the client resumed from. batchFrames
 // plus a chunk header and trailer fit one writev (IOV_MAX is 1024).
 const (
-	BatchFrames = 512
+	batchFrames = 512
 	BatchBytes  = 64 << 10
 )
 
@@ -36,8 +37,9 @@ type subscribeOptions struct {
 // ended (evicted, closed, hub closed). fn is called from the goroutine
 // making the change, usually a publisher holding the hub's lock: it must
 // not block and must not call the hub, except Subscriber.Err (a
-// non-blocking channel send or waking a writer is right). With Notify,
-// Ready returns nil and no channel is allocated.
+// non-blocking channel send or waking a writer is right). A subscriber
+// made with neither Notify nor WakeWith is woken by nothing: its reader
+// polls Read.
 func Notify(fn func()) SubscribeOption {
 	return func(o *subscribeOptions) { o.notify = fn }
 }
@@ -51,7 +53,6 @@ type Subscriber struct {
 	notify func()
 	waker  *Waker
 	owner  any
-	ready  chan struct{}
 	resume Resume
 	ended  atomic.Pointer[error]
 
@@ -157,8 +158,7 @@ func (s *Subscriber) end(err error) {
 	s.signal()
 }
 
-// signal wakes the reader: its Waker, Notify's function or a token in
-// Ready.
+// signal wakes the reader: its Waker or Notify's function.
 func (s *Subscriber) signal() {
 	if s.waker != nil {
 		s.waker.add(s)
@@ -166,11 +166,6 @@ func (s *Subscriber) signal() {
 	}
 	if s.notify != nil {
 		s.notify()
-		return
-	}
-	select {
-	case s.ready <- struct{}{}:
-	default:
 	}
 }
 
@@ -198,22 +193,16 @@ func (s *Subscriber) PrefetchOwner() {
 	prefetch.Range(unsafe.Pointer(&s.owner), unsafe.Sizeof(s.owner))
 }
 
-// Ready returns a channel (capacity 1) that receives when the subscriber
-// has something to read after a Read that returned more == false, and
-// when it is ended. A receive may find nothing to read. It is nil when the
-// subscription was made with Notify.
-func (s *Subscriber) Ready() <-chan struct{} { return s.ready }
-
 // Read appends to dst the next frames after the subscriber's position, in
 // id order across its topics (a reset event in its place), at most
-// BatchFrames of them and BatchBytes of bytes (at least one frame when
+// batchFrames of them and BatchBytes of bytes (at least one frame when
 // one is due), moves the position past them and returns dst. The frames
 // are the logs' own: the caller writes them as they are (one writev) and
 // must not modify them; they stay valid after eviction.
 //
 // more reports that more frames are due at once: call Read again. When it
 // is false the subscriber has read everything, and the next frame due
-// wakes it (Notify or Ready). When the subscriber has ended, Read returns
+// wakes it (Notify or WakeWith). When the subscriber has ended, Read returns
 // dst unchanged and the reason: ErrEvicted (it fell further behind than
 // the history reaches), ErrUnsubscribed (Close was called), a Source
 // error, or ErrClosed once everything the logs held at Close is read.
@@ -255,7 +244,7 @@ func (s *Subscriber) readLocked(dst [][]byte, chunks bool) (out [][]byte, more b
 	}
 	frames, size := 0, 0
 	room := func(f frame) bool {
-		return frames == 0 || frames < BatchFrames && size+f.len() <= BatchBytes
+		return frames == 0 || frames < batchFrames && size+f.len() <= BatchBytes
 	}
 	take := func(f frame) {
 		if chunks {
@@ -283,7 +272,7 @@ func (s *Subscriber) readLocked(dst [][]byte, chunks bool) (out [][]byte, more b
 		fs.fetched = nil
 		if s.lostTo > s.pos && fs.fetchedTo >= s.lostTo {
 			// Filled up to a loss of the outside log: its reset.
-			f := s.h.resetFrame(s.lostTo, ReasonEvicted, fs.lastID)
+			f := s.h.resetFrame(s.lostTo, codec.ResetEvicted, fs.lastID)
 			if !room(f) {
 				return dst, true, nil, false
 			}
@@ -347,7 +336,7 @@ func (s *Subscriber) readLocked(dst [][]byte, chunks bool) (out [][]byte, more b
 		c := &s.cur[best]
 		e := c.t.hist.abs(c.next)
 		if e.gapBefore > s.pos { // the outside log lost events before e
-			f := h.resetFrame(e.gapBefore, ReasonEvicted, s.givenID())
+			f := h.resetFrame(e.gapBefore, codec.ResetEvicted, s.givenID())
 			if !room(f) {
 				return dst, true, nil, false
 			}
@@ -372,32 +361,6 @@ func (s *Subscriber) readLocked(dst [][]byte, chunks bool) (out [][]byte, more b
 	}
 	s.listIdleLocked()
 	return dst, false, nil, false
-}
-
-// Drain appends a copy of every frame due to dst and returns it, reading
-// until nothing more is due; when the subscriber has ended it returns the
-// reason, with nothing appended (frames read before it are returned
-// first, with a nil error). It
-// copies, and what it copies is bounded only by the history: for tests
-// and small readers; a server writes Read's batches instead.
-func (s *Subscriber) Drain(dst []byte) ([]byte, error) {
-	var bufs [][]byte
-	got := false
-	for {
-		var more bool
-		var err error
-		bufs, more, err = s.Read(bufs[:0])
-		for _, f := range bufs {
-			dst = append(dst, f...)
-		}
-		got = got || len(bufs) > 0
-		if err != nil && got {
-			return dst, nil // the reason comes with the next Drain
-		}
-		if err != nil || !more {
-			return dst, err
-		}
-	}
 }
 
 // TakeReadAge returns how long ago the newest event among the frames Read
@@ -429,8 +392,7 @@ func (s *Subscriber) Topics() []string {
 
 // Close unsubscribes: nothing more is read, and Read returns
 // ErrUnsubscribed (or the reason the subscriber had already ended with).
-// The last subscriber of a topic leaving calls OnUnsubscribe before Close
-// returns. Close is idempotent.
+// Close is idempotent.
 func (s *Subscriber) Close() {
 	h := s.h
 	h.mu.Lock()
@@ -441,5 +403,4 @@ func (s *Subscriber) Close() {
 		s.source.fetched = nil
 	}
 	h.mu.Unlock()
-	h.runHooks(true)
 }

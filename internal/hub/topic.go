@@ -5,8 +5,8 @@ import (
 	"unicode/utf8"
 )
 
-// MaxTopicLen is the longest topic name the hub accepts, in bytes.
-const MaxTopicLen = 256
+// maxTopicLen is the longest topic name the hub accepts, in bytes.
+const maxTopicLen = 256
 
 // topic is one named stream: its log and the subscribers reading it. All
 // fields are guarded by the hub's lock.
@@ -41,7 +41,7 @@ type topic struct {
 // checkTopic returns an error wrapping ErrInvalidTopic when name is not an
 // acceptable topic name.
 func checkTopic(name string) error {
-	if name == "" || len(name) > MaxTopicLen || !utf8.ValidString(name) {
+	if name == "" || len(name) > maxTopicLen || !utf8.ValidString(name) {
 		return fmt.Errorf("%w: %.64q", ErrInvalidTopic, name)
 	}
 	for i := 0; i < len(name); i++ {
@@ -96,14 +96,10 @@ func (h *Hub) addSubLocked(t *topic, s *Subscriber, next uint64) {
 		t.low = next
 	}
 	t.subs = append(t.subs, s)
-	if len(t.subs) == 1 {
-		h.queueHookLocked(h.opts.OnSubscribe, t.name)
-	}
 }
 
-// removeSubLocked takes s out of every topic it is in, queueing
-// OnUnsubscribe for topics left empty and forgetting those that hold
-// nothing, except keep (the topic an eviction is working on: its caller
+// removeSubLocked takes s out of every topic it is in, forgetting those
+// left empty that hold nothing, except keep (the topic an eviction is working on: its caller
 // forgets it when done). It is a no-op when s was already removed.
 func (h *Hub) removeSubLocked(s *Subscriber, keep *topic) {
 	if s.removed {
@@ -126,11 +122,8 @@ func (h *Hub) removeSubLocked(s *Subscriber, keep *topic) {
 		if c := cap(t.subs); c > 64 && len(t.subs) < c/4 {
 			t.subs = append(make([]*Subscriber, 0, c/2), t.subs...)
 		}
-		if len(t.subs) == 0 {
-			h.queueHookLocked(h.opts.OnUnsubscribe, t.name)
-			if t != keep {
-				h.maybeForgetLocked(t)
-			}
+		if len(t.subs) == 0 && t != keep {
+			h.maybeForgetLocked(t)
 		}
 	}
 }
@@ -141,7 +134,7 @@ func (h *Hub) removeSubLocked(s *Subscriber, keep *topic) {
 func (h *Hub) appendLocked(t *topic, e *entry) {
 	limit := h.opts.HistoryEvents
 	if h.noHistory {
-		limit = LiveWindowEvents + 1
+		limit = liveWindowEvents + 1
 	}
 	for t.hist.len() > 0 && t.hist.len() >= limit {
 		h.evictLocked(t) // make room first: the ring never grows past the bound
@@ -171,8 +164,8 @@ func (h *Hub) appendLocked(t *topic, e *entry) {
 // seen at the topic's next publish), and at most a live window behind the
 // newest: a reader further behind is ended.
 const (
-	LiveWindowEvents = BatchFrames
-	LiveWindowBytes  = 16 * BatchBytes
+	liveWindowEvents = batchFrames
+	liveWindowBytes  = 16 * BatchBytes
 )
 
 // boundLocked evicts the oldest events of t until its log is within the
@@ -187,7 +180,7 @@ func (h *Hub) boundLocked(t *topic, now int64) {
 	}
 	events, bytes := o.HistoryEvents, o.HistoryBytes
 	if h.noHistory {
-		events, bytes = LiveWindowEvents, LiveWindowBytes
+		events, bytes = liveWindowEvents, liveWindowBytes
 	}
 	for t.hist.len() > 0 && (t.hist.len() > events || t.hist.bytes > bytes ||
 		t.hist.front().at <= cutoff || h.noHistory && t.hist.base < t.low) {

@@ -37,7 +37,7 @@ func TestExplicitTopics(t *testing.T) {
 	if _, err := h.Publish("a", &codec.Event{Data: []byte("x")}); !errors.Is(err, ErrUnknownTopic) {
 		t.Fatalf("publish to unknown: %v", err)
 	}
-	if _, err := h.Subscribe([]string{"a"}, ""); !errors.Is(err, ErrUnknownTopic) {
+	if _, err := h.subscribeReady([]string{"a"}, ""); !errors.Is(err, ErrUnknownTopic) {
 		t.Fatalf("subscribe to unknown: %v", err)
 	}
 	if err := h.CreateTopic("a"); err != nil {
@@ -46,11 +46,11 @@ func TestExplicitTopics(t *testing.T) {
 	if err := h.CreateTopic("a"); err != nil {
 		t.Fatalf("CreateTopic twice: %v", err)
 	}
-	s, err := h.Subscribe([]string{"a"}, "")
+	s, err := h.subscribeReady([]string{"a"}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.Subscribe([]string{"a", "b"}, ""); !errors.Is(err, ErrUnknownTopic) {
+	if _, err := h.subscribeReady([]string{"a", "b"}, ""); !errors.Is(err, ErrUnknownTopic) {
 		t.Fatalf("subscribe with one unknown: %v", err)
 	}
 	if _, err := h.Publish("a", &codec.Event{Data: []byte("x")}); err != nil {
@@ -68,11 +68,11 @@ func TestExplicitTopics(t *testing.T) {
 func TestInvalidInput(t *testing.T) {
 	h := New()
 	defer h.Close()
-	for _, name := range []string{"", "a\nb", "a\x00", strings.Repeat("x", MaxTopicLen+1), "\xff"} {
+	for _, name := range []string{"", "a\nb", "a\x00", strings.Repeat("x", maxTopicLen+1), "\xff"} {
 		if _, err := h.Publish(name, &codec.Event{}); !errors.Is(err, ErrInvalidTopic) {
 			t.Fatalf("publish %q: %v", name, err)
 		}
-		if _, err := h.Subscribe([]string{"ok", name}, ""); !errors.Is(err, ErrInvalidTopic) {
+		if _, err := h.subscribeReady([]string{"ok", name}, ""); !errors.Is(err, ErrInvalidTopic) {
 			t.Fatalf("subscribe %q: %v", name, err)
 		}
 	}
@@ -90,7 +90,7 @@ func TestInvalidInput(t *testing.T) {
 	}
 	h = New(WithDataEncoding(codec.DataBase64))
 	defer h.Close()
-	s, _ := h.Subscribe([]string{"a"}, "")
+	s, _ := h.subscribeReady([]string{"a"}, "")
 	defer s.Close()
 	if _, err := h.Publish("a", &codec.Event{Data: []byte{0xff}}); err != nil {
 		t.Fatalf("base64: %v", err)
@@ -109,7 +109,7 @@ func TestHistoryBounds(t *testing.T) {
 		if st := h.Stats(); st.HistoryEvents != 5 {
 			t.Fatalf("stats %+v", st)
 		}
-		s, _ := h.Subscribe([]string{"a"}, pub[6])
+		s, _ := h.subscribeReady([]string{"a"}, pub[6])
 		defer s.Close()
 		evs, _ := drainAll(t, s)
 		if s.Resume().Outcome != ResumeExact || !equal(ids(evs), pub[7:]) {
@@ -135,18 +135,18 @@ func TestHistoryBounds(t *testing.T) {
 		c.add(40 * time.Second)
 		fresh := publishN(t, h, "a", 2)
 		c.add(30 * time.Second) // old ones are 70s old, fresh 30s
-		s, _ := h.Subscribe([]string{"a"}, "")
+		s, _ := h.subscribeReady([]string{"a"}, "")
 		defer s.Close()
 		if st := h.Stats(); st.HistoryEvents != 2 {
 			t.Fatalf("expired events held: %+v", st)
 		}
-		s2, _ := h.Subscribe([]string{"a"}, old[0])
+		s2, _ := h.subscribeReady([]string{"a"}, old[0])
 		defer s2.Close()
 		evs, _ := drainAll(t, s2)
-		if r := s2.Resume(); r.Outcome != ResumeLost || r.Reason != ReasonEvicted {
+		if r := s2.Resume(); r.Outcome != ResumeLost || r.Reason != codec.ResetEvicted {
 			t.Fatalf("resume into expired history: %+v", r)
 		}
-		if rest := checkReset(t, evs, old[0], ReasonEvicted); !equal(ids(rest), fresh) {
+		if rest := checkReset(t, evs, old[0], codec.ResetEvicted); !equal(ids(rest), fresh) {
 			t.Fatalf("held after expiry %v want %v", ids(rest), fresh)
 		}
 	})
@@ -157,12 +157,12 @@ func TestHistoryBounds(t *testing.T) {
 		if st := h.Stats(); st.HistoryEvents != 0 || st.Topics != 0 {
 			t.Fatalf("stats %+v", st)
 		}
-		s, _ := h.Subscribe([]string{"a"}, pub[0])
+		s, _ := h.subscribeReady([]string{"a"}, pub[0])
 		defer s.Close()
 		if r := s.Resume(); r.Outcome != ResumeLost {
 			t.Fatalf("%+v", r)
 		}
-		s2, _ := h.Subscribe([]string{"a"}, pub[1])
+		s2, _ := h.subscribeReady([]string{"a"}, pub[1])
 		defer s2.Close()
 		if r := s2.Resume(); r.Outcome != ResumeExact {
 			t.Fatalf("resume at the newest id: %+v", r)
@@ -182,7 +182,7 @@ func TestAgeSweepForgetsTopics(t *testing.T) {
 	}
 	c.add(30 * time.Minute)
 	publishN(t, h, "late", 1)
-	s, _ := h.Subscribe([]string{"tAa"}, "")
+	s, _ := h.subscribeReady([]string{"tAa"}, "")
 	defer s.Close()
 	if st := h.Stats(); st.Topics != 101 || st.HistoryEvents != 201 {
 		t.Fatalf("before expiry: %+v", st)
@@ -229,7 +229,7 @@ func TestTopicForgottenWithoutHistoryOrSubscribers(t *testing.T) {
 	h := New()
 	defer h.Close()
 	for i := 0; i < 1000; i++ {
-		s, err := h.Subscribe([]string{strings.Repeat("n", i%200+1) + "x"}, "")
+		s, err := h.subscribeReady([]string{strings.Repeat("n", i%200+1) + "x"}, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -237,52 +237,6 @@ func TestTopicForgottenWithoutHistoryOrSubscribers(t *testing.T) {
 	}
 	if st := h.Stats(); st.Topics != 0 || st.Subscribers != 0 {
 		t.Fatalf("topics held: %+v", st)
-	}
-}
-
-func TestHooks(t *testing.T) {
-	var h *Hub
-	var mu sync.Mutex
-	var calls []string
-	h = New(MaxHistoryEvents(1), // a subscriber that reads nothing is evicted by the second event
-
-		OnSubscribe(func(topic string) {
-			// Not under the publish lock: the hub can be used from a hook.
-			_ = h.Stats()
-			if _, err := h.Publish("hooks", &codec.Event{Data: []byte("sub " + topic)}); err != nil {
-				t.Error(err)
-			}
-			mu.Lock()
-			calls = append(calls, "+"+topic)
-			mu.Unlock()
-		}),
-		OnUnsubscribe(func(topic string) {
-			mu.Lock()
-			calls = append(calls, "-"+topic)
-			mu.Unlock()
-		}),
-	)
-	s1, _ := h.Subscribe([]string{"a", "b"}, "")
-	s2, _ := h.Subscribe([]string{"b", "c"}, "")
-	s1.Close()
-	s1.Close()
-	h.Publish("c", &codec.Event{Data: []byte("1")})
-	h.Publish("c", &codec.Event{Data: []byte("2")}) // s2 evicted: b and c lose their last subscriber
-	s3, _ := h.Subscribe([]string{"d"}, "")
-	h.Close()
-	s2.Close()
-	s3.Close()
-	want := []string{"+a", "+b", "+c", "-a", "-b", "-c", "+d", "-d"}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(calls) != len(want) {
-		t.Fatalf("calls %v want %v", calls, want)
-	}
-	// b and c are removed in the order of s2's topics.
-	for i := range want {
-		if calls[i] != want[i] {
-			t.Fatalf("calls %v want %v", calls, want)
-		}
 	}
 }
 
@@ -307,11 +261,8 @@ func TestEvictedSubscriberEnded(t *testing.T) {
 			var notified int
 			var mu sync.Mutex
 			slow, _ := h.Subscribe([]string{"a"}, "", Notify(func() { mu.Lock(); notified++; mu.Unlock() }))
-			fast, _ := h.Subscribe([]string{"a"}, "")
+			fast, _ := h.subscribeReady([]string{"a"}, "")
 			defer fast.Close()
-			if slow.Ready() != nil {
-				t.Fatal("Ready channel allocated with Notify")
-			}
 			publish := func() {
 				t.Helper()
 				if _, err := h.Publish("a", &codec.Event{Data: []byte(strings.Repeat("x", 90))}); err != nil {
@@ -351,7 +302,7 @@ func TestEvictedSubscriberEnded(t *testing.T) {
 func TestDrainAppendsAllPending(t *testing.T) {
 	h := New()
 	defer h.Close()
-	s, _ := h.Subscribe([]string{"a", "b"}, "")
+	s, _ := h.subscribeReady([]string{"a", "b"}, "")
 	defer s.Close()
 	var want []byte
 	for i := 0; i < 300; i++ {
@@ -371,7 +322,7 @@ func TestDrainAppendsAllPending(t *testing.T) {
 	}
 	select {
 	case <-s.Ready():
-		t.Fatal("Ready signalled more than once for one batch")
+		t.Fatal("Notify called more than once for one batch")
 	default:
 	}
 	if got, _ := s.Drain(got[:0]); len(got) != 0 {
@@ -386,8 +337,8 @@ func TestDrainAppendsAllPending(t *testing.T) {
 func TestNoHistoryServesLiveReaders(t *testing.T) {
 	for _, opt := range []Option{MaxHistoryEvents(0), MaxHistoryBytes(0), HistoryBudget(0)} {
 		h := New(opt)
-		reader, _ := h.Subscribe([]string{"a"}, "")
-		stalled, _ := h.Subscribe([]string{"a"}, "")
+		reader, _ := h.subscribeReady([]string{"a"}, "")
+		stalled, _ := h.subscribeReady([]string{"a"}, "")
 		var got []string
 		for i := 0; i < 3; i++ {
 			got = append(got, publishN(t, h, "a", 1)...)
@@ -400,12 +351,12 @@ func TestNoHistoryServesLiveReaders(t *testing.T) {
 		if st := h.Stats(); st.HistoryEvents != 1 {
 			t.Fatalf("held %d events, want only the one not read yet: %+v", st.HistoryEvents, st)
 		}
-		s, _ := h.Subscribe([]string{"a"}, got[0])
+		s, _ := h.subscribeReady([]string{"a"}, got[0])
 		if s.Resume().Outcome != ResumeLost {
 			t.Fatalf("resume without history: %+v", s.Resume())
 		}
 		s.Close()
-		for i := 0; i <= LiveWindowEvents; i++ {
+		for i := 0; i <= liveWindowEvents; i++ {
 			h.Publish("a", &codec.Event{Data: []byte("x")})
 		}
 		if _, err := reader.Drain(nil); !errors.Is(err, ErrEvicted) {

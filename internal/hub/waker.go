@@ -26,7 +26,7 @@ type Waker struct {
 func NewWaker(fn func()) *Waker { return &Waker{fn: fn} }
 
 // WakeWith makes the subscriber's wake-ups (what Notify describes) go to
-// w; Ready then returns nil.
+// w.
 func WakeWith(w *Waker) SubscribeOption {
 	return func(o *subscribeOptions) { o.waker = w }
 }
@@ -63,7 +63,7 @@ func (w *Waker) add(subs ...*Subscriber) {
 }
 
 // waitList is the subscribers of a topic that had read everything and
-// wake through w (nil: each through its own Notify or Ready).
+// wake through w (nil: each through its own Notify).
 type waitList struct {
 	w    *Waker
 	subs []*Subscriber
