@@ -208,7 +208,7 @@ func (b *sseBroker) Stats() Stats {
 		Subscriptions: n,
 	}
 	if js != nil {
-		st.JetStreamFed, st.JetStreamNotEvents = js.lastFed.Load(), js.skipped.Load()
+		js.addStats(&st)
 	}
 	return st
 }

@@ -28,9 +28,17 @@ var (
 	// been stored when only the acknowledgement was lost.
 	ErrNotAcknowledged = errors.New("sse broker: jetstream did not acknowledge the message")
 	// ErrInvalidStream is returned by Connect for a JetStream stream name
-	// that is not letters, digits, '_' and '-', or an existing stream that
-	// does not hold the subjects "<stream>.*".
+	// that is not letters, digits, '_' and '-', or a JetStreamConfig that
+	// names another stream.
 	ErrInvalidStream = errors.New("sse broker: invalid jetstream stream name")
+	// ErrStreamSubjects is returned by Connect when the stream (an existing
+	// one, or the JetStreamConfig given) does not hold the subjects
+	// "<stream>.*" (nor "<stream>.>"): topics could not be stored in it.
+	ErrStreamSubjects = errors.New("sse broker: jetstream stream does not hold the topics' subjects")
+	// ErrFeedStalled is returned (wrapped) by the broker's Ready while, with
+	// the JetStream option, the node has not been up to the stream's end
+	// for longer than JetStreamUnreadyAfter: its browsers may miss events.
+	ErrFeedStalled = errors.New("sse broker: jetstream feed behind the stream")
 	// ErrNoConnection is returned by Connect for JetStream with a nil
 	// *nats.Conn.
 	ErrNoConnection = errors.New("sse broker: no nats connection")

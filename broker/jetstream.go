@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	mbroker "go-micro.dev/v4/broker"
@@ -66,6 +67,10 @@ type jetStreamLimits struct {
 	publishTimeout    time.Duration
 	fetchTimeout      time.Duration
 	stallTimeout      time.Duration
+	connectWait       time.Duration
+	unreadyAfter      time.Duration
+	replicas          int
+	config            *jetstream.StreamConfig // JetStreamConfig, if given
 }
 
 // DefaultJetStreamPublishTimeout is how long Publish waits for JetStream's
@@ -88,6 +93,9 @@ func newJetStream(o *mbroker.Options) (*jetStream, error) {
 	}
 	if !validStreamName(c.stream) {
 		return nil, fmt.Errorf("%w: %q", ErrInvalidStream, c.stream)
+	}
+	if cfg, ok := o.Context.Value(jetStreamConfigKey{}).(jetstream.StreamConfig); ok && cfg.Name != "" && cfg.Name != c.stream {
+		return nil, fmt.Errorf("%w: the configuration given names %q, the JetStream option %q", ErrInvalidStream, cfg.Name, c.stream)
 	}
 	js, err := jetstream.New(c.nc)
 	if err != nil {
@@ -120,42 +128,119 @@ func validStreamName(name string) bool {
 
 // open finds the stream, creating it when missing, and takes its epoch and
 // the sequence this node's log starts at (its last sequence + 1). Each
-// Connect calls it: the hub it makes starts there.
+// Connect calls it: the hub it makes starts there. While JetStream does not
+// answer (a stream electing its leader, a server just lost, a meta group
+// without a leader) it tries again, 250ms apart, until the connect wait
+// has passed; a stream that cannot hold the topics is an error at once.
 func (j *jetStream) open() error {
-	ctx, cancel := context.WithTimeout(context.Background(), j.limits.fetchTimeout)
+	deadline := time.Now().Add(j.limits.connectWait)
+	for try := 1; ; try++ {
+		s, err := j.lookUp(deadline)
+		if err == nil {
+			info := s.CachedInfo()
+			if j.stream == nil { // set once: reads of older events may still use it
+				j.stream = s
+			}
+			j.epoch = streamEpoch(info.Created)
+			j.start = info.State.LastSeq + 1
+			j.lastFed.Store(info.State.LastSeq)
+			j.streamLast.Store(info.State.LastSeq)
+			return nil
+		}
+		left := time.Until(deadline)
+		if errors.Is(err, ErrStreamSubjects) || errors.Is(err, ErrInvalidStream) || left <= 0 {
+			return fmt.Errorf("sse broker: jetstream stream %q (%d tries): %w", j.name, try, err)
+		}
+		j.log.Logf(logger.InfoLevel, "sse broker: jetstream stream %q: %v (trying again for %v)", j.name, err, left.Round(time.Millisecond))
+		time.Sleep(min(openRetry, left))
+	}
+}
+
+const (
+	// openRetry is the wait between two look-ups of the stream in open.
+	openRetry = 250 * time.Millisecond
+	// openTry bounds one look-up while open will try again.
+	openTry = 2 * time.Second
+)
+
+// lookUp makes one attempt to find or create the stream, bounded by the
+// fetch timeout, or by openTry while open will try again before deadline.
+func (j *jetStream) lookUp(deadline time.Time) (jetstream.Stream, error) {
+	timeout := j.limits.fetchTimeout
+	if time.Until(deadline) > 0 {
+		timeout = min(timeout, openTry, time.Until(deadline))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	s, err := j.js.Stream(ctx, j.name)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		s, err = j.js.CreateStream(ctx, jetstream.StreamConfig{
-			Name:              j.name,
-			Subjects:          []string{j.name + ".*"},
-			Storage:           jetstream.FileStorage,
-			Retention:         jetstream.LimitsPolicy,
-			Discard:           jetstream.DiscardOld,
-			MaxAge:            j.limits.maxAge,
-			MaxBytes:          orUnlimited(j.limits.maxBytes),
-			MaxMsgsPerSubject: orUnlimited(j.limits.maxMsgsPerSubject),
-			MaxMsgs:           -1,
-		})
+		cfg := j.streamConfig()
+		if !holdsTopics(cfg.Subjects, j.name) {
+			return nil, fmt.Errorf("the configuration given holds %q, not %q: %w", cfg.Subjects, j.name+".*", ErrStreamSubjects)
+		}
+		s, err = j.js.CreateStream(ctx, cfg)
 		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) { // another node was first
 			s, err = j.js.Stream(ctx, j.name)
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("sse broker: jetstream stream %q: %w", j.name, err)
+		return nil, err
 	}
-	info := s.CachedInfo()
-	if want := j.name + ".*"; !slices.Contains(info.Config.Subjects, want) && !slices.Contains(info.Config.Subjects, j.name+".>") {
-		return fmt.Errorf("sse broker: jetstream stream %q holds %q, not %q: %w", j.name, info.Config.Subjects, want, ErrInvalidStream)
+	if subjects := s.CachedInfo().Config.Subjects; !holdsTopics(subjects, j.name) {
+		return nil, fmt.Errorf("it holds %q, not %q: %w", subjects, j.name+".*", ErrStreamSubjects)
 	}
-	if j.stream == nil { // set once: reads of older events may still use it
-		j.stream = s
-	}
-	j.epoch = streamEpoch(info.Created)
-	j.start = info.State.LastSeq + 1
-	j.lastFed.Store(info.State.LastSeq)
-	return nil
+	return s, nil
 }
+
+// holdsTopics reports whether a stream with subjects holds every topic's
+// subject of the stream called name.
+func holdsTopics(subjects []string, name string) bool {
+	return slices.Contains(subjects, name+".*") || slices.Contains(subjects, name+".>")
+}
+
+// streamConfig is the configuration of the stream the broker creates: the
+// one given with JetStreamConfig (its name and subjects filled in when
+// empty), else file storage, subjects "<stream>.*", the JetStreamMax...
+// limits and JetStreamReplicas.
+func (j *jetStream) streamConfig() jetstream.StreamConfig {
+	if c := j.limits.config; c != nil {
+		cfg := *c
+		cfg.Name = j.name
+		if len(cfg.Subjects) == 0 {
+			cfg.Subjects = []string{j.name + ".*"}
+		}
+		return cfg
+	}
+	return jetstream.StreamConfig{
+		Name:              j.name,
+		Subjects:          []string{j.name + ".*"},
+		Storage:           jetstream.FileStorage,
+		Retention:         jetstream.LimitsPolicy,
+		Discard:           jetstream.DiscardOld,
+		MaxAge:            j.limits.maxAge,
+		MaxBytes:          orUnlimited(j.limits.maxBytes),
+		MaxMsgsPerSubject: orUnlimited(j.limits.maxMsgsPerSubject),
+		MaxMsgs:           -1,
+		Replicas:          max(j.limits.replicas, 1),
+	}
+}
+
+// messageID is the id JetStream deduplicates m by: the caller's
+// Nats-Msg-Id header, else go-micro's message id (Micro-ID, set by
+// micro.NewEvent and the go-micro client), else a new random one. A
+// publish retried with the same id within the stream's duplicate window
+// is stored once.
+func messageID(m *mbroker.Message) string {
+	for _, h := range []string{jetstream.MsgIDHeader, microIDHeader} {
+		if id := m.Header[h]; id != "" {
+			return id
+		}
+	}
+	return uuid.NewString()
+}
+
+// microIDHeader is the header go-micro's client puts its message id in.
+const microIDHeader = "Micro-ID"
 
 // orUnlimited is n, or -1 (JetStream's "no limit") for n <= 0.
 func orUnlimited(n int64) int64 {
@@ -178,7 +263,9 @@ func streamEpoch(t time.Time) string {
 // acknowledged it; any failure (no connection, no answer within the
 // publish timeout, a stream that refuses it) wraps ErrNotAcknowledged.
 // While the connection is not up, nothing is sent. A message sent whose
-// acknowledgement was lost may still be stored (and delivered).
+// acknowledgement was lost may still be stored (and delivered): it carries
+// a message id (messageID), so publishing it again within the stream's
+// duplicate window stores it once.
 func (j *jetStream) publish(ctx context.Context, topic string, m *mbroker.Message) error {
 	// Headers that would inject a field are refused here; a binary body is
 	// stored (in-process subscribers get it) and each node decides, with
@@ -204,7 +291,7 @@ func (j *jetStream) publish(ctx context.Context, topic string, m *mbroker.Messag
 	}
 	ctx, cancel := context.WithTimeout(ctx, j.limits.publishTimeout)
 	defer cancel()
-	msg := &nats.Msg{Subject: Subject(j.name, topic), Data: data}
+	msg := &nats.Msg{Subject: Subject(j.name, topic), Data: data, Header: nats.Header{jetstream.MsgIDHeader: {messageID(m)}}}
 	if _, err := j.js.PublishMsg(ctx, msg, jetstream.WithExpectStream(j.name)); err != nil {
 		return fmt.Errorf("sse broker: publish to %q: %w: %w", topic, ErrNotAcknowledged, err)
 	}

@@ -208,3 +208,79 @@ func leaderKilledRun(t *testing.T) {
 		leader, len(pub.at), ackedAfterKill, failed, worst.Round(time.Millisecond))
 	assert.LessOrEqual(t, worst, resumeBound, "every acknowledged event reaches every client within the bound")
 }
+
+// TestJetStreamClusterNodeStartsDuringElection: a node started 200ms after
+// the stream leader's server is killed (the stream has no leader for
+// seconds) starts within its connect wait and serves: an event published
+// through another node reaches its client.
+func TestJetStreamClusterNodeStartsDuringElection(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a nats cluster in child processes")
+	}
+	c := ssetest.StartNATSCluster(t, 3)
+	createReplicatedStream(t, c)
+	leader := c.StreamLeader(c.Connect(0), stream)
+	survivor := (leader + 1) % c.Len()
+	c.Kill(leader)
+	time.Sleep(200 * time.Millisecond)
+
+	late := clusterNode(t, c, survivor) // StartService fails the test if Run fails
+	onLate := late.open(t, "ticks", "")
+	other := clusterNode(t, c, (leader+2)%c.Len())
+	require.NoError(t, other.broker.Publish("ticks", msg("after the election")))
+	nextData(t, onLate, "after the election")
+}
+
+// TestJetStreamClusterReplicas: the stream the broker creates has the
+// replicas asked for (JetStreamReplicas, or JetStreamConfig with a
+// placement), and a stream that exists is used as it is.
+func TestJetStreamClusterReplicas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a nats cluster in child processes")
+	}
+	c := ssetest.StartNATSCluster(t, 3)
+	js, err := jetstream.New(c.Connect(0))
+	require.NoError(t, err)
+	info := func(name string) *jetstream.StreamInfo {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), ssetest.Timeout)
+		defer cancel()
+		s, err := js.Stream(ctx, name)
+		require.NoError(t, err)
+		return s.CachedInfo()
+	}
+	connect := func(name string, opts ...mbroker.Option) mbroker.Broker {
+		t.Helper()
+		b := ssebroker.NewBroker(append([]mbroker.Option{ssebroker.JetStream(c.Connect(1), name)}, opts...)...)
+		require.NoError(t, b.Connect())
+		t.Cleanup(func() { _ = b.Disconnect() })
+		return b
+	}
+
+	connect("three", ssebroker.JetStreamReplicas(3), ssebroker.JetStreamMaxAge(time.Hour))
+	got := info("three")
+	assert.Equal(t, 3, got.Config.Replicas)
+	assert.Len(t, got.Cluster.Replicas, 2, "two replicas besides the leader")
+	assert.Equal(t, time.Hour, got.Config.MaxAge)
+
+	connect("given", ssebroker.JetStreamConfig(jetstream.StreamConfig{
+		Replicas: 3, Storage: jetstream.MemoryStorage, Duplicates: time.Minute,
+		Placement: &jetstream.Placement{Cluster: "ssetest"},
+	}), ssebroker.JetStreamReplicas(1))
+	got = info("given")
+	assert.Equal(t, 3, got.Config.Replicas, "the configuration given wins over JetStreamReplicas")
+	assert.Equal(t, jetstream.MemoryStorage, got.Config.Storage)
+	assert.Equal(t, time.Minute, got.Config.Duplicates)
+	assert.Equal(t, []string{"given.*"}, got.Config.Subjects)
+
+	ctx, cancel := context.WithTimeout(context.Background(), ssetest.Timeout)
+	defer cancel()
+	_, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: "mine", Subjects: []string{"mine.>"}, MaxMsgsPerSubject: 5})
+	require.NoError(t, err)
+	b := connect("mine", ssebroker.JetStreamReplicas(3))
+	got = info("mine")
+	assert.Equal(t, 1, got.Config.Replicas, "an existing stream is left as it is")
+	assert.Equal(t, int64(5), got.Config.MaxMsgsPerSubject)
+	require.NoError(t, b.Publish("ticks", msg("stored in mine")))
+	assert.Equal(t, uint64(1), info("mine").State.Msgs)
+}

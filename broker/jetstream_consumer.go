@@ -22,9 +22,10 @@ import (
 // The bound: a consumer error restarts consuming at once; lost heartbeats
 // are noticed after 2 x consumerHeartbeat (2s); a feed behind the stream
 // without progress after the stall timeout (default 3s) plus one check
-// (1s). Each attempt to make a consumer is bounded by consumerCreate (2s)
-// and they are retried at most maxConsumeRetry (1s) apart, so a node feeds
-// again within about 8s of the stream having a leader again.
+// (1s). Each attempt to make a consumer is bounded by consumerCreate
+// (1.5s) and they are retried at most maxConsumeRetry (1s) apart, so a
+// node feeds again within seconds of the stream having a leader again
+// (the cluster failover test checks 10s from the leader's crash).
 
 const (
 	// consumerHeartbeat is the idle heartbeat asked of the server: two
@@ -38,7 +39,7 @@ const (
 	// consumerCreate bounds each attempt to make a consumer (and the
 	// stream look-up before it): one placed on a server that just died
 	// never answers, the next one is placed anew.
-	consumerCreate = 2 * time.Second
+	consumerCreate = 1500 * time.Millisecond
 	// watchInterval is how often the feed's progress is checked.
 	watchInterval = time.Second
 	// maxConsumeRetry bounds the wait between two attempts to start
@@ -109,7 +110,7 @@ func (j *jetStream) loop(deliver func(jetstream.Msg, *jetstream.MsgMetadata), qu
 		}
 	}()
 
-	wait := time.Duration(0)
+	wait, failures := time.Duration(0), 0
 	for {
 		if !sleepCtx(ctx, wait) {
 			return
@@ -120,10 +121,21 @@ func (j *jetStream) loop(deliver func(jetstream.Msg, *jetstream.MsgMetadata), qu
 			if ctx.Err() != nil {
 				return
 			}
+			failures++
 			wait = min(max(2*wait, minRunGap), maxConsumeRetry)
+			if errors.Is(err, context.DeadlineExceeded) {
+				// Nobody answered for consumerCreate (a consumer placed on
+				// a server just lost, no leader yet): the next try may be
+				// placed elsewhere, at once.
+				wait = minRunGap
+			}
 			j.log.Logf(logger.WarnLevel, "sse broker: jetstream stream %q: consume from %d: %v (retrying in %v)", j.name, j.lastFed.Load()+1, err, wait)
 			continue
 		}
+		if failures > 0 || j.restarts.Load() > 0 {
+			j.log.Logf(logger.InfoLevel, "sse broker: jetstream stream %q: consuming from %d (consumer %s)", j.name, j.lastFed.Load()+1, run.name)
+		}
+		failures = 0
 		reason := j.watch(ctx, cc)
 		j.stopRun(run, cc)
 		if ctx.Err() != nil {
@@ -161,7 +173,7 @@ func (j *jetStream) startConsumer(ctx context.Context, deliver func(jetstream.Ms
 	defer cancel()
 	info, err := j.stream.Info(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("stream info: %w", err)
 	}
 	if e := streamEpoch(info.Created); e != j.epoch {
 		return nil, nil, fmt.Errorf("%w: epoch %s, this node serves %s: restart the node", errStreamMadeAgain, e, j.epoch)
@@ -176,7 +188,7 @@ func (j *jetStream) startConsumer(ctx context.Context, deliver func(jetstream.Ms
 		InactiveThreshold: consumerInactive,
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("create consumer: %w", err)
 	}
 	run := &consumerRun{name: cons.CachedInfo().Name}
 	j.feedMu.Lock()

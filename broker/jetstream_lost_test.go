@@ -1,6 +1,7 @@
 package broker_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -99,4 +100,40 @@ func TestJetStreamEventsLostBeforeANodeReadThemAreReset(t *testing.T) {
 		prev = seqOf(t, ev.ID)
 	}
 	require.NoError(t, onA.Err(), "the stream stays open")
+}
+
+// TestJetStreamReadyFailsWhileTheNodeCannotFeed: while its NATS server is
+// down the node cannot feed its hub: Ready fails (ErrFeedStalled) after
+// JetStreamUnreadyAfter, Stats say how long it has been behind; once the
+// server is back the node consumes again (a restart counted), Ready
+// passes and what was published meanwhile reaches its browsers.
+func TestJetStreamReadyFailsWhileTheNodeCannotFeed(t *testing.T) {
+	dir := t.TempDir()
+	ns := runNATS(t, dir, -1)
+	url := ns.ClientURL()
+	a := startNode(t, url, []mbroker.Option{ssebroker.JetStreamUnreadyAfter(time.Second)})
+	ready := ssebroker.HealthCheck(a.broker)
+	require.NoError(t, ready(context.Background()))
+	onA := a.open(t, "ticks", "")
+	a.publish(t, "ticks", "1")
+	nextData(t, onA, "1")
+
+	stopNATS(ns)
+	ssetest.Eventually(t, "Ready fails", func() bool { return errors.Is(ready(context.Background()), ssebroker.ErrFeedStalled) })
+	assert.Greater(t, statsOf(a.broker).JetStreamBehindFor, time.Second)
+
+	runNATS(t, dir, natsPort(t, url))
+	b := startNode(t, url, nil)
+	b.publish(t, "ticks", "2")
+	nextData(t, onA, "2")
+	ssetest.Eventually(t, "Ready passes again", func() bool { return ready(context.Background()) == nil })
+	st := statsOf(a.broker)
+	assert.Positive(t, st.JetStreamRestarts, "the node consumed again")
+	assert.Equal(t, uint64(2), st.JetStreamFed)
+	assert.Zero(t, st.JetStreamLag)
+	assert.Less(t, st.JetStreamSinceFed, ssetest.Timeout)
+
+	require.NoError(t, a.broker.Disconnect())
+	assert.ErrorIs(t, ready(context.Background()), ssebroker.ErrNotConnected)
+	assert.NoError(t, ssebroker.HealthCheck(mbroker.NewMemoryBroker())(context.Background()))
 }

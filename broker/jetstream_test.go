@@ -294,7 +294,7 @@ func TestJetStreamConnectErrors(t *testing.T) {
 	_, err = js.CreateStream(context.Background(), jetstream.StreamConfig{Name: "foreign", Subjects: []string{"elsewhere.>"}})
 	require.NoError(t, err)
 	b = ssebroker.NewBroker(ssebroker.JetStream(nc, "foreign"))
-	assert.ErrorIs(t, b.Connect(), ssebroker.ErrInvalidStream, "a stream without the subjects foreign.*")
+	assert.ErrorIs(t, b.Connect(), ssebroker.ErrStreamSubjects, "a stream without the subjects foreign.*")
 
 	b = ssebroker.NewBroker(ssebroker.JetStream(nc, stream))
 	assert.ErrorIs(t, b.Publish("ticks", msg("x")), ssebroker.ErrNotConnected)
@@ -374,4 +374,62 @@ func TestJetStreamBrokerReconnectsWithANewHub(t *testing.T) {
 	nextData(t, resumed, "5")
 	require.NoError(t, b.Publish("ticks", msg("6")))
 	nextData(t, resumed, "6")
+}
+
+func TestJetStreamConfigThatCannotHoldTopicsIsRefused(t *testing.T) {
+	ns := runNATS(t, t.TempDir(), -1)
+	nc := connectNATS(t, ns.ClientURL())
+	b := ssebroker.NewBroker(ssebroker.JetStream(nc, stream),
+		ssebroker.JetStreamConfig(jetstream.StreamConfig{Subjects: []string{"elsewhere.>"}}))
+	assert.ErrorIs(t, b.Connect(), ssebroker.ErrStreamSubjects)
+	b = ssebroker.NewBroker(ssebroker.JetStream(nc, stream),
+		ssebroker.JetStreamConfig(jetstream.StreamConfig{Name: "another"}))
+	assert.ErrorIs(t, b.Connect(), ssebroker.ErrInvalidStream)
+	js, err := jetstream.New(nc)
+	require.NoError(t, err)
+	_, err = js.Stream(context.Background(), stream)
+	assert.ErrorIs(t, err, jetstream.ErrStreamNotFound, "nothing created")
+
+	b = ssebroker.NewBroker(ssebroker.JetStream(nc, stream),
+		ssebroker.JetStreamConfig(jetstream.StreamConfig{Subjects: []string{stream + ".>"}, MaxMsgsPerSubject: 3}))
+	require.NoError(t, b.Connect())
+	t.Cleanup(func() { _ = b.Disconnect() })
+	s, err := js.Stream(context.Background(), stream)
+	require.NoError(t, err)
+	assert.Equal(t, int64(3), s.CachedInfo().Config.MaxMsgsPerSubject)
+}
+
+// TestJetStreamRetriedPublishIsStoredOnce: a publisher that retries (its
+// acknowledgement lost) with the same message id, its own (Nats-Msg-Id) or
+// go-micro's (Micro-ID), stores the event once and every browser gets it
+// once; without an id each publish is a new event.
+func TestJetStreamRetriedPublishIsStoredOnce(t *testing.T) {
+	ns := runNATS(t, t.TempDir(), -1)
+	a := startNode(t, ns.ClientURL(), nil)
+	onA := a.open(t, "orders", "")
+	js, err := jetstream.New(connectNATS(t, ns.ClientURL()))
+	require.NoError(t, err)
+	stored := func() uint64 {
+		s, err := js.Stream(context.Background(), stream)
+		require.NoError(t, err)
+		return s.CachedInfo().State.Msgs
+	}
+
+	for range 2 {
+		require.NoError(t, a.broker.Publish("orders", msg("order 1", "Nats-Msg-Id", "order-1")))
+	}
+	for range 2 {
+		require.NoError(t, a.broker.Publish("orders", msg("order 2", "Micro-ID", "6f1c-go-micro-id")))
+	}
+	assert.Equal(t, uint64(2), stored(), "each retried publish stored once")
+	for range 2 {
+		require.NoError(t, a.broker.Publish("orders", msg("no id")))
+	}
+	assert.Equal(t, uint64(4), stored(), "publishes without an id are events of their own")
+
+	for _, want := range []string{"order 1", "order 2", "no id", "no id"} {
+		nextData(t, onA, want)
+	}
+	require.NoError(t, a.broker.Publish("orders", msg("last")))
+	nextData(t, onA, "last") // nothing else in between: no duplicate reached the browser
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	mbroker "go-micro.dev/v4/broker"
 )
 
@@ -53,6 +54,10 @@ type (
 	jetStreamPublishTimeoutKey struct{}
 	jetStreamFetchTimeoutKey   struct{}
 	jetStreamStallTimeoutKey   struct{}
+	jetStreamConnectWaitKey    struct{}
+	jetStreamReplicasKey       struct{}
+	jetStreamConfigKey         struct{}
+	jetStreamUnreadyAfterKey   struct{}
 )
 
 // jetStreamConn is what the JetStream option holds.
@@ -116,6 +121,45 @@ func JetStreamStallTimeout(d time.Duration) mbroker.Option {
 	return setBrokerOption(jetStreamStallTimeoutKey{}, d)
 }
 
+// DefaultJetStreamConnectWait is how long Connect keeps trying to find or
+// create the stream unless JetStreamConnectWait says otherwise.
+const DefaultJetStreamConnectWait = 30 * time.Second
+
+// JetStreamConnectWait sets how long Connect keeps trying, 250ms apart, to
+// find or create the stream while JetStream does not answer: a stream or a
+// cluster electing a leader after a server was lost takes seconds (default
+// DefaultJetStreamConnectWait; each try is bounded by 2s). d <= 0 means one
+// try, bounded by JetStreamFetchTimeout. A stream that cannot hold the
+// topics fails Connect at once (ErrStreamSubjects).
+func JetStreamConnectWait(d time.Duration) mbroker.Option {
+	return setBrokerOption(jetStreamConnectWaitKey{}, d)
+}
+
+// JetStreamReplicas sets how many servers of a NATS cluster hold the
+// stream the broker creates (default 1; 3 in production, so that losing a
+// server loses nothing). It does not change a stream that exists.
+func JetStreamReplicas(n int) mbroker.Option {
+	return setBrokerOption(jetStreamReplicasKey{}, n)
+}
+
+// JetStreamConfig gives the configuration of the stream the broker creates
+// when it is missing (replicas, placement, storage, limits,
+// deduplication window, ...), instead of the one the JetStreamMax... and
+// JetStreamReplicas options make. Its name is the JetStream option's (an
+// other name fails Connect with ErrInvalidStream); empty subjects mean
+// "<stream>.*"; subjects without "<stream>.*" or "<stream>.>" fail Connect
+// with ErrStreamSubjects. A stream that exists is used as it is.
+func JetStreamConfig(cfg jetstream.StreamConfig) mbroker.Option {
+	return setBrokerOption(jetStreamConfigKey{}, cfg)
+}
+
+// JetStreamUnreadyAfter sets how long a node may stay behind the stream
+// (not up to its end, not advancing) before Ready fails with
+// ErrFeedStalled (default DefaultJetStreamUnreadyAfter).
+func JetStreamUnreadyAfter(d time.Duration) mbroker.Option {
+	return setBrokerOption(jetStreamUnreadyAfterKey{}, d)
+}
+
 // jetStreamSet reports whether the JetStream option is set.
 func jetStreamSet(o *mbroker.Options) bool {
 	_, ok := o.Context.Value(jetStreamKey{}).(jetStreamConn)
@@ -124,7 +168,11 @@ func jetStreamSet(o *mbroker.Options) bool {
 
 // jetStreamLimitsFrom reads the JetStream settings from the options.
 func jetStreamLimitsFrom(o *mbroker.Options) jetStreamLimits {
-	l := jetStreamLimits{publishTimeout: DefaultJetStreamPublishTimeout, fetchTimeout: defaultJetStreamFetchTimeout, stallTimeout: DefaultJetStreamStallTimeout}
+	l := jetStreamLimits{
+		publishTimeout: DefaultJetStreamPublishTimeout, fetchTimeout: defaultJetStreamFetchTimeout,
+		stallTimeout: DefaultJetStreamStallTimeout, connectWait: DefaultJetStreamConnectWait,
+		unreadyAfter: DefaultJetStreamUnreadyAfter,
+	}
 	ctx := o.Context
 	if v, ok := ctx.Value(jetStreamMaxAgeKey{}).(time.Duration); ok && v > 0 {
 		l.maxAge = v
@@ -143,6 +191,18 @@ func jetStreamLimitsFrom(o *mbroker.Options) jetStreamLimits {
 	}
 	if v, ok := ctx.Value(jetStreamStallTimeoutKey{}).(time.Duration); ok && v > 0 {
 		l.stallTimeout = v
+	}
+	if v, ok := ctx.Value(jetStreamConnectWaitKey{}).(time.Duration); ok {
+		l.connectWait = max(v, 0)
+	}
+	if v, ok := ctx.Value(jetStreamUnreadyAfterKey{}).(time.Duration); ok && v > 0 {
+		l.unreadyAfter = v
+	}
+	if v, ok := ctx.Value(jetStreamReplicasKey{}).(int); ok && v > 0 {
+		l.replicas = v
+	}
+	if v, ok := ctx.Value(jetStreamConfigKey{}).(jetstream.StreamConfig); ok {
+		l.config = &v
 	}
 	return l
 }

@@ -1,6 +1,9 @@
 package broker
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // Stats counts what a broker did since NewBroker. Read it with the Stats
 // method of the broker NewBroker returns:
@@ -31,6 +34,21 @@ type Stats struct {
 	// of a topic: a subject outside the topic rule, or headers that would
 	// inject a field. They are skipped (and logged).
 	JetStreamNotEvents uint64
+	// JetStreamLag is how many stream sequences this node has yet to feed:
+	// the stream's last sequence, as last seen, minus JetStreamFed.
+	JetStreamLag uint64
+	// JetStreamRestarts counts the times the node dropped its consumer
+	// and consumed again (a consumer error, the server's shutdown notice,
+	// lost heartbeats, no progress for JetStreamStallTimeout).
+	JetStreamRestarts uint64
+	// JetStreamSinceFed is the time since the node last fed a sequence to
+	// its hub (or started consuming); it grows while nothing is published.
+	JetStreamSinceFed time.Duration
+	// JetStreamBehindFor is the time since the node was last seen fed up
+	// to the stream's end (or advancing): 0 to about a second while it
+	// keeps up, growing while it cannot feed. Ready fails past
+	// JetStreamUnreadyAfter.
+	JetStreamBehindFor time.Duration
 }
 
 // counters are the live counters behind Stats.
