@@ -29,10 +29,11 @@ import (
 // The stream's Recv gives the request (from the URL, see rpc_request.go)
 // once, then io.EOF. Each Send is one event: a *codec.Event as it is,
 // anything else as its JSON (go-micro's json codec format: proto messages
-// as protojson, see rpc_marshal.go), of the default type "message". An event without an id
-// gets the next number of the stream: 1, 2, ... on a first connection, and
-// N+1, N+2, ... when the browser resumes with the Last-Event-ID N, so the
-// browser's Last-Event-ID is always the position the handler reached.
+// as protojson, see rpc_marshal.go), of the default type "message". An
+// event without an id gets the next number of the stream: 1, 2, ... on a
+// first connection, and N+1, N+2, ... when the browser resumes with the
+// Last-Event-ID N, so the browser's Last-Event-ID is always the position
+// the handler reached.
 // LastEventID(ctx), or go-micro metadata "Last-Event-Id", gives the handler
 // that id so it can resume its own stream.
 //
@@ -44,19 +45,21 @@ import (
 //
 // both with the id EndedIDPrefix + the last id: the id of the last event
 // sent, or, when the handler sent none, the Last-Event-ID the client
-// resumed from (its position; empty on a first connection). A browser that does not
-// close its EventSource on these events reconnects after the retry delay
-// with that id, and is answered 204 No Content, which makes EventSource
-// stop for good (readyState CLOSED, an error event): one request, never a
+// resumed from (its position; empty on a first connection). A browser
+// that does not close its EventSource on these events reconnects after
+// the retry delay with that id, and is answered 204 No Content, which
+// makes EventSource stop for good (readyState CLOSED, an error event): one request, never a
 // reconnect loop.
 //   - the client goes away: the handler's context is cancelled.
-//   - the server stops: a retry hint is written (no end event), the
-//     handler's context is cancelled, and the browser reconnects and
-//     resumes with its Last-Event-ID, as on the events endpoint.
-//   - the token expires (with Auth): an "sse-error" event with a 401 error
-//     and no id, then the end; the browser reconnects once with its
-//     Last-Event-ID and either resumes (its cookie was renewed) or gets 401
-//     and stops.
+//   - the server stops: the handler's context is cancelled and Send fails
+//     from then on; a Send blocked on a client that stopped reading is cut
+//     after a quarter of ShutdownGrace. When the handler returns, a retry
+//     hint is the last frame (no end event), and the browser reconnects
+//     and resumes with its Last-Event-ID, as on the events endpoint.
+//   - the token expires (with Auth): the same, with an "sse-error" event
+//     with a 401 error and no id as the last frame; the browser reconnects
+//     once with its Last-Event-ID and either resumes (its cookie was
+//     renewed) or gets 401 and stops.
 
 // EndedIDPrefix starts the id of the last event of an RPC stream that
 // ended ("sse-end" or "sse-error"); a request resuming from such an id is
@@ -74,6 +77,11 @@ var errStreamEnded = errors.New("sse server: rpc stream ended")
 
 // rpcStream is the go-micro server.Stream of one stream method call over
 // SSE. Send and Close are safe for concurrent use.
+//
+// Writes (Send, heartbeats, the last frame) take turns on writing; no
+// other lock is held during a write, and shutdown never waits for one: it
+// marks the stream, cuts the write under way with a short deadline and
+// cancels the handler (rpc_stream_watch.go).
 type rpcStream struct {
 	ctx context.Context
 	req *rpcRequest
@@ -81,14 +89,26 @@ type rpcStream struct {
 	w   http.ResponseWriter
 	rc  *http.ResponseController
 
-	mu        sync.Mutex // guards the fields below and every write
+	writing sync.Mutex // held by the one write under way
+
+	mu        sync.Mutex // guards the fields below; never held during a write
 	received  bool
 	seq       uint64
 	lastID    string
-	err       error // the write error that ended the stream
-	ended     bool  // nothing more is written
+	err       error   // the write error that ended the stream
+	ended     bool    // nothing more is written
+	stop      rpcStop // why the server ended the stream before its handler returned
 	lastWrite time.Time
 }
+
+// rpcStop is why the server ended a stream while its handler ran.
+type rpcStop uint8
+
+const (
+	stopNone     rpcStop = iota
+	stopShutdown         // the server stops: a retry hint is the last frame
+	stopExpired          // the token expired: an sse-error event is the last frame
+)
 
 // Context is the handler's context.
 func (s *rpcStream) Context() context.Context { return s.ctx }
@@ -120,26 +140,32 @@ func (s *rpcStream) Send(msg interface{}) error {
 	if err != nil {
 		return fmt.Errorf("sse server: rpc stream %s: %w", s.req.endpoint, err)
 	}
+	s.writing.Lock()
+	defer s.writing.Unlock()
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.err != nil {
-		return s.err
-	}
-	if s.ended {
-		return errStreamEnded
-	}
-	if ev.ID == "" {
+	switch {
+	case s.err != nil:
+		err = s.err
+	case s.ended || s.stop != stopNone:
+		err = errStreamEnded
+	case ev.ID == "":
 		s.seq++
 		ev.ID = strconv.FormatUint(s.seq, 10)
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return err
 	}
 	b, err := ev.AppendTo(nil)
 	if err != nil {
 		return fmt.Errorf("sse server: rpc stream %s: %w", s.req.endpoint, err)
 	}
-	if err := s.writeLocked(b, s.e.deadline()); err != nil {
+	if err := s.write(b); err != nil {
 		return err
 	}
+	s.mu.Lock()
 	s.lastID = ev.ID
+	s.mu.Unlock()
 	return nil
 }
 
@@ -159,9 +185,13 @@ func (s *rpcStream) Close() error {
 	return nil
 }
 
-// writeLocked writes b with one write and one flush.
-func (s *rpcStream) writeLocked(b []byte, deadline time.Time) error {
-	if err := s.e.writeResponse(s.w, s.rc, b, deadline); err != nil {
+// write writes b with one write and one flush (writing held); a failed
+// write ends the stream.
+func (s *rpcStream) write(b []byte) error {
+	err := s.writeCut(b)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
 		s.err = fmt.Errorf("%w: %v", errWrite, err)
 		s.ended = true
 		return s.err
@@ -170,46 +200,79 @@ func (s *rpcStream) writeLocked(b []byte, deadline time.Time) error {
 	return nil
 }
 
-// say writes a final frame (shutdown hint, expiry) unless the stream has
-// ended, and ends it.
-func (s *rpcStream) say(b []byte, deadline time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.ended {
-		_ = s.writeLocked(b, deadline)
+// writeCut writes b and flushes it under the per-write deadline: once the
+// server stops, the short one of byeDeadline. A write under way when it
+// stops is cut by watch; one whose deadline was set as it stopped, after
+// watch's cut, is cut here.
+func (s *rpcStream) writeCut(b []byte) error {
+	stopping := s.e.stopping()
+	if err := s.rc.SetWriteDeadline(s.e.deadline()); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
 	}
-	s.ended = true
+	if !stopping && s.e.stopping() {
+		_ = s.rc.SetWriteDeadline(s.e.byeDeadline())
+	}
+	n, err := s.w.Write(b)
+	s.e.counters.written.Add(uint64(n))
+	if err != nil {
+		return err
+	}
+	if err := s.rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	return nil
 }
 
 // heartbeat writes the heartbeat comment when nothing was written for
-// half a Heartbeat.
+// half a Heartbeat; never while another write is under way.
 func (s *rpcStream) heartbeat() {
+	if !s.writing.TryLock() {
+		return // a write under way: the stream is not idle
+	}
+	defer s.writing.Unlock()
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.ended && time.Since(s.lastWrite) >= s.e.heartbeatTick() {
-		_ = s.writeLocked(s.e.heartbeatFrame, s.e.deadline())
+	due := !s.ended && s.stop == stopNone && time.Since(s.lastWrite) >= s.e.heartbeatTick()
+	s.mu.Unlock()
+	if due {
+		_ = s.write(s.e.heartbeatFrame)
 	}
 }
 
-// end writes the end event for the handler's result err, unless the
-// stream ended already (client gone, shutdown, expiry, Close).
+// end writes the last frame once the handler has returned err: the retry
+// hint when the server stopped, the expiry event when the token expired,
+// else the end event; nothing when the stream ended already (client gone,
+// a failed write, Close).
 func (s *rpcStream) end(service string, err error) {
+	s.writing.Lock()
+	defer s.writing.Unlock()
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ended || s.ctx.Err() != nil {
-		s.ended = true
+	ended, stop, lastID := s.ended, s.stop, s.lastID
+	s.ended = true
+	s.mu.Unlock()
+	if ended {
 		return
 	}
-	ev := &codec.Event{ID: EndedIDPrefix + s.lastID, Event: EventEnd}
-	if err != nil && !errors.Is(err, io.EOF) {
-		ev.Event, ev.Data = EventError, errorJSON(service, err)
-	} else {
-		ev.Data, _ = marshalJSON(map[string]string{"lastEventId": s.lastID})
+	var b []byte
+	switch {
+	case stop == stopShutdown:
+		b = s.e.bye()
+	case stop == stopExpired:
+		b = s.e.expiredFrame()
+	case s.ctx.Err() != nil: // the client went away
+		return
+	default:
+		ev := &codec.Event{ID: EndedIDPrefix + lastID, Event: EventEnd}
+		if err != nil && !errors.Is(err, io.EOF) {
+			ev.Event, ev.Data = EventError, errorJSON(service, err)
+		} else {
+			ev.Data, _ = marshalJSON(map[string]string{"lastEventId": lastID})
+		}
+		var encErr error
+		if b, encErr = ev.AppendTo(nil); encErr != nil {
+			return
+		}
 	}
-	if b, encErr := ev.AppendTo(nil); encErr == nil {
-		_ = s.writeLocked(b, s.e.deadline())
-	}
-	s.ended = true
+	_ = s.write(b)
 }
 
 // eventOf is the event msg is sent as.
@@ -275,53 +338,18 @@ func (s *Server) serveRPCStream(ctx context.Context, e *endpoint, w http.Respons
 	}
 	e.setStreamHeaders(w.Header(), hr)
 	w.WriteHeader(http.StatusOK)
-	st.mu.Lock()
-	err := st.writeLocked(e.openFrame, e.deadline())
-	st.mu.Unlock()
-	if err != nil {
+	if err := st.write(e.openFrame); err != nil {
 		return
 	}
 
 	returned := make(chan struct{})
-	watched := make(chan struct{})
-	go func() {
-		defer close(watched)
-		st.watch(returned, cancel, expiry)
-	}()
-	err = s.callRPC(ctx, opts, svc, m, req, st)
+	var watchers sync.WaitGroup
+	watchers.Go(func() { st.watch(returned, cancel, expiry) })
+	watchers.Go(func() { st.beat(returned) })
+	err := s.callRPC(ctx, opts, svc, m, req, st)
 	close(returned)
-	<-watched
+	watchers.Wait()
 	st.end(opts.Name, err)
-}
-
-// watch sends heartbeats while the handler runs, and ends the stream on
-// shutdown (a retry hint) or at the token's expiry (an sse-error event),
-// cancelling the handler's context.
-func (s *rpcStream) watch(returned <-chan struct{}, cancel context.CancelFunc, expiry time.Time) {
-	tick := time.NewTicker(s.e.heartbeatTick())
-	defer tick.Stop()
-	var expired <-chan time.Time
-	if !expiry.IsZero() {
-		t := time.NewTimer(time.Until(expiry))
-		defer t.Stop()
-		expired = t.C
-	}
-	for {
-		select {
-		case <-returned:
-			return
-		case <-s.e.done:
-			s.say(s.e.bye(), s.e.byeDeadline())
-			cancel()
-			return
-		case <-expired:
-			s.say(s.e.expiredFrame(), s.e.deadline())
-			cancel()
-			return
-		case <-tick.C:
-			s.heartbeat()
-		}
-	}
 }
 
 // callRPC calls a method through the server's handler wrappers (the first

@@ -8,11 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -22,6 +25,7 @@ import (
 	"go-micro.dev/v4/server"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	ssebroker "github.com/go-micro-sse/go-micro-sse/broker"
 	"github.com/go-micro-sse/go-micro-sse/codec"
@@ -594,5 +598,85 @@ func TestRPCUnaryProtobufCodecs(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnsupportedMediaType {
 		t.Fatalf("POST text/plain = %d, want 415", resp.StatusCode)
+	}
+}
+
+// flood sends large messages until Send fails: a handler that feeds a
+// client faster than it reads.
+type flood struct {
+	started, returned, sent atomic.Int64
+}
+
+func (f *flood) Pour(ctx context.Context, stream server.Stream) error {
+	f.started.Add(1)
+	defer f.returned.Add(1)
+	msg := wrapperspb.String(strings.Repeat("f", 64<<10))
+	for range 10000 { // at most 640 MiB: far more than a stalled client's sockets take
+		if err := stream.Send(msg); err != nil {
+			return err
+		}
+		f.sent.Add(1)
+	}
+	return nil
+}
+
+// stalledRPCClient opens path over HTTP/1.1 with a tiny receive buffer and
+// never reads.
+func stalledRPCClient(t *testing.T, addr, path string) {
+	t.Helper()
+	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		return c.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 1024) })
+	}}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path)
+}
+
+// TestStopCutsStalledRPCStreams: Stop with RPC streams whose clients
+// stopped reading, their handlers blocked in Send, returns nil within a
+// quarter of ShutdownGrace (plus a margin), in every write mode, with
+// every handler returned, and (TestMain's goleak) nothing left running.
+// Send used to write holding the stream's lock, which shutdown waited for
+// before it cancelled: Stop took the whole grace.
+func TestStopCutsStalledRPCStreams(t *testing.T) {
+	for name, mode := range map[string][]server.Option{"goroutine": {sse.GoroutinePerStream()}, "shared": nil} {
+		t.Run(name, func(t *testing.T) {
+			const clients, grace = 4, 4 * time.Second
+			srv := newServer(append(mode, sse.WriteTimeout(time.Hour), sse.ShutdownGrace(grace))...)
+			f := &flood{}
+			if err := srv.Handle(srv.NewHandler(f)); err != nil {
+				t.Fatal(err)
+			}
+			svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "flood"})
+			for range clients {
+				stalledRPCClient(t, svc.Addr(), "/rpc/flood.Pour")
+			}
+			ssetest.Eventually(t, "the handlers started", func() bool { return f.started.Load() == clients })
+			// Stalled: no handler gets a Send through for a while.
+			last, since := f.sent.Load(), time.Now()
+			ssetest.Eventually(t, "every handler blocked in Send", func() bool {
+				if n := f.sent.Load(); n != last {
+					last, since = n, time.Now()
+				}
+				return time.Since(since) > 300*time.Millisecond
+			})
+
+			start := time.Now()
+			err := svc.Stop()
+			took := time.Since(start)
+			t.Logf("Stop with %d stalled RPC streams took %v (ShutdownGrace %v)", clients, took.Round(time.Millisecond), grace)
+			if err != nil {
+				t.Fatalf("Stop with stalled RPC streams: %v", err)
+			}
+			if bound := grace/4 + 1500*time.Millisecond; took > bound {
+				t.Fatalf("Stop took %v with stalled RPC streams, want at most a quarter of the grace plus a margin (%v)", took, bound)
+			}
+			if got := f.returned.Load(); got != clients {
+				t.Fatalf("Stop returned with %d of %d handlers returned", got, clients)
+			}
+		})
 	}
 }
