@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,7 +26,6 @@ import (
 	"go-micro.dev/v4/server"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	ssebroker "github.com/go-micro-sse/go-micro-sse/broker"
 	"github.com/go-micro-sse/go-micro-sse/codec"
@@ -610,7 +610,7 @@ type flood struct {
 func (f *flood) Pour(ctx context.Context, stream server.Stream) error {
 	f.started.Add(1)
 	defer f.returned.Add(1)
-	msg := wrapperspb.String(strings.Repeat("f", 64<<10))
+	msg := &codec.Event{Data: bytes.Repeat([]byte("f"), 64<<10)}
 	for range 10000 { // at most 640 MiB: far more than a stalled client's sockets take
 		if err := stream.Send(msg); err != nil {
 			return err
@@ -637,22 +637,43 @@ func stalledRPCClient(t *testing.T, addr, path string) {
 
 // TestStopCutsStalledRPCStreams: Stop with RPC streams whose clients
 // stopped reading, their handlers blocked in Send, returns nil within a
-// quarter of ShutdownGrace (plus a margin), in every write mode, with
+// quarter of ShutdownGrace (plus a margin), in every write mode (HTTP/2
+// included), with
 // every handler returned, and (TestMain's goleak) nothing left running.
 // Send used to write holding the stream's lock, which shutdown waited for
 // before it cancelled: Stop took the whole grace.
 func TestStopCutsStalledRPCStreams(t *testing.T) {
-	for name, mode := range map[string][]server.Option{"goroutine": {sse.GoroutinePerStream()}, "shared": nil} {
+	cert, pool := selfSigned(t)
+	tlsConfig := &tls.Config{Certificates: []tls.Certificate{cert}}
+	for name, mode := range map[string][]server.Option{
+		"goroutine": {sse.GoroutinePerStream()}, "shared": nil, "http2": {server.TLSConfig(tlsConfig)},
+	} {
 		t.Run(name, func(t *testing.T) {
-			const clients, grace = 4, 4 * time.Second
+			const clients, grace = 4, 6 * time.Second
 			srv := newServer(append(mode, sse.WriteTimeout(time.Hour), sse.ShutdownGrace(grace))...)
 			f := &flood{}
 			if err := srv.Handle(srv.NewHandler(f)); err != nil {
 				t.Fatal(err)
 			}
 			svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "flood"})
-			for range clients {
-				stalledRPCClient(t, svc.Addr(), "/rpc/flood.Pour")
+			if name != "http2" {
+				for range clients {
+					stalledRPCClient(t, svc.Addr(), "/rpc/flood.Pour")
+				}
+			} else {
+				tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}
+				defer tr.CloseIdleConnections()
+				for range clients { // one connection, a stream each, never read past its window
+					req, _ := http.NewRequest(http.MethodGet, "https://"+svc.Addr()+"/rpc/flood.Pour", nil)
+					resp, err := tr.RoundTrip(req)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if resp.ProtoMajor != 2 {
+						t.Fatalf("protocol %s, want HTTP/2", resp.Proto)
+					}
+					defer resp.Body.Close()
+				}
 			}
 			ssetest.Eventually(t, "the handlers started", func() bool { return f.started.Load() == clients })
 			// Stalled: no handler gets a Send through for a while.
@@ -671,7 +692,7 @@ func TestStopCutsStalledRPCStreams(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Stop with stalled RPC streams: %v", err)
 			}
-			if bound := grace/4 + 1500*time.Millisecond; took > bound {
+			if bound := grace/4 + 2*time.Second; took > bound {
 				t.Fatalf("Stop took %v with stalled RPC streams, want at most a quarter of the grace plus a margin (%v)", took, bound)
 			}
 			if got := f.returned.Load(); got != clients {
