@@ -53,7 +53,7 @@ type endpoint struct {
 	pool   *writerPool // shared writers of taken-over HTTP/1.1 streams; nil if GoroutinePerStream
 
 	goMu        sync.Mutex
-	goStreams   map[*stream]struct{} // streams with a goroutine of their own
+	goStreams   map[*stream]struct{} // streams written through their ResponseWriter now (track)
 	open        atomic.Int64
 	shared      atomic.Int64
 	accepted    atomic.Uint64
@@ -327,9 +327,10 @@ func (e *endpoint) bye() []byte {
 	return f
 }
 
-// trackGoroutine records s as written by its own goroutine until untrack,
-// so that Shutdown can cut a write of it short.
-func (e *endpoint) trackGoroutine(s *stream) {
+// track records s, a stream written through its ResponseWriter (its
+// first write, then, unless taken over, all of them), until untrack, so
+// that Shutdown can cut a write of it short.
+func (e *endpoint) track(s *stream) {
 	e.goMu.Lock()
 	if e.goStreams == nil {
 		e.goStreams = make(map[*stream]struct{})
@@ -338,14 +339,14 @@ func (e *endpoint) trackGoroutine(s *stream) {
 	e.goMu.Unlock()
 }
 
-func (e *endpoint) untrackGoroutine(s *stream) {
+func (e *endpoint) untrack(s *stream) {
 	e.goMu.Lock()
 	delete(e.goStreams, s)
 	e.goMu.Unlock()
 }
 
 // cutGoroutineWrites moves the deadline of every write under way on a
-// stream with its own goroutine to byeDeadline: a stalled client no longer
+// stream written through its ResponseWriter to byeDeadline: a stalled client no longer
 // holds Stop for its WriteTimeout. Each from a goroutine (an HTTP/2
 // deadline may wait on its connection).
 func (e *endpoint) cutGoroutineWrites() {

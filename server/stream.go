@@ -202,6 +202,10 @@ var errGone = errors.New("sse server: client closed the connection")
 func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, s *stream) {
 	rc := http.NewResponseController(w)
 	s.rc.Store(rc)
+	// Tracked from its first write on (a replay's first batch may be
+	// large): Shutdown cuts a stalled one short in any write.
+	e.track(s)
+	defer e.untrack(s)
 	bp := getBuf()
 	b := append((*bp)[:0], e.openFrame...)
 	b, more, err := s.readBatch(b)
@@ -257,14 +261,12 @@ func (s *stream) readBatch(b []byte) ([]byte, bool, error) {
 var framesPool = sync.Pool{New: func() any { f := make([][]byte, 0, 64); return &f }}
 
 // serveGoroutine runs a stream on its request's goroutine (HTTP/2, TLS,
-// GoroutinePerStream): woken by the hub, it reads one batch and writes it
+// GoroutinePerStream), tracked by serve: woken by the hub, it reads one batch and writes it
 // with one write and one flush, waking itself again while more is due; a
 // heartbeat comment follows any Heartbeat without a write. It returns when
 // the client goes away, a write fails, the hub ends the subscriber or the
 // endpoint shuts down.
 func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, rc *http.ResponseController, s *stream) {
-	e.trackGoroutine(s)
-	defer e.untrackGoroutine(s)
 	hb := time.NewTimer(e.cfg.Heartbeat)
 	defer hb.Stop()
 	wake := *s.wake.Load()
@@ -316,6 +318,15 @@ func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, rc *ht
 func (e *endpoint) writeResponse(w http.ResponseWriter, rc *http.ResponseController, b []byte, deadline time.Time) error {
 	if err := rc.SetWriteDeadline(deadline); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		return err
+	}
+	// Shutdown may have begun after deadline was chosen and cut the
+	// tracked streams' deadlines before this one was set: cut it now.
+	select {
+	case <-e.done:
+		if bye := e.byeDeadline(); bye.Before(deadline) {
+			_ = rc.SetWriteDeadline(bye)
+		}
+	default:
 	}
 	n, err := w.Write(b)
 	e.counters.written.Add(uint64(n))
