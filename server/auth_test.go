@@ -246,6 +246,9 @@ func TestAuthJWTStreamEndsWhenTokenExpires(t *testing.T) {
 				t.Fatalf("end: %v", err)
 			}
 			unsub.Wait()
+			if e := srv.Stats().Endpoint; e.AuthExpired != 1 || e.ClientGone != 0 || e.WriteFailed != 0 {
+				t.Fatalf("ended by expiry: AuthExpired %d, ClientGone %d, WriteFailed %d; want 1, 0, 0", e.AuthExpired, e.ClientGone, e.WriteFailed)
+			}
 			// EventSource's one reconnect with the same token: 401, it stops.
 			_, err := ssetest.Open(context.Background(), nil, u, first.ID)
 			var se *ssetest.StatusError

@@ -59,13 +59,17 @@ type endpoint struct {
 	accepted    atomic.Uint64
 	cutOffSlow  atomic.Uint64
 	writeFailed atomic.Uint64
-	hookPanics  atomic.Uint64
-	http2       atomic.Int64
-	exact       atomic.Uint64
-	counters    writeCounters // of the streams with their own goroutine
-	refusedMu   sync.Mutex    // guards refused and resets
-	refused     map[string]uint64
-	resets      map[string]uint64
+	clientGone  atomic.Uint64
+	// streams ended by Stop, DeleteTopic or a feed that failed
+	shutdownEnded atomic.Uint64
+	authExpired   atomic.Uint64
+	hookPanics    atomic.Uint64
+	http2         atomic.Int64
+	exact         atomic.Uint64
+	counters      writeCounters // of the streams with their own goroutine
+	refusedMu     sync.Mutex    // guards refused and resets
+	refused       map[string]uint64
+	resets        map[string]uint64
 }
 
 // newEndpoint returns the events endpoint serving h with c.

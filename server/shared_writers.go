@@ -337,7 +337,11 @@ func (w *writer) send(s *stream, bufs [][]byte) sendResult {
 	w.counters.written.Add(uint64(n))
 	if err != nil {
 		s.midChunk = true
-		w.end(s, errWrite)
+		end := errWrite
+		if clientGone(err) {
+			end = errGone
+		}
+		w.end(s, end)
 		return sendFailed
 	}
 	if n > 0 {
@@ -377,7 +381,8 @@ func restOf(bufs [][]byte, n int) net.Buffers {
 // writer has shut down).
 func (w *writer) flushRest(s *stream, rest net.Buffers) {
 	defer w.p.e.wg.Done()
-	err := s.conn.SetWriteDeadline(w.p.e.deadline())
+	deadline := w.p.e.deadline()
+	err := s.conn.SetWriteDeadline(deadline)
 	if err == nil {
 		var n int64
 		n, err = rest.WriteTo(s.conn)
@@ -386,9 +391,9 @@ func (w *writer) flushRest(s *stream, rest net.Buffers) {
 	clear(rest)
 	s.lastWrite.Store(monoNow())
 	if err != nil {
-		// Cut short because the hub ended the subscriber (evicted), or
-		// the client took nothing for WriteTimeout.
-		s.endErr = cmpErr(s.sub.Err(), errWrite)
+		// Cut short because the hub ended the subscriber (evicted), the
+		// client took nothing for WriteTimeout, or it left.
+		s.endErr = w.p.e.writeEnd(s, nil, err, deadline)
 	} else {
 		s.midChunk = false
 		w.counters.observeWrite(s)

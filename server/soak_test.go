@@ -150,7 +150,7 @@ func TestSoak(t *testing.T) {
 		{"sse_replays_total{outcome=exact,reason=}", got["sse_replays_total{outcome=exact,reason=}"], float64(resumes), false},
 		{"sse_connections{protocol=http1,writer=shared}", got["sse_connections{protocol=http1,writer=shared}"], float64(len(clients)), false},
 		{"sse_subscribers{}", got["sse_subscribers{}"], float64(len(clients)), false},
-		{"sse_cutoffs_total{reason=slow}", got["sse_cutoffs_total{reason=slow}"], 0, false},
+		{"sse_streams_closed_total{end=slow}", got["sse_streams_closed_total{end=slow}"], 0, false},
 		{"sse_history_events{}", got["sse_history_events{}"], published, false},
 		{"sse_delivered_total{} (>= events the clients read)", got["sse_delivered_total{}"], float64(events), true},
 		{"sse_written_bytes_total{} (>= bytes the clients read)", got["sse_written_bytes_total{}"], float64(bodyBytes), true},

@@ -60,13 +60,34 @@ type EndpointStats struct {
 	Accepted uint64
 	// Refused counts refused requests by reason (the Reason constants).
 	Refused map[string]uint64
+	// How the streams that ended ended, each counted once by its cause
+	// (the End constants, also the "end" of the close log line): the
+	// client left (ClientGone), a write failed (WriteFailed), the client
+	// fell behind (CutOffSlow), the server stopped (Shutdown), the token
+	// expired (AuthExpired). A stream a panicking OnSubscribe ended counts
+	// in HookPanics.
+
+	// ClientGone counts streams whose client left: it closed or reset the
+	// connection (seen by a write failing with a broken pipe or a reset,
+	// by the heartbeat sweep's peek, or by net/http canceling the
+	// request).
+	ClientGone uint64
+	// WriteFailed counts streams ended because a write timed out (the
+	// client took nothing for WriteTimeout, or, when the server stops,
+	// for a quarter of ShutdownGrace) or failed for another reason than
+	// the client leaving.
+	WriteFailed uint64
 	// CutOffSlow counts streams ended because the client fell further
 	// behind than the history reaches (an event it had not read was
 	// evicted); it resumes with sse-reset (evicted) at the gap.
 	CutOffSlow uint64
-	// WriteFailed counts streams ended because a write failed or timed
-	// out: the client went away or stopped reading.
-	WriteFailed uint64
+	// Shutdown counts streams the server ended with a retry hint: Stop,
+	// DeleteTopic of one of its topics, or a hub that could no longer be
+	// fed (the client comes back after its retry delay).
+	Shutdown uint64
+	// AuthExpired counts streams ended because their token expired (with
+	// go-micro auth; the client got the sse-error event).
+	AuthExpired uint64
 	// HookPanics counts the panics recovered in the user's hooks
 	// (Authorize, OnSubscribe, OnUnsubscribe); each ended only the stream
 	// concerned.
@@ -100,8 +121,11 @@ func (e *endpoint) Stats() EndpointStats {
 		Shared:       int(e.shared.Load()),
 		Accepted:     e.accepted.Load(),
 		Refused:      refused,
-		CutOffSlow:   e.cutOffSlow.Load(),
+		ClientGone:   e.clientGone.Load(),
 		WriteFailed:  e.writeFailed.Load(),
+		CutOffSlow:   e.cutOffSlow.Load(),
+		Shutdown:     e.shutdownEnded.Load(),
+		AuthExpired:  e.authExpired.Load(),
 		HookPanics:   e.hookPanics.Load(),
 		HTTP2:        int(e.http2.Load()),
 		ResumedExact: e.exact.Load(),

@@ -155,10 +155,6 @@ func (s *stream) notify() {
 	}
 }
 
-// writeErr is why a failed write ends the stream: the subscriber's end
-// when the hub ended it meanwhile (the write was cut short), else errWrite.
-func (s *stream) writeErr() error { return cmpErr(s.sub.Err(), errWrite) }
-
 // finish unsubscribes the stream and accounts for why it ended (err from
 // Read or a write); it runs once, by the stream's owner.
 func (s *stream) finish(err error) {
@@ -172,11 +168,17 @@ func (s *stream) finish(err error) {
 	}
 	s.sub.Close()
 	e.leaveBridge(s.topics)
-	switch {
-	case errors.Is(err, hub.ErrEvicted):
+	switch s.endOf(err) {
+	case EndSlow:
 		e.cutOffSlow.Add(1)
-	case errors.Is(err, errWrite):
+	case EndWriteFailed:
 		e.writeFailed.Add(1)
+	case EndClientGone:
+		e.clientGone.Add(1)
+	case EndShutdown:
+		e.shutdownEnded.Add(1)
+	case EndAuthExpired:
+		e.authExpired.Add(1)
 	}
 	if s.conn != nil {
 		e.shared.Add(-1)
@@ -191,12 +193,6 @@ func (s *stream) finish(err error) {
 	}
 }
 
-// errWrite marks a stream ended by a failed or timed-out write.
-var errWrite = errors.New("sse server: write to client failed")
-
-// errGone marks a stream whose client closed the connection.
-var errGone = errors.New("sse server: client closed the connection")
-
 // serve writes the first frames of an accepted stream (headers already set
 // and status written), then hands it to its write mode until it ends.
 func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, s *stream) {
@@ -209,10 +205,11 @@ func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, s *stream) {
 	bp := getBuf()
 	b := append((*bp)[:0], e.openFrame...)
 	b, more, err := s.readBatch(b)
-	werr := e.writeResponse(w, rc, b, e.deadline())
+	deadline := e.deadline()
+	werr := e.writeResponse(w, rc, b, deadline)
 	putBuf(bp, b)
 	if werr != nil {
-		s.finish(s.writeErr())
+		s.finish(e.writeEnd(s, r.Context(), werr, deadline))
 		return
 	}
 	e.counters.observeWrite(s)
@@ -287,7 +284,7 @@ func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, rc *ht
 		case <-hb.C:
 			frames = e.heartbeatFrame
 		case <-r.Context().Done():
-			s.finish(nil)
+			s.finish(errGone)
 			return
 		case <-e.done:
 			frames, end, deadline = e.bye(), hub.ErrClosed, e.byeDeadline()
@@ -297,7 +294,7 @@ func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, rc *ht
 				deadline = e.deadline()
 			}
 			if err := e.writeResponse(w, rc, frames, deadline); err != nil {
-				end = s.writeErr()
+				end = e.writeEnd(s, r.Context(), err, deadline)
 			} else if bp != nil {
 				e.counters.observeWrite(s)
 			}

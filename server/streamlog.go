@@ -1,19 +1,16 @@
 package server
 
 import (
-	"errors"
 	"net/http"
 	"time"
 
 	"go-micro.dev/v4/logger"
-
-	"github.com/go-micro-sse/go-micro-sse/internal/hub"
 )
 
 // The life of a stream in the go-micro logger, as structured fields
 // (logger.Fields): "sse" is "open", "close" or "refused"; then "topics",
 // "remote", "proto", "resume" and "reset_reason" on open, "end" (why it
-// ended: client_gone, slow, write_failed, shutdown, hook_panic) and
+// ended: an End constant) and
 // "duration" on close, "status" and "reason" (a Reason constant) on a
 // refusal. Everything is at debug level but a stream cut off as slow
 // (info): a client fell further behind than its queue holds. Nothing is
@@ -42,16 +39,9 @@ func (e *endpoint) logOpen(r *http.Request, s *stream) {
 
 // logClose logs a stream that ended because of err (nil: the client left).
 func (e *endpoint) logClose(s *stream, err error) {
-	end, lvl := "client_gone", logger.DebugLevel
-	switch {
-	case errors.Is(err, hub.ErrEvicted):
-		end, lvl = "evicted", logger.InfoLevel
-	case errors.Is(err, errWrite):
-		end = "write_failed"
-	case errors.Is(err, hub.ErrClosed):
-		end = "shutdown"
-	case errors.Is(err, errHookPanic):
-		end = "hook_panic"
+	end, lvl := s.endOf(err), logger.DebugLevel
+	if end == EndSlow {
+		lvl = logger.InfoLevel
 	}
 	l := e.log()
 	if !logger.V(lvl, l) {

@@ -18,7 +18,7 @@ type Collector struct {
 	connections, topics, subscribers, bridged *prometheus.Desc
 	historyEvents, historyBytes               *prometheus.Desc
 	opened, published, delivered              *prometheus.Desc
-	replays, cutoffs, refused, hookPanics     *prometheus.Desc
+	replays, closed, refused, hookPanics      *prometheus.Desc
 	written, lag, latency                     *prometheus.Desc
 
 	maxLagTopics int
@@ -41,7 +41,8 @@ type Collector struct {
 //	sse_published_total            events published into the hub
 //	sse_delivered_total            frames streams read from the hub, live and replayed
 //	sse_replays_total{outcome="exact"|"reset",reason}  streams opened with a Last-Event-ID
-//	sse_cutoffs_total{reason="slow"|"write_failed"}    streams the server ended
+//	sse_streams_closed_total{end}  streams that ended, by why (the server's End constants:
+//	                               client_gone, write_failed, slow, shutdown, auth_expired)
 //	sse_refused_total{reason}      requests refused (the server's Reason constants)
 //	sse_hook_panics_total          panics recovered in the user's hooks
 //	sse_written_bytes_total        bytes written to streams after their headers
@@ -73,7 +74,7 @@ func NewCollector(srv *sse.Server, opts ...Option) *Collector {
 		published:     desc("published_total", "Events published into the hub."),
 		delivered:     desc("delivered_total", "Frames the streams read from the hub, live and replayed (sse-reset frames included)."),
 		replays:       desc("replays_total", "Streams opened with a Last-Event-ID: exact (the events after it) or reset (sse-reset, by reason).", "outcome", "reason"),
-		cutoffs:       desc("cutoffs_total", "Streams ended by the server: slow (fell further behind than it may) or write_failed (a write failed or timed out).", "reason"),
+		closed:        desc("streams_closed_total", "Event streams that ended, by why: client_gone (the client closed or reset the connection), write_failed (a write timed out or failed), slow (fell further behind than the history reaches), shutdown (the server ended it with a retry hint), auth_expired (its token expired).", "end"),
 		refused:       desc("refused_total", "Requests to the events endpoint refused, by reason.", "reason"),
 		hookPanics:    desc("hook_panics_total", "Panics recovered in the user's hooks."),
 		written:       desc("written_bytes_total", "Bytes written to event streams after their headers (frames, heartbeats, hints; HTTP/1.1 chunk framing of taken-over streams included)."),
@@ -89,7 +90,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		c.connections, c.topics, c.subscribers, c.bridged,
 		c.historyEvents, c.historyBytes,
 		c.opened, c.published, c.delivered,
-		c.replays, c.cutoffs, c.refused, c.hookPanics,
+		c.replays, c.closed, c.refused, c.hookPanics,
 		c.written, c.lag, c.latency,
 	} {
 		ch <- d
@@ -123,8 +124,11 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	for _, reason := range slices.Sorted(maps.Keys(ep.Resets)) {
 		counter(c.replays, ep.Resets[reason], "reset", reason)
 	}
-	counter(c.cutoffs, ep.CutOffSlow, "slow")
-	counter(c.cutoffs, ep.WriteFailed, "write_failed")
+	counter(c.closed, ep.ClientGone, sse.EndClientGone)
+	counter(c.closed, ep.WriteFailed, sse.EndWriteFailed)
+	counter(c.closed, ep.CutOffSlow, sse.EndSlow)
+	counter(c.closed, ep.Shutdown, sse.EndShutdown)
+	counter(c.closed, ep.AuthExpired, sse.EndAuthExpired)
 	for _, reason := range slices.Sorted(maps.Keys(ep.Refused)) {
 		counter(c.refused, ep.Refused[reason], reason)
 	}

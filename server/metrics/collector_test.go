@@ -81,7 +81,7 @@ func TestCollectorCountsWhatClientsSee(t *testing.T) {
 		"sse_replays_total{outcome=exact,reason=}":             1,
 		"sse_replays_total{outcome=reset,reason=invalid-id}":   1,
 		"sse_refused_total{reason=" + sse.ReasonNoStream + "}": 1,
-		"sse_cutoffs_total{reason=slow}":                       0,
+		"sse_streams_closed_total{end=slow}":                   0,
 		"sse_hook_panics_total{}":                              0,
 	}
 	for name, v := range want {
@@ -110,6 +110,13 @@ func TestCollectorCountsWhatClientsSee(t *testing.T) {
 		_ = srv.TryPublish("news", &codec.Event{Data: []byte("x")})
 		return ssetest.Scrape(t, reg)["sse_connections{protocol=http1,writer=shared}"] == 0
 	})
+	// Clients that left are no failed writes.
+	got = ssetest.Scrape(t, reg)
+	for end, want := range map[string]float64{sse.EndClientGone: 3, sse.EndWriteFailed: 0, sse.EndSlow: 0, sse.EndShutdown: 0, sse.EndAuthExpired: 0} {
+		if name := "sse_streams_closed_total{end=" + end + "}"; got[name] != want {
+			t.Errorf("%s = %v, want %v", name, got[name], want)
+		}
+	}
 }
 
 func TestCollectorLintAndLabels(t *testing.T) {
@@ -150,7 +157,7 @@ func TestCollectorScrapedOverHTTP(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	for _, line := range []string{"sse_published_total 1", "# TYPE sse_connections gauge", "# TYPE sse_cutoffs_total counter", `sse_cutoffs_total{reason="slow"} 0`} {
+	for _, line := range []string{"sse_published_total 1", "# TYPE sse_connections gauge", "# TYPE sse_streams_closed_total counter", `sse_streams_closed_total{end="slow"} 0`} {
 		if !strings.Contains(string(b), line+"\n") {
 			t.Errorf("scrape has no line %q:\n%s", line, b)
 		}
