@@ -3,12 +3,13 @@ package server
 import "time"
 
 // Heartbeats are comment frames (": heartbeat") that keep an idle stream
-// through proxies and reveal a closed client by a failing write. A stream
-// with its own goroutine sends one after Heartbeat without a write; the
-// shared writers sweep their streams every Heartbeat/2 and send one to each
-// that wrote nothing during the last Heartbeat/2, so no stream stays silent
-// longer than Heartbeat. The sweep also peeks at each socket to find the
-// clients that left.
+// through proxies and reveal a closed client by a failing write. No
+// stream stays silent for Heartbeat: a stream with its own goroutine
+// sends one after Heartbeat/2 without a write; the shared writers sweep
+// their streams every Heartbeat/2 and send one to each that wrote nothing
+// for Heartbeat/4 (so at most 3/4 of Heartbeat goes by without a write,
+// a quarter of it left for scheduling). The sweep also peeks at each
+// socket to find the clients that left.
 
 // clockStart is the origin of monoNow.
 var clockStart = time.Now()
@@ -19,18 +20,21 @@ var clockStart = time.Now()
 // it once per pass over its ready streams, not once per write.
 func monoNow() int64 { return int64(time.Since(clockStart)) }
 
-// heartbeatTick is the sweep interval of the shared writers.
+// heartbeatTick is the sweep interval of the shared writers, and the
+// silence after which a stream with its own goroutine sends a heartbeat.
 func (e *endpoint) heartbeatTick() time.Duration {
 	return max(e.cfg.Heartbeat/2, time.Millisecond)
 }
 
-// heartbeat sends the heartbeat to every idle stream of the writer, and
+// heartbeat sends the heartbeat to every quiet stream of the writer, and
 // ends the streams whose client has closed the connection (a peek at each
 // socket, so an idle client that left frees its place within Heartbeat/2).
 func (w *writer) heartbeat() {
 	now := monoNow()
 	w.now = now
-	idle := int64(w.p.e.heartbeatTick())
+	// Silent for a quarter of Heartbeat: the next sweep would come after
+	// three quarters of it.
+	idle := int64(w.p.e.heartbeatTick() / 2)
 	w.mu.Lock()
 	due := w.due[:0]
 	for s := range w.conns {

@@ -19,7 +19,7 @@ const (
 	DefaultStreamParam            = "stream"         // StreamParam
 	DefaultLastEventIDParam       = "lastEventId"    // LastEventIDParam
 	DefaultRetry                  = 3 * time.Second  // Retry: the retry: field sent on open
-	DefaultHeartbeat              = 15 * time.Second // Heartbeat: the interval of idle comments
+	DefaultHeartbeat              = 15 * time.Second // Heartbeat: the longest silence of a stream
 	DefaultWriteTimeout           = 10 * time.Second // WriteTimeout: the deadline of each write
 	DefaultMaxTopicsPerConnection = 16               // MaxTopicsPerConnection
 	DefaultMaxTopicNameLength     = 200              // MaxTopicNameLength, in bytes
@@ -108,8 +108,13 @@ func LastEventIDParam(name string) server.Option { return setOption(lastEventIDP
 // Retry-After of a 503 answer.
 func Retry(d time.Duration) server.Option { return setOption(retryKey{}, d) }
 
-// Heartbeat sets the interval of the comment frames that keep an idle
-// stream through proxies and reveal closed clients (default 15s).
+// Heartbeat sets the longest silence of a stream (default 15s): comment
+// frames keep an idle stream through proxies and reveal closed clients,
+// sent often enough (after half of it without a write, in every write
+// mode) that no stream is silent for d. Keep it below the smallest idle
+// timeout on the path (proxies, load balancers: nginx's
+// proxy_read_timeout is 60s, HAProxy's timeout server is what its
+// configuration sets).
 func Heartbeat(d time.Duration) server.Option { return setOption(heartbeatKey{}, d) }
 
 // WriteTimeout sets the deadline of each write to a client (default 10s).

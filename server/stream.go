@@ -260,11 +260,11 @@ var framesPool = sync.Pool{New: func() any { f := make([][]byte, 0, 64); return 
 // serveGoroutine runs a stream on its request's goroutine (HTTP/2, TLS,
 // GoroutinePerStream), tracked by serve: woken by the hub, it reads one batch and writes it
 // with one write and one flush, waking itself again while more is due; a
-// heartbeat comment follows any Heartbeat without a write. It returns when
+// heartbeat comment follows any Heartbeat/2 without a write. It returns when
 // the client goes away, a write fails, the hub ends the subscriber or the
 // endpoint shuts down.
 func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, rc *http.ResponseController, s *stream) {
-	hb := time.NewTimer(e.cfg.Heartbeat)
+	hb := time.NewTimer(e.heartbeatTick())
 	defer hb.Stop()
 	wake := *s.wake.Load()
 	for {
@@ -298,7 +298,7 @@ func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, rc *ht
 			} else if bp != nil {
 				e.counters.observeWrite(s)
 			}
-			hb.Reset(e.cfg.Heartbeat)
+			hb.Reset(e.heartbeatTick())
 		}
 		if bp != nil {
 			putBuf(bp, frames)
