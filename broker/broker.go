@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -37,17 +38,16 @@ type sseBroker struct {
 	binaryWarned topicwarn.Set // topics a binary skip was logged for
 }
 
-// NewBroker returns a go-micro broker.Broker named "sse" with its own hub
-// (see SSEHub). It starts no goroutine until Subscribe. Options are go-micro
-// broker options plus this package's (SubscriberQueue, and the options of
-// the hub it owns: MaxHistoryEvents, HistoryBudget, Base64Data, ...);
-// broker.Addrs,
+// NewBroker returns a go-micro broker.Broker named "sse" with its own hub,
+// the one the server of this module serves to browsers. It starts no
+// goroutine until Subscribe. Options are go-micro broker options plus this
+// package's (SubscriberQueue, and the options of the hub it owns:
+// MaxHistoryEvents, HistoryBudget, Base64Data, ...); broker.Addrs,
 // broker.Codec, broker.Secure and broker.TLSConfig are kept in Options but
 // not used (the broker has no network side and carries headers natively).
 //
-// Besides broker.Broker, the returned value has SSEHub() *hub.Hub (the
-// server finds the hub through it) and Stats() Stats. It is safe for
-// concurrent use.
+// Besides broker.Broker, the returned value has Stats() Stats. It is safe
+// for concurrent use.
 func NewBroker(opts ...mbroker.Option) mbroker.Broker {
 	b := &sseBroker{
 		current: new(atomic.Pointer[hub.Hub]),
@@ -71,16 +71,16 @@ func NewBroker(opts ...mbroker.Option) mbroker.Broker {
 
 // Init applies options on top of the current ones; it may be called any
 // number of times.
-// Hub options (MaxHistoryEvents, ...) are refused with ErrHubMade, and the
-// other options of the call still applied.
+// Hub options (MaxHistoryEvents, ...) are refused with ErrHubOptions, and
+// the other options of the call still applied.
 func (b *sseBroker) Init(opts ...mbroker.Option) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	had := hubOptions(&b.opts)
 	b.apply(opts)
 	if now := hubOptions(&b.opts); len(now) != len(had) {
-		b.opts.Context = context.WithValue(b.opts.Context, hubOptionsKey{}, had)
-		return ErrHubMade
+		b.opts.Context = hub.ContextWithOptions(b.opts.Context, had)
+		return fmt.Errorf("%w: the hub is made by NewBroker", ErrHubOptions)
 	}
 	return nil
 }
@@ -178,7 +178,8 @@ func (b *sseBroker) Disconnect() error {
 func (b *sseBroker) String() string { return "sse" }
 
 // SSEHub returns the broker's hub, the one the server serves to browsers
-// (it implements hub.Provider). It is created by NewBroker with the hub
+// (it implements hub.Provider, the server's way to find it; the hub's type
+// is internal, so this is no API for users). It is created by NewBroker with the hub
 // options given there (MaxHistoryEvents, ...), never changed by anyone
 // afterwards (the server serving it takes it as it is), closed by
 // Disconnect and made anew by the Connect that follows; a broker dropped

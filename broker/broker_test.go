@@ -704,7 +704,7 @@ func TestConcurrentPublishSubscribeUnsubscribe(t *testing.T) {
 }
 
 // TestHubOptionsAtNewBroker: the hub is made by NewBroker with the hub
-// options given there; Init refuses them afterwards (ErrHubMade) and
+// options given there; Init refuses them afterwards (ErrHubOptions) and
 // still applies the others.
 func TestHubOptionsAtNewBroker(t *testing.T) {
 	b := newConnected(t, ssebroker.MaxHistoryEvents(2), ssebroker.MaxReplay(1))
@@ -713,7 +713,7 @@ func TestHubOptionsAtNewBroker(t *testing.T) {
 	}
 	assert.Equal(t, 2, hubOf(t, b).Stats().HistoryEvents, "MaxHistoryEvents given to NewBroker bounds its hub")
 	err := b.Init(ssebroker.MaxHistoryEvents(100), ssebroker.SubscriberQueue(3))
-	assert.ErrorIs(t, err, ssebroker.ErrHubMade)
+	assert.ErrorIs(t, err, ssebroker.ErrHubOptions)
 	for i := 0; i < 5; i++ {
 		require.NoError(t, b.Publish("t", msg(fmt.Sprint(i))))
 	}

@@ -11,7 +11,7 @@
 //		micro.Registry(registry.NewMemoryRegistry()),
 //	)
 //
-// The server finds the broker's hub (SSEHub) and serves it; anything
+// The server finds the broker's hub and serves it; anything
 // published with the go-micro API (micro.NewEvent(topic, svc.Client())) or
 // with Publish reaches every browser on the topic. It is registered as
 // go-micro's "sse" broker (--broker=sse, MICRO_BROKER=sse).
@@ -61,8 +61,7 @@
 // is the NATS JetStream stream: Publish stores the message in the stream
 // and returns once JetStream acknowledged it, and every node consumes the
 // stream and feeds its hub and its in-process subscriptions from it, this
-// node included. See jetstream.go for the consumer choice (an ordered
-// consumer per node), Subject for the topic to subject rule, and the
+// node included, with an ordered consumer per node (JetStream), Subject for the topic to subject rule, and the
 // README's "Many nodes" for ids, resume and failure behaviour.
 //
 // # The hub and its options
@@ -70,11 +69,14 @@
 // The broker owns its hub: one per broker, made by NewBroker with the hub
 // options given there (MaxHistoryEvents, MaxHistoryBytes, MaxHistoryAge,
 // HistoryBudget, MaxReplay, ExplicitTopics, KeepPublisherIDs, Base64Data)
-// and never changed afterwards (Init refuses them with ErrHubMade); a
+// and never changed afterwards (Init refuses them with ErrHubOptions); a
 // Connect after a Disconnect (which closes the hub) makes a new one with
 // the same options, and with JetStream Connect makes it (the stream's
-// epoch and start). A server serving it (SSEHub, asked after Connect)
-// takes it as it is; given hub options of its own, the server refuses to
-// start (its ErrHubOptions). So there is one owner and one place where the
-// hub's options are set, and nothing the server does outlives its Stop.
+// epoch and start). A server serving it (found after Connect) serves it as
+// it is; given options for a hub of its own (sse.OwnHub), the server
+// refuses to start (ErrHubOptions). So there is one owner and one place
+// where the hub's options are set, and nothing the server does outlives
+// its Stop. The same options, given to sse.OwnHub, set the hub a server
+// makes for itself when its broker is another.
+
 package broker

@@ -18,10 +18,13 @@ var (
 	// ErrNilMessage is returned by Publish for a nil message: nothing is
 	// published.
 	ErrNilMessage = errors.New("sse broker: nil message")
-	// ErrHubMade is returned by Init when it is given hub options
-	// (MaxHistoryEvents, Base64Data, ...): the hub is made by NewBroker
-	// with the options given there, and never changed afterwards.
-	ErrHubMade = errors.New("sse broker: hub options must be given to NewBroker")
+	// ErrHubOptions means hub options (MaxHistoryEvents, Base64Data, ...)
+	// were given where they cannot apply: to Init (wrapped), since the hub
+	// is made by NewBroker with the options given there and never changed
+	// afterwards; and to a server serving this broker's hub
+	// (sse.OwnHub; the server's Start returns it wrapped), since the hub's
+	// owner, the broker, set them.
+	ErrHubOptions = errors.New("sse: hub options given where they cannot apply: give them to ssebroker.NewBroker")
 	// ErrNotAcknowledged is wrapped by Publish in JetStream mode when
 	// JetStream did not acknowledge the message (no connection, no answer
 	// within JetStreamPublishTimeout, refused). The message may still have

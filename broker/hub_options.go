@@ -9,37 +9,22 @@ import (
 	"github.com/go-micro-sse/go-micro-sse/internal/hub"
 )
 
-// The options of the hub the broker owns. They are broker options because
-// the broker makes the hub: one owner, one place where they are set. They
-// are read once, when the hub is made (NewBroker); Init refuses them later
-// (ErrHubMade). A server serving this broker's hub takes the hub as it is:
-// its own history options are for a hub of its own (a foreign broker).
-// What zero means: no history (count, bytes, budget), no replay
-// (MaxReplay), no age bound (MaxHistoryAge).
-
-type hubOptionsKey struct{}
+// The options of the hub the broker owns, defined here once. They are
+// broker options because the broker makes the hub: one owner, one place
+// where they are set. They are read once, when the hub is made
+// (NewBroker); Init refuses them later (ErrHubOptions). A server serving
+// this broker's hub serves it as it is; a server with another broker makes
+// a hub of its own from the same options (sse.OwnHub). What zero means:
+// no history (count, bytes, budget), no replay (MaxReplay), no age bound
+// (MaxHistoryAge).
 
 // hubOption appends o to the hub options carried in the broker options.
 func hubOption(o hub.Option) mbroker.Option {
-	return func(bo *mbroker.Options) {
-		prev, _ := contextValue(bo, hubOptionsKey{}).([]hub.Option)
-		setBrokerOption(hubOptionsKey{}, append(prev[:len(prev):len(prev)], o))(bo)
-	}
+	return func(bo *mbroker.Options) { bo.Context = hub.ContextWithOption(bo.Context, o) }
 }
 
 // hubOptions returns the hub options given to the broker, in order.
-func hubOptions(o *mbroker.Options) []hub.Option {
-	opts, _ := contextValue(o, hubOptionsKey{}).([]hub.Option)
-	return opts
-}
-
-// contextValue returns the value under k in o.Context, or nil.
-func contextValue(o *mbroker.Options, k any) any {
-	if o.Context == nil {
-		return nil
-	}
-	return o.Context.Value(k)
-}
+func hubOptions(o *mbroker.Options) []hub.Option { return hub.OptionsFrom(o.Context) }
 
 // MaxHistoryEvents bounds each topic's history (its log, what resuming
 // browsers and readers behind a burst read from) to n events (default
@@ -65,15 +50,23 @@ func HistoryBudget(n int) mbroker.Option { return hubOption(hub.HistoryBudget(n)
 // of the oldest; 0 replays nothing.
 func MaxReplay(n int) mbroker.Option { return hubOption(hub.MaxReplay(n)) }
 
-// ExplicitTopics makes topics exist for browsers only once created
-// (the server's CreateTopic); see the server's ExplicitTopics.
+// ExplicitTopics makes topics exist only once created (the server's
+// CreateTopic): a browser asking for another topic is answered 404 and a
+// publish to it fails. Without it topics are created on first use.
 func ExplicitTopics() mbroker.Option { return hubOption(hub.ExplicitTopics()) }
 
-// KeepPublisherIDs makes a message's Sse-Id header the event's id on the
-// wire instead of the hub's sequence; the publisher must keep them ordered
-// for resuming to work.
+// KeepPublisherIDs makes a message's Sse-Id header (an Event's ID) the
+// event's id on the wire instead of the hub's sequence; the publisher must
+// keep them ordered for resuming to work. An id longer than 256 bytes is
+// refused (ErrIDTooLong).
 func KeepPublisherIDs() mbroker.Option { return hubOption(hub.KeepPublisherIDs()) }
 
 // Base64Data writes every event's data as one line of standard base64, so
 // binary payloads (protobuf) reach browsers (a browser decodes with atob).
+// Without it a message reaches browsers base64-encoded only when it asks
+// for it (the header Sse-Encoding: base64, codec.HeaderEncoding); a
+// go-micro message whose body is not valid UTF-8 and asks for nothing goes
+// to in-process subscribers only (skipped for browsers, counted in the
+// broker's or the server's Stats.BinarySkipped, logged with its topic),
+// and the server's Publish of such an Event returns codec.ErrInvalidUTF8.
 func Base64Data() mbroker.Option { return hubOption(hub.WithDataEncoding(codec.DataBase64)) }

@@ -14,7 +14,7 @@ import (
 // either. A server without the Auth option takes the service's auth at
 // Start from go-micro's command line once svc.Init() ran (micro.Auth(a),
 // or --auth=jwt and the --auth_* flags; go-micro's noop auth is never
-// taken: see wiring.go). Otherwise give the server the auth with Auth (and
+// taken). Otherwise give the server the auth with Auth (and
 // the rules with AuthRules or AuthRulesFrom in either case), e.g.
 // micro.NewService(micro.Server(sse.NewServer(sse.Auth(a))), micro.Auth(a), ...),
 // or, after NewService, srv.Init(sse.Auth(svc.Options().Auth)).
@@ -41,8 +41,10 @@ type (
 // Auth makes the server authenticate every events stream and RPC call with
 // a (go-micro's auth.Auth, e.g. the jwt plugin): the token is inspected,
 // each topic and endpoint verified against the rules (AuthRules), and a
-// stream ended when its token expires. See auth.go for where the token is
-// read and what is answered.
+// stream ended when its token expires. The token is read from the
+// Authorization header (Bearer), else the AuthCookie cookie, else the
+// AuthQueryParam query parameter; a request without a valid one is
+// answered 401, one whose account the rules refuse 403.
 func Auth(a auth.Auth) server.Option { return setOption(authKey{}, a) }
 
 // AuthRules sets the rules that auth.Verify checks each resource against:

@@ -28,7 +28,7 @@ const (
 	ReasonOverLimit     = "over_limit"      // 503: MaxConnections streams are open
 	ReasonClientLimit   = "client_limit"    // 429: MaxConnectionsPerClient streams of this client are open
 	ReasonRate          = "rate"            // 429: the client connects faster than ConnectRate
-	ReasonUnknownTopic  = "unknown_topic"   // 404: ExplicitTopics and the topic was not created
+	ReasonUnknownTopic  = "unknown_topic"   // 404: ssebroker.ExplicitTopics and the topic was not created
 	ReasonUnavailable   = "unavailable"     // 503: shutting down or the hub is closed
 	ReasonBridge        = "bridge"          // 503: a topic cannot be subscribed on the (foreign) broker now
 )

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	ssebroker "github.com/go-micro-sse/go-micro-sse/broker"
 	"github.com/go-micro-sse/go-micro-sse/codec"
 	"github.com/go-micro-sse/go-micro-sse/internal/ssetest"
 )
@@ -188,7 +189,7 @@ func BenchmarkDeliver(b *testing.B) {
 	frame, _ := (&codec.Event{ID: "abcdefgh-123456", Data: []byte(strings.Repeat("x", 64))}).AppendTo(nil)
 	for _, m := range modes {
 		b.Run(m.name, func(b *testing.B) {
-			f := newFixture(b, append(m.opts, Heartbeat(time.Hour), MaxHistoryEvents(1<<20), MaxHistoryBytes(1<<30), HistoryBudget(1<<30))...)
+			f := newFixture(b, append(m.opts, Heartbeat(time.Hour), OwnHub(ssebroker.MaxHistoryEvents(1<<20), ssebroker.MaxHistoryBytes(1<<30), ssebroker.HistoryBudget(1<<30)))...)
 			var done sync.WaitGroup
 			for range conns {
 				c := dialEvents(b, f.srv.Listener.Addr().String(), "stream=bench")

@@ -20,6 +20,7 @@ import (
 	"go-micro.dev/v4/server"
 	"go.uber.org/goleak"
 
+	ssebroker "github.com/go-micro-sse/go-micro-sse/broker"
 	"github.com/go-micro-sse/go-micro-sse/codec"
 	"github.com/go-micro-sse/go-micro-sse/internal/hub"
 	"github.com/go-micro-sse/go-micro-sse/internal/ssetest"
@@ -64,7 +65,7 @@ func newFixture(t testing.TB, opts ...server.Option) *fixture {
 func startFixture(t testing.TB, start func(http.Handler) *httptest.Server, opts ...server.Option) *fixture {
 	t.Helper()
 	cfg := configFrom(optionsOf(opts...).Context)
-	h := hub.New(cfg.hubOptions()...)
+	h := hub.New(cfg.OwnHub...)
 	e := newEndpoint(h, cfg)
 	mux := http.NewServeMux()
 	mux.Handle(cfg.Path, e)
@@ -118,7 +119,7 @@ func TestBadRequests(t *testing.T) {
 		}
 		return nil
 	}
-	f := newFixture(t, Authorize(authorize), MaxTopicsPerConnection(2), MaxTopicNameLength(8), ExplicitTopics())
+	f := newFixture(t, Authorize(authorize), MaxTopicsPerConnection(2), MaxTopicNameLength(8), OwnHub(ssebroker.ExplicitTopics()))
 	if err := f.hub.CreateTopic("news"); err != nil {
 		t.Fatal(err)
 	}
@@ -475,7 +476,7 @@ func stuckClient(t *testing.T, addr, query string) net.Conn {
 func TestStuckClientIsCutOffWithoutHoldingOthersBack(t *testing.T) {
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
-			f := newFixture(t, append(m.opts, MaxHistoryEvents(8), WriteTimeout(time.Second))...)
+			f := newFixture(t, append(m.opts, OwnHub(ssebroker.MaxHistoryEvents(8)), WriteTimeout(time.Second))...)
 			stuck := stuckClient(t, f.srv.Listener.Addr().String(), "stream=a")
 			ssetest.Eventually(t, "the stuck stream to open", func() bool { return f.e.Stats().Open == 1 })
 			s := ssetest.OpenT(t, f.url("stream=a"), "")
@@ -664,7 +665,7 @@ func TestClientGoneEndsStreamWithoutWrites(t *testing.T) {
 }
 
 func TestBase64DataAndCustomParams(t *testing.T) {
-	f := newFixture(t, Base64Data(), EventsPath("/sse"), StreamParam("topic"), LastEventIDParam("since"))
+	f := newFixture(t, OwnHub(ssebroker.Base64Data()), EventsPath("/sse"), StreamParam("topic"), LastEventIDParam("since"))
 	first := f.publish(t, "bin", "skipped")
 	base := f.srv.URL + "/sse?topic=bin&since=" + url.QueryEscape(first)
 	s := ssetest.OpenT(t, base, "")

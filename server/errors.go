@@ -29,26 +29,18 @@ var (
 	// ErrNoCertificate is returned by Start when TLSConfig is set but has
 	// no certificate (Certificates, GetCertificate or GetConfigForClient).
 	ErrNoCertificate = errors.New("sse server: TLSConfig has no certificate")
-	// ErrHubOptions is returned (wrapped) by Start when the server is given
-	// hub options (MaxHistoryEvents, MaxHistoryBytes, MaxHistoryAge,
-	// HistoryBudget, MaxReplay, ExplicitTopics, KeepPublisherIDs,
-	// Base64Data) but serves the hub of this module's broker: the hub's
-	// owner sets them, so give them to ssebroker.NewBroker (the options of
-	// the same names). The server's apply to a hub of its own (with any
-	// other broker).
-	ErrHubOptions = errors.New("sse server: hub options belong to the hub's owner, the sse broker: give them to ssebroker.NewBroker")
 	// ErrNotRunning is returned by Publish, TryPublish and PublishData
 	// before Start and after Stop: the hub they publish into lives while
 	// the server runs.
 	ErrNotRunning = errors.New("sse server: not running")
 	// ErrIDTooLong is returned (wrapped) by Publish and TryPublish, with
-	// KeepPublisherIDs, for an event whose id is longer than
+	// ssebroker.KeepPublisherIDs, for an event whose id is longer than
 	// MaxPublisherIDLength bytes: no client could resume from it. This
 	// module's broker returns the same error.
 	ErrIDTooLong = hub.ErrIDTooLong
 	// ErrUnknownTopic is returned (wrapped) by Publish, TryPublish and
 	// DeleteTopic for a topic that was not created (CreateTopic) when the
-	// server has ExplicitTopics.
+	// hub has ssebroker.ExplicitTopics.
 	ErrUnknownTopic = hub.ErrUnknownTopic
 	// ErrInvalidTopic is returned (wrapped) by CreateTopic for a name that
 	// is not a topic name of the server.
@@ -61,6 +53,6 @@ var (
 )
 
 // MaxPublisherIDLength is the longest event id a publisher may set with
-// KeepPublisherIDs, in bytes. A Last-Event-ID longer than this is no id of
+// ssebroker.KeepPublisherIDs, in bytes. A Last-Event-ID longer than this is no id of
 // the server's: the stream opens with sse-reset (invalid-id).
 const MaxPublisherIDLength = hub.MaxPublisherIDLen

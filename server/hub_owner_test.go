@@ -22,9 +22,9 @@ import (
 func TestHubOptionsBelongToTheOwner(t *testing.T) {
 	b := ssebroker.NewBroker()
 	srv := sse.NewServer(server.Address("127.0.0.1:0"), server.Broker(b), server.Registry(registry.NewMemoryRegistry()),
-		sse.MaxHistoryEvents(5))
+		sse.OwnHub(ssebroker.MaxHistoryEvents(5)))
 	err := srv.Start()
-	if !errors.Is(err, sse.ErrHubOptions) {
+	if !errors.Is(err, ssebroker.ErrHubOptions) {
 		srv.Stop()
 		t.Fatalf("Start with hub options and the sse broker: %v, want ErrHubOptions", err)
 	}
@@ -68,7 +68,7 @@ func TestBrokerOwnsTheHub(t *testing.T) {
 // ignored): live events still flow, what the streams have read is freed,
 // and a resume gets the reset.
 func TestOwnHubOptions(t *testing.T) {
-	srv := newServer(sse.MaxHistoryEvents(0))
+	srv := newServer(sse.OwnHub(ssebroker.MaxHistoryEvents(0)))
 	svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "own"}) // go-micro's memory broker
 	url := ssetest.EventsURL(svc.URL(sse.DefaultEventsPath), "t")
 	live := ssetest.OpenT(t, url, "")

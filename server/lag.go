@@ -1,11 +1,15 @@
 package server
 
-import "github.com/go-micro-sse/go-micro-sse/internal/hub"
+import "time"
 
-// TopicLag is how far behind the streams of a topic are: Age is the age of
-// the oldest event of the topic's history that a stream (of any server
-// sharing the hub) has yet to read.
-type TopicLag = hub.TopicLag
+// TopicLag is how far behind the streams of a topic are.
+type TopicLag struct {
+	// Topic is the topic's name.
+	Topic string
+	// Age is the age of the oldest event of the topic's history that a
+	// stream (of any server sharing the hub) has yet to read.
+	Age time.Duration
+}
 
 // Lag returns the topics whose streams have events left to read, the most
 // behind first, at most n of them (n <= 0: all); nil when the server is not
@@ -16,5 +20,13 @@ func (s *Server) Lag(n int) []TopicLag {
 	if r == nil {
 		return nil
 	}
-	return r.hub.Lag(n)
+	lags := r.hub.Lag(n)
+	if lags == nil {
+		return nil
+	}
+	out := make([]TopicLag, len(lags))
+	for i, l := range lags {
+		out[i] = TopicLag(l)
+	}
+	return out
 }

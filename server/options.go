@@ -9,7 +9,6 @@ import (
 	"go-micro.dev/v4/logger"
 	"go-micro.dev/v4/server"
 
-	"github.com/go-micro-sse/go-micro-sse/codec"
 	"github.com/go-micro-sse/go-micro-sse/internal/hub"
 )
 
@@ -66,14 +65,6 @@ type (
 	maxTopicsPerConnectionKey  struct{}
 	maxTopicNameLengthKey      struct{}
 	topicPatternKey            struct{}
-	maxHistoryEventsKey        struct{}
-	maxHistoryBytesKey         struct{}
-	maxHistoryAgeKey           struct{}
-	historyBudgetKey           struct{}
-	maxReplayKey               struct{}
-	explicitTopicsKey          struct{}
-	keepPublisherIDsKey        struct{}
-	base64DataKey              struct{}
 	onSubscribeKey             struct{}
 	onUnsubscribeKey           struct{}
 	shutdownGraceKey           struct{}
@@ -239,54 +230,6 @@ func MaxTopicNameLength(n int) server.Option { return setOption(maxTopicNameLeng
 // (default DefaultTopicPattern); others are answered 400.
 func TopicPattern(re *regexp.Regexp) server.Option { return setOption(topicPatternKey{}, re) }
 
-// MaxHistoryEvents bounds each topic's history (its log, what resuming
-// clients and readers behind a burst read from) to n events (default
-// hub.DefaultHistoryEvents, 10,000); 0 keeps no history: events are held
-// only until the streams of the topic have read them, and a resume replays
-// nothing (it gets sse-reset unless it missed nothing).
-func MaxHistoryEvents(n int) server.Option { return setOption(maxHistoryEventsKey{}, n) }
-
-// MaxHistoryBytes bounds each topic's history to n bytes of encoded frames
-// (default hub.DefaultHistoryBytes, 8 MiB); 0 keeps no history (as
-// MaxHistoryEvents(0)).
-func MaxHistoryBytes(n int) server.Option { return setOption(maxHistoryBytesKey{}, n) }
-
-// MaxHistoryAge drops events older than d from the history (default
-// hub.DefaultHistoryAge, 24h); 0 removes the age bound.
-func MaxHistoryAge(d time.Duration) server.Option { return setOption(maxHistoryAgeKey{}, d) }
-
-// HistoryBudget bounds the history of all topics together to n bytes of
-// encoded frames (default hub.DefaultHistoryBudget, 64 MiB): past it the
-// oldest events of the least recently published topic are evicted first.
-// 0 keeps no history (as MaxHistoryEvents(0)).
-func HistoryBudget(n int) server.Option { return setOption(historyBudgetKey{}, n) }
-
-// MaxReplay bounds how many events one resume replays (default
-// hub.DefaultMaxReplay, 10,000): a client further behind gets the sse-reset
-// event (codec.ResetReplayLimit) in place of the oldest, then the newest
-// n. 0 replays nothing.
-func MaxReplay(n int) server.Option { return setOption(maxReplayKey{}, n) }
-
-// ExplicitTopics makes topics exist only once created (Server.CreateTopic);
-// a request for another topic is answered 404 and a publish to it fails.
-// Without it topics are created on first use.
-func ExplicitTopics() server.Option { return setOption(explicitTopicsKey{}, true) }
-
-// KeepPublisherIDs uses the id a publisher set (the Sse-Id header) as the
-// event id instead of the hub's sequence. The publisher must then keep
-// them ordered for resuming to work.
-func KeepPublisherIDs() server.Option { return setOption(keepPublisherIDsKey{}, true) }
-
-// Base64Data writes every event's data as one line of standard base64, so
-// binary payloads pass (a browser decodes with atob). Without it a message
-// reaches browsers base64-encoded only when it asks for it (the header
-// Sse-Encoding: base64, codec.HeaderEncoding); a go-micro message whose body
-// is not valid UTF-8 and asks for nothing goes to in-process subscribers
-// only (skipped for browsers, counted in the broker's or the server's
-// Stats.BinarySkipped, logged with its topic), and Publish of such an
-// Event returns codec.ErrInvalidUTF8.
-func Base64Data() server.Option { return setOption(base64DataKey{}, true) }
-
 // StreamFunc is called with the request and the topics (deduplicated and
 // sorted) of one stream.
 type StreamFunc func(r *http.Request, topics []string)
@@ -341,12 +284,9 @@ type config struct {
 	MaxTopicNameLength     int
 	TopicPattern           *regexp.Regexp
 
-	// Hub options given (history bounds with the value given, zero
-	// included); see hubOptions.
-	hubBounds        []hub.Option
-	ExplicitTopics   bool
-	KeepPublisherIDs bool
-	Base64Data       bool
+	// OwnHub is the options of the hub the server makes for itself (with
+	// a foreign broker), in the order given.
+	OwnHub []hub.Option
 
 	OnSubscribe   StreamFunc
 	OnUnsubscribe StreamFunc
@@ -419,11 +359,7 @@ func configFrom(ctx context.Context) *config {
 	}
 	positive(ctx, maxTopicsPerConnectionKey{}, &c.MaxTopicsPerConnection)
 	positive(ctx, maxTopicNameLengthKey{}, &c.MaxTopicNameLength)
-	hubBound(ctx, maxHistoryEventsKey{}, hub.MaxHistoryEvents, &c.hubBounds)
-	hubBound(ctx, maxHistoryBytesKey{}, hub.MaxHistoryBytes, &c.hubBounds)
-	hubBound(ctx, maxHistoryAgeKey{}, hub.MaxHistoryAge, &c.hubBounds)
-	hubBound(ctx, historyBudgetKey{}, hub.HistoryBudget, &c.hubBounds)
-	hubBound(ctx, maxReplayKey{}, hub.MaxReplay, &c.hubBounds)
+	c.OwnHub, _ = ctx.Value(ownHubKey{}).([]hub.Option)
 	if v, ok := ctx.Value(allowedOriginsKey{}).([]string); ok {
 		c.AllowedOrigins = v
 	}
@@ -446,36 +382,8 @@ func configFrom(ctx context.Context) *config {
 		c.OnUnsubscribe = v
 	}
 	c.AllowCredentials = flag(ctx, allowCredentialsKey{})
-	c.ExplicitTopics = flag(ctx, explicitTopicsKey{})
-	c.KeepPublisherIDs = flag(ctx, keepPublisherIDsKey{})
-	c.Base64Data = flag(ctx, base64DataKey{})
 	c.GoroutinePerStream = flag(ctx, goroutinePerStreamKey{})
 	return c
-}
-
-// hubOptions maps the options the hub implements. Only options that were
-// given are returned, so applying them to a hub someone else created (the
-// broker's) changes nothing else.
-func (c *config) hubOptions() []hub.Option {
-	opts := append([]hub.Option(nil), c.hubBounds...)
-	if c.ExplicitTopics {
-		opts = append(opts, hub.ExplicitTopics())
-	}
-	if c.KeepPublisherIDs {
-		opts = append(opts, hub.KeepPublisherIDs())
-	}
-	if c.Base64Data {
-		opts = append(opts, hub.WithDataEncoding(codec.DataBase64))
-	}
-	return opts
-}
-
-// hubBound appends opt(v) to dst when the option under k was given, with
-// its value as given: zero is a bound too (see each option).
-func hubBound[T int | time.Duration](ctx context.Context, k any, opt func(T) hub.Option, dst *[]hub.Option) {
-	if v, ok := ctx.Value(k).(T); ok {
-		*dst = append(*dst, opt(v))
-	}
 }
 
 func str(ctx context.Context, k any, dst *string) {

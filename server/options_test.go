@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	ssebroker "github.com/go-micro-sse/go-micro-sse/broker"
 	"github.com/go-micro-sse/go-micro-sse/internal/hub"
 )
 
@@ -14,7 +15,7 @@ func TestConfigDefaults(t *testing.T) {
 		if c.Path != "/events" || c.StreamParam != "stream" || c.LastEventIDParam != "lastEventId" ||
 			c.Retry != DefaultRetry || c.Heartbeat != DefaultHeartbeat || c.WriteTimeout != DefaultWriteTimeout ||
 			c.MaxTopicsPerConnection != DefaultMaxTopicsPerConnection || c.TopicPattern != DefaultTopicPattern ||
-			c.GoroutinePerStream || len(c.hubOptions()) != 0 {
+			c.GoroutinePerStream || len(c.OwnHub) != 0 {
 			t.Errorf("defaults: %+v", c)
 		}
 	}
@@ -56,8 +57,9 @@ func TestConfigFromOptions(t *testing.T) {
 		Heartbeat(time.Minute), WriteTimeout(time.Second), AllowedOrigins("https://a"), AllowCredentials(),
 		Authorize(func(*http.Request, []string) error { called++; return nil }),
 		Headers(http.Header{"X-A": {"1"}}), MaxConnections(5), MaxTopicsPerConnection(3),
-		MaxTopicNameLength(9), TopicPattern(re), MaxHistoryEvents(10), MaxHistoryBytes(100),
-		MaxHistoryAge(time.Hour), HistoryBudget(1000), MaxReplay(7), ExplicitTopics(), KeepPublisherIDs(), Base64Data(),
+		MaxTopicNameLength(9), TopicPattern(re), OwnHub(ssebroker.MaxHistoryEvents(10), ssebroker.MaxHistoryBytes(100)),
+		OwnHub(ssebroker.MaxHistoryAge(time.Hour), ssebroker.HistoryBudget(1000), ssebroker.MaxReplay(7), ssebroker.ExplicitTopics(),
+			ssebroker.KeepPublisherIDs(), ssebroker.Base64Data(), ssebroker.SubscriberQueue(3)),
 		OnSubscribe(func(*http.Request, []string) { called++ }), OnUnsubscribe(func(*http.Request, []string) { called++ }),
 		ShutdownGrace(time.Second), GoroutinePerStream(),
 	)
@@ -79,7 +81,7 @@ func TestConfigFromOptions(t *testing.T) {
 		t.Errorf("non-positive values must keep the defaults: %v %v", c.Retry, c.MaxConnections)
 	}
 	var ho hub.Options
-	for _, opt := range c.hubOptions() {
+	for _, opt := range c.OwnHub {
 		opt(&ho)
 	}
 	if ho.HistoryEvents != 10 || ho.HistoryBytes != 100 || ho.HistoryAge != time.Hour || ho.HistoryBudget != 1000 ||
@@ -92,9 +94,10 @@ func TestConfigFromOptions(t *testing.T) {
 // replay, no age bound), not "keep the default" as it once was for the
 // server's MaxHistoryEvents(0).
 func TestZeroHistoryBounds(t *testing.T) {
-	c := configFrom(optionsOf(MaxHistoryEvents(0), MaxHistoryBytes(0), MaxHistoryAge(0), HistoryBudget(0), MaxReplay(0)).Context)
+	c := configFrom(optionsOf(OwnHub(ssebroker.MaxHistoryEvents(0), ssebroker.MaxHistoryBytes(0), ssebroker.MaxHistoryAge(0),
+		ssebroker.HistoryBudget(0), ssebroker.MaxReplay(0))).Context)
 	ho := hub.Options{HistoryEvents: 1, HistoryBytes: 1, HistoryAge: 1, HistoryBudget: 1, MaxReplay: 1}
-	for _, opt := range c.hubOptions() {
+	for _, opt := range c.OwnHub {
 		opt(&ho)
 	}
 	if ho.HistoryEvents != 0 || ho.HistoryBytes != 0 || ho.HistoryAge != 0 || ho.HistoryBudget != 0 || ho.MaxReplay != 0 {

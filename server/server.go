@@ -1,46 +1,3 @@
-// Package server is a go-micro v4 server.Server that serves browsers over
-// Server-Sent Events: micro.NewService(micro.Server(server.NewServer()))
-// is a working service whose events endpoint (default /events) streams the
-// events published to its topics, beside an http.Handler of the user's on
-// the same listener, with go-micro subscribers, registry registration and a
-// graceful Stop, as go-micro's own rpc server does them.
-//
-// go-micro handler structs mounted with Handle are served over HTTP (rpc.go):
-// their stream methods as SSE endpoints a browser opens with EventSource,
-// resumable from its Last-Event-ID, their unary methods as JSON, through
-// the handler wrappers, registered with the node. With the Auth option, or
-// the service's auth (micro.Auth, --auth) seen after svc.Init() (wiring.go),
-// go-micro's auth inspects each request's token, verifies every topic and
-// endpoint against the rules and ends a stream when its token expires
-// (auth_token.go, auth_expiry.go). EventsHandler, RPCHandler and
-// HTTPHandler put the same endpoints on the user's own mux (mount.go).
-//
-// The hub the events come from has one owner, who sets its options once:
-// with this module's broker the broker (ssebroker.MaxHistoryEvents, ...;
-// Start connects it, then takes its hub as it is, and refuses hub options
-// of the server's own with ErrHubOptions), with any other broker the
-// server, which makes its own hub from its options and bridges. A stream
-// is a position in the hub's logs; its write path reads bounded batches of
-// the shared frames and writes each with one writev (stream.go,
-// shared_writers.go).
-//
-// At the edges, where the open internet and the user's code meet the
-// server: every hook of the user runs under a recover and holds no lock
-// another connection needs (hook.go); every request is admitted by limits
-// with finite defaults, in all, per client address and per connect rate
-// (limits.go), with CORS as the Fetch standard has it (cors.go); a request
-// that cannot be parsed or placed gets a reason or the reset event, never
-// a 500 (request.go); with a foreign broker each topic is bridged on its
-// own, lingers after its last client and marks its gaps in the hub
-// (bridge.go); Stop spreads the clients' return, cuts stalled writes and
-// returns only when nothing of the server runs (Stop, endpoint.Shutdown).
-//
-// Observed: Stats is a snapshot of atomic counters the write path keeps
-// anyway, with a publish-to-write latency histogram sampled once per write
-// of live events (latency.go); Lag looks at every stream once, for a
-// scrape (lag.go); stream open, close and refusal go to the go-micro logger
-// with structured fields (streamlog.go). The Prometheus collector over
-// them is the package server/metrics, so that this one needs no Prometheus.
 package server
 
 import (
@@ -59,6 +16,7 @@ import (
 	"go-micro.dev/v4/registry"
 	"go-micro.dev/v4/server"
 
+	ssebroker "github.com/go-micro-sse/go-micro-sse/broker"
 	"github.com/go-micro-sse/go-micro-sse/internal/hub"
 )
 
@@ -191,7 +149,7 @@ func (s *Server) NewHandler(h interface{}, opts ...server.HandlerOption) server.
 //
 // An http.Handler serves every request whose path is neither the events
 // path nor, with RPC handlers mounted, under RPCPath; a second one gives
-// ErrHandlerExists. A go-micro handler struct (see rpc.go) serves its
+// ErrHandlerExists. A go-micro handler struct (NewHandler) serves its
 // methods at RPCPath + "Service.Method" and registers them with the node;
 // another struct of the same name gives ErrHandlerExists, one with no
 // method of go-micro's shapes ErrInvalidHandler. A nil handler or value
@@ -250,7 +208,8 @@ func (s *Server) serveHTTP(r *run) http.Handler {
 // registered every RegisterInterval. Start on a started server does
 // nothing. A broker or registry that is still go-micro's default is first
 // replaced by the service's (micro.Server after micro.Broker or
-// micro.Registry, or --server=sse: see wiring.go), and Start logs which hub
+// micro.Registry, or --server=sse; from go-micro's command line once
+// svc.Init() ran, else from go-micro's default server), and Start logs which hub
 // the events endpoint serves: shared with the broker, or bridged through
 // which one. If a step fails, what was done is undone and the error returned.
 func (s *Server) Start() (err error) {
@@ -298,11 +257,11 @@ func (s *Server) Start() (err error) {
 	}
 
 	// The hub has one owner, who sets its options: the broker when it is
-	// this module's (the server takes its hub as it is), else the server,
-	// whose hub the bridge feeds.
+	// this module's (the server takes its hub as it is), else the server
+	// (OwnHub), whose hub the bridge feeds.
 	if p, ok := opts.Broker.(hub.Provider); ok && p.SSEHub() != nil {
-		if len(r.cfg.hubOptions()) > 0 {
-			return fmt.Errorf("%w (broker %s)", ErrHubOptions, opts.Broker.String())
+		if len(r.cfg.OwnHub) > 0 {
+			return fmt.Errorf("sse server: OwnHub with broker %s, which owns the hub: %w", opts.Broker.String(), ssebroker.ErrHubOptions)
 		}
 		r.hub = p.SSEHub()
 	} else {
@@ -310,7 +269,7 @@ func (s *Server) Start() (err error) {
 		if opts.Broker != nil {
 			r.bridge = newBridge(opts.Broker, opts.Logger, s.followsTopic, r.cfg.bridgeLinger())
 		}
-		r.hub = hub.New(r.cfg.hubOptions()...)
+		r.hub = hub.New(r.cfg.OwnHub...)
 		if r.bridge != nil {
 			r.bridge.hub = r.hub
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	ssebroker "github.com/go-micro-sse/go-micro-sse/broker"
 	"github.com/go-micro-sse/go-micro-sse/codec"
 )
 
@@ -22,7 +23,7 @@ import (
 func BenchmarkPublishStreams(b *testing.B) {
 	for _, n := range []int{1, 1_000, 9_000} {
 		b.Run(fmt.Sprintf("streams=%d", n), func(b *testing.B) {
-			f := newFixture(b, Heartbeat(time.Hour), MaxHistoryEvents(1<<20), MaxHistoryBytes(1<<30), HistoryBudget(1<<30))
+			f := newFixture(b, Heartbeat(time.Hour), OwnHub(ssebroker.MaxHistoryEvents(1<<20), ssebroker.MaxHistoryBytes(1<<30), ssebroker.HistoryBudget(1<<30)))
 			var done sync.WaitGroup
 			for range n {
 				c := dialEvents(b, f.srv.Listener.Addr().String(), "stream=bench")

@@ -1,20 +1,37 @@
 package server
 
-import (
-	"maps"
-
-	"github.com/go-micro-sse/go-micro-sse/internal/hub"
-)
+import "maps"
 
 // What a server counts: Server.Stats is the hub's counters (HubStats),
 // the bridge's and the events endpoint's (EndpointStats), all atomic
 // counters the write path keeps anyway.
 
-// HubStats are the counters of the hub a server serves from: Topics,
-// Subscribers (open streams of every server sharing the hub), Published,
-// Delivered (frames read by streams, live and replayed), CutOffSlow, HistoryEvents
-// and HistoryBytes.
-type HubStats = hub.Stats
+// HubStats are the state and counters of the hub a server serves from
+// (shared with this module's broker when that is the broker).
+type HubStats struct {
+	// Topics is the number of topics held: with streams, history or
+	// created (CreateTopic).
+	Topics int
+	// Subscribers is the number of open streams of every server sharing
+	// the hub.
+	Subscribers int
+	// Published counts the events published into the hub since it was
+	// made.
+	Published uint64
+	// Delivered counts the frames streams read, live and replayed, reset
+	// events included.
+	Delivered uint64
+	// CutOffSlow counts the streams ended because they fell further
+	// behind than the history reaches (an event they had not read was
+	// evicted); each client resumes with sse-reset (evicted) at the gap.
+	CutOffSlow uint64
+	// HistoryEvents is the number of events held in the history, all
+	// topics.
+	HistoryEvents int
+	// HistoryBytes is the size of the encoded events held in the history,
+	// all topics (what ssebroker.HistoryBudget bounds).
+	HistoryBytes int
+}
 
 // Stats is a snapshot of what the server holds and counted: its hub's
 // (shared with this module's broker when that is the broker) and its
@@ -25,9 +42,10 @@ type Stats struct {
 	// a foreign broker (0 with this module's broker).
 	BridgedTopics int
 	// BinarySkipped counts messages the bridge got from a foreign broker
-	// whose body is not UTF-8 while neither Base64Data nor the message
-	// (Sse-Encoding: base64) asked for base64: no client got them. With
-	// this module's broker the broker counts them (its Stats).
+	// whose body is not UTF-8 while neither the hub (ssebroker.Base64Data
+	// given to OwnHub) nor the message (Sse-Encoding: base64) asked for
+	// base64: no client got them. With this module's broker the broker
+	// counts them (its Stats).
 	BinarySkipped uint64
 	// Endpoint is the events endpoint's count.
 	Endpoint EndpointStats
@@ -40,7 +58,7 @@ func (s *Server) Stats() Stats {
 	if r == nil {
 		return Stats{}
 	}
-	st := Stats{HubStats: r.hub.Stats(), Endpoint: r.endpoint.Stats()}
+	st := Stats{HubStats: HubStats(r.hub.Stats()), Endpoint: r.endpoint.Stats()}
 	if r.bridge != nil {
 		st.BridgedTopics = r.bridge.subscribed()
 		st.BinarySkipped = r.bridge.binarySkipped.Load()

@@ -5,7 +5,7 @@ import (
 	"slices"
 )
 
-// Explicit topics: with ExplicitTopics, a topic exists only once created
+// Explicit topics: with ssebroker.ExplicitTopics, a topic exists only once created
 // with CreateTopic; until then a stream on it is answered 404 and a publish
 // to it fails with ErrUnknownTopic. The created topics are the server's:
 // they are kept across Stop and Start (and applied to the hub it serves at
@@ -14,7 +14,7 @@ import (
 // CreateTopic creates the topic called name, which must be a valid topic
 // name of the server (MaxTopicNameLength, TopicPattern; else an error
 // wrapping ErrInvalidTopic). A created topic is never forgotten while the
-// server runs, with or without ExplicitTopics. It may be called before
+// server runs, with or without ssebroker.ExplicitTopics. It may be called before
 // Start or while running; creating a topic twice is no error.
 func (s *Server) CreateTopic(name string) error {
 	s.mu.Lock()
@@ -35,7 +35,7 @@ func (s *Server) CreateTopic(name string) error {
 }
 
 // DeleteTopic deletes a topic CreateTopic created: its open streams end
-// (the clients are told to come back later, and with ExplicitTopics then
+// (the clients are told to come back later, and with ssebroker.ExplicitTopics then
 // get 404, after which EventSource stops), its history is dropped. It
 // returns an error wrapping ErrUnknownTopic for a topic not created.
 func (s *Server) DeleteTopic(name string) error {

@@ -77,7 +77,7 @@ func TestExplicitTopicsThroughHTTP(t *testing.T) {
 // being asked to subscribe it.
 func TestExplicitTopicsNotBridged(t *testing.T) {
 	b := newGatedBroker()
-	srv := newServer(sse.ExplicitTopics())
+	srv := newServer(sse.OwnHub(ssebroker.ExplicitTopics()))
 	svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "explicitbridge", Broker: b})
 	_, err := ssetest.Open(context.Background(), nil, ssetest.EventsURL(svc.URL("/events"), "nope"), "")
 	var se *ssetest.StatusError
