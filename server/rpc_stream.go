@@ -72,8 +72,12 @@ const (
 	EventError = "sse-error" // the handler returned an error, or the token expired; data the go-micro error JSON
 )
 
-// errStreamEnded is returned by Send after the stream ended.
-var errStreamEnded = errors.New("sse server: rpc stream ended")
+// ErrStreamEnded is returned by an RPC stream's Send once the stream has
+// ended: after its Close, once the server stops or the token expires, or
+// after a write to the client failed (wrapped with the write's error, such
+// as os.ErrDeadlineExceeded for a client that stopped reading). Nothing
+// more reaches the client; the handler should return.
+var ErrStreamEnded = errors.New("sse server: rpc stream ended")
 
 // rpcStream is the go-micro server.Stream of one stream method call over
 // SSE. Send and Close are safe for concurrent use.
@@ -133,8 +137,9 @@ func (s *rpcStream) Recv(msg interface{}) error {
 }
 
 // Send writes msg as one event and flushes it, under the per-write
-// deadline. It returns the error of a failed write (the client went away),
-// of an event the codec refuses, or errStreamEnded after the end.
+// deadline. It returns ErrStreamEnded once the stream has ended (wrapping
+// the write's error when this write failed: the client went away or
+// stopped reading), or the error of an event the codec refuses.
 func (s *rpcStream) Send(msg interface{}) error {
 	ev, err := eventOf(msg)
 	if err != nil {
@@ -147,7 +152,7 @@ func (s *rpcStream) Send(msg interface{}) error {
 	case s.err != nil:
 		err = s.err
 	case s.ended || s.stop != stopNone:
-		err = errStreamEnded
+		err = ErrStreamEnded
 	case ev.ID == "":
 		s.seq++
 		ev.ID = strconv.FormatUint(s.seq, 10)
@@ -192,7 +197,7 @@ func (s *rpcStream) write(b []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err != nil {
-		s.err = fmt.Errorf("%w: %v", errWrite, err)
+		s.err = fmt.Errorf("%w: write to client: %w", ErrStreamEnded, err)
 		s.ended = true
 		return s.err
 	}

@@ -605,6 +605,7 @@ func TestRPCUnaryProtobufCodecs(t *testing.T) {
 // client faster than it reads.
 type flood struct {
 	started, returned, sent atomic.Int64
+	ended                   atomic.Int64 // handlers whose Send failed with ErrStreamEnded
 }
 
 func (f *flood) Pour(ctx context.Context, stream server.Stream) error {
@@ -613,6 +614,9 @@ func (f *flood) Pour(ctx context.Context, stream server.Stream) error {
 	msg := &codec.Event{Data: bytes.Repeat([]byte("f"), 64<<10)}
 	for range 10000 { // at most 640 MiB: far more than a stalled client's sockets take
 		if err := stream.Send(msg); err != nil {
+			if errors.Is(err, sse.ErrStreamEnded) {
+				f.ended.Add(1)
+			}
 			return err
 		}
 		f.sent.Add(1)
@@ -698,6 +702,68 @@ func TestStopCutsStalledRPCStreams(t *testing.T) {
 			if got := f.returned.Load(); got != clients {
 				t.Fatalf("Stop returned with %d of %d handlers returned", got, clients)
 			}
+			if got := f.ended.Load(); got != clients {
+				t.Fatalf("%d of %d handlers' Send failed with ErrStreamEnded", got, clients)
+			}
 		})
+	}
+}
+
+// lateSender sends after its stream ended: after Close, or once its
+// context is cancelled (Stop).
+type lateSender struct {
+	started chan struct{}
+	errs    chan error
+}
+
+func (l *lateSender) Closed(ctx context.Context, stream server.Stream) error {
+	if err := stream.Close(); err != nil {
+		return err
+	}
+	l.errs <- stream.Send(map[string]int{"n": 1})
+	return nil
+}
+
+func (l *lateSender) Stopped(ctx context.Context, stream server.Stream) error {
+	if err := stream.Send(map[string]int{"n": 1}); err != nil {
+		return err
+	}
+	close(l.started)
+	<-ctx.Done()
+	l.errs <- stream.Send(map[string]int{"n": 2})
+	return nil
+}
+
+// TestRPCStreamSendAfterEndIsErrStreamEnded: Send after Close, or once the
+// server stops, returns ErrStreamEnded (and writes nothing).
+func TestRPCStreamSendAfterEndIsErrStreamEnded(t *testing.T) {
+	srv := newServer()
+	l := &lateSender{started: make(chan struct{}), errs: make(chan error, 2)}
+	if err := srv.Handle(srv.NewHandler(l)); err != nil {
+		t.Fatal(err)
+	}
+	svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "late"})
+	closed := ssetest.OpenT(t, svc.URL("/rpc/lateSender.Closed"), "")
+	if err := ssetest.Recv(t, l.errs, "Send after Close"); !errors.Is(err, sse.ErrStreamEnded) {
+		t.Fatalf("Send after Close = %v, want ErrStreamEnded", err)
+	}
+	if err := closed.WaitEnd(t); !ssetest.IsEnd(err) {
+		t.Fatalf("closed stream: %v", err)
+	}
+	stopped := ssetest.OpenT(t, svc.URL("/rpc/lateSender.Stopped"), "")
+	if ev := stopped.Next(t); ev.ID != "1" {
+		t.Fatalf("first event %+v", ev)
+	}
+	ssetest.Wait(t, l.started, "the handler sent")
+	if err := svc.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := ssetest.Recv(t, l.errs, "Send after Stop"); !errors.Is(err, sse.ErrStreamEnded) {
+		t.Fatalf("Send after Stop = %v, want ErrStreamEnded", err)
+	}
+	for ev := range stopped.Events {
+		if len(ev.Data) > 0 {
+			t.Fatalf("an event after Stop: %+v", ev)
+		}
 	}
 }
