@@ -8,13 +8,14 @@ import (
 )
 
 // The life of a stream in the go-micro logger, as structured fields
-// (logger.Fields): "sse" is "open", "close" or "refused"; then "topics",
-// "remote", "proto", "resume" and "reset_reason" on open, "end" (why it
-// ended: an End constant) and
-// "duration" on close, "status" and "reason" (a Reason constant) on a
-// refusal. Everything is at debug level but a stream cut off as slow
-// (info): a client fell further behind than its queue holds. Nothing is
-// built unless the level is enabled.
+// (logger.Fields): "sse" is "open", "close" or "refused"; "remote" the
+// client's address (the ClientAddress hook's, else the peer's), "peer"
+// (on open and refusal) the connection's peer, a proxy's behind one; then
+// "topics", "proto", "resume" and "reset_reason" on open, "end" (why it
+// ended: an End constant) and "duration" on close, "status" and "reason"
+// (a Reason constant) on a refusal. Everything is at debug level but a
+// stream cut off as slow (info): a client fell further behind than its
+// queue holds. Nothing is built unless the level is enabled.
 
 // log returns the endpoint's logger.
 func (e *endpoint) log() logger.Logger {
@@ -32,7 +33,7 @@ func (e *endpoint) logOpen(r *http.Request, s *stream) {
 	}
 	res := s.sub.Resume()
 	l.Fields(map[string]any{
-		"sse": "open", "topics": s.topics, "remote": r.RemoteAddr, "proto": r.Proto,
+		"sse": "open", "topics": s.topics, "remote": s.clientAddr(), "peer": r.RemoteAddr, "proto": r.Proto,
 		"resume": res.Outcome.String(), "reset_reason": res.Reason,
 	}).Log(logger.DebugLevel, "sse stream open")
 }
@@ -48,7 +49,7 @@ func (e *endpoint) logClose(s *stream, err error) {
 		return
 	}
 	l.Fields(map[string]any{
-		"sse": "close", "topics": s.topics, "remote": s.remoteAddr(), "end": end,
+		"sse": "close", "topics": s.topics, "remote": s.clientAddr(), "end": end,
 		"duration": time.Since(time.Unix(0, s.opened)).Round(time.Millisecond).String(),
 	}).Log(lvl, "sse stream closed")
 }
@@ -59,7 +60,24 @@ func (e *endpoint) logRefused(r *http.Request, status int, reason string) {
 	if !logger.V(logger.DebugLevel, l) {
 		return
 	}
+	remote := r.RemoteAddr
+	if e.limits != nil && e.limits.address != nil {
+		var client string
+		if e.callHook("ClientAddress", nil, func() { client = e.limits.address(r) }) && client != "" {
+			remote = client
+		}
+	}
 	l.Fields(map[string]any{
-		"sse": "refused", "remote": r.RemoteAddr, "status": status, "reason": reason,
+		"sse": "refused", "remote": remote, "peer": r.RemoteAddr, "status": status, "reason": reason,
 	}).Log(logger.DebugLevel, "sse request refused")
+}
+
+// clientAddr is the client's address, for the log: what the ClientAddress
+// hook said (behind a proxy, the client's, not the proxy's), else the
+// connection's peer.
+func (s *stream) clientAddr() string {
+	if s.client != "" {
+		return s.client
+	}
+	return s.remoteAddr()
 }
