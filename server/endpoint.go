@@ -117,6 +117,11 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lastID := e.lastEventID(r, q)
+	rewind, reason, text := rewindOf(q)
+	if reason != "" {
+		e.refuse(w, r, http.StatusBadRequest, reason, text)
+		return
+	}
 	r, expiry, status, text := e.authorize(r, topics)
 	if status != 0 {
 		e.refuse(w, r, status, authReason(status), text)
@@ -135,7 +140,7 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s := newStream(e, r, topics)
 	s.client = client
-	sub, err := e.hub.Subscribe(topics, lastID, s.wakeOptions()...)
+	sub, err := e.hub.Subscribe(topics, lastID, append(s.wakeOptions(), hub.Rewind(rewind))...)
 	if err != nil {
 		e.release(client)
 		e.leaveBridge(topics)

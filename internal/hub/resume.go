@@ -106,7 +106,7 @@ func (h *Hub) Subscribe(topics []string, lastEventID string, opts ...SubscribeOp
 			h.topics[t.name] = t // forgotten by the bound: it is wanted
 		}
 	}
-	h.placeLocked(s, ts, lastEventID)
+	h.placeLocked(s, ts, lastEventID, o.rewind)
 	for _, t := range ts {
 		h.addSubLocked(t, s, t.hist.after(s.pos))
 	}
@@ -128,10 +128,14 @@ func (h *Hub) Subscribe(topics []string, lastEventID string, opts ...SubscribeOp
 
 // placeLocked sets s's position after lastID on topics ts, its resume
 // outcome and, when it cannot resume exactly, its reset frame at the gap.
-func (h *Hub) placeLocked(s *Subscriber, ts []*topic, lastID string) {
+// Without lastID it is live, rewind events back (Rewind).
+func (h *Hub) placeLocked(s *Subscriber, ts []*topic, lastID string, rewind int) {
 	if lastID == "" {
 		s.resume = Resume{Outcome: ResumeNone}
 		s.pos = h.seq
+		if n := min(rewind, h.opts.MaxReplay); n > 0 {
+			s.pos = h.cutLocked(ts, 0, n)
+		}
 		return
 	}
 	pos, reason := h.findLocked(ts, lastID)
@@ -211,20 +215,7 @@ func (h *Hub) capReplayLocked(s *Subscriber, ts []*topic) {
 	if held <= limit {
 		return
 	}
-	// The smallest sequence cut such that at most limit events lie above it.
-	lo, hi := from, h.seq
-	for lo < hi {
-		m := lo + (hi-lo)/2
-		n := 0
-		for _, t := range ts {
-			n += t.hist.countIn(m, h.seq)
-		}
-		if n <= limit {
-			hi = m
-		} else {
-			lo = m + 1
-		}
-	}
+	lo := h.cutLocked(ts, from, limit)
 	s.pos = lo
 	if s.reset == nil {
 		s.resume = Resume{Outcome: ResumeLost, Reason: codec.ResetReplayLimit}

@@ -29,6 +29,7 @@ type subscribeOptions struct {
 	notify func()
 	waker  *Waker
 	owner  any
+	rewind int
 }
 
 // Notify makes the hub call fn when an event is appended to a topic of a

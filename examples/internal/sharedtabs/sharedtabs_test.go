@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 
+	ssebroker "github.com/go-micro-sse/go-micro-sse/broker"
 	"github.com/go-micro-sse/go-micro-sse/codec"
 	"github.com/go-micro-sse/go-micro-sse/examples/internal/browsertest"
 	"github.com/go-micro-sse/go-micro-sse/internal/ssetest"
@@ -53,7 +54,7 @@ func startNode(t *testing.T, opts ...server.Option) *node {
 	if err := srv.Handle(srv.NewHandler(mux)); err != nil {
 		t.Fatal(err)
 	}
-	n.svc = ssetest.StartService(t, srv, ssetest.ServiceOptions{})
+	n.svc = ssetest.StartService(t, srv, ssetest.ServiceOptions{Broker: ssebroker.NewBroker()})
 	return n
 }
 
@@ -314,4 +315,15 @@ func TestStopsForGoodAfter401(t *testing.T) {
 	if again := n.requests.Load(); again != asked {
 		t.Errorf("after 401 the tabs asked %d more times, want none", again-asked)
 	}
+}
+
+// TestRewind: a page opening ?rewind=5 gets exactly the last 5 events,
+// then live ones; a second tab of the profile joins the same stream.
+func TestRewind(t *testing.T) {
+	n := startNode(t)
+	n.publish(t, "news", 1, 10)
+	tabs := openTabs(t, browsertest.Shared(t).NewProfile(t), n.pageURL("/events?stream=news&rewind=5"), 1)
+	checkGot(t, tabs, want(6, 10))
+	n.publish(t, "news", 11, 12)
+	checkGot(t, tabs, want(6, 12))
 }
