@@ -169,6 +169,7 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.finish(errHookPanic) // releases the slot and the subscription
 		return
 	}
+	e.snapshot(r, s)
 	e.serve(w, r, s)
 }
 

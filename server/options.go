@@ -290,6 +290,7 @@ type config struct {
 
 	OnSubscribe   StreamFunc
 	OnUnsubscribe StreamFunc
+	Snapshot      SnapshotFunc // snapshot.go
 
 	ShutdownGrace      time.Duration
 	GoroutinePerStream bool
@@ -380,6 +381,9 @@ func configFrom(ctx context.Context) *config {
 	}
 	if v, ok := ctx.Value(onUnsubscribeKey{}).(StreamFunc); ok {
 		c.OnUnsubscribe = v
+	}
+	if v, ok := ctx.Value(snapshotKey{}).(SnapshotFunc); ok {
+		c.Snapshot = v
 	}
 	c.AllowCredentials = flag(ctx, allowCredentialsKey{})
 	c.GoroutinePerStream = flag(ctx, goroutinePerStreamKey{})

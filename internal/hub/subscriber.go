@@ -80,6 +80,7 @@ type Subscriber struct {
 	// is in the wait lists of its topics: waker.go).
 	idle    bool
 	removed bool
+	wasRead bool        // Read was called (Follow no longer applies)
 	err     error       // why it ended; the first reason wins
 	source  *fetchState // on a hub with a Source only
 
@@ -240,6 +241,7 @@ func (s *Subscriber) read(dst [][]byte, chunks bool) (out [][]byte, more bool, e
 // readLocked is Read under the hub's lock; fetch says a Source fetch must
 // be started.
 func (s *Subscriber) readLocked(dst [][]byte, chunks bool) (out [][]byte, more bool, err error, fetch bool) {
+	s.wasRead = true
 	if s.err != nil && s.err != ErrClosed {
 		return dst, false, s.err, false
 	}
