@@ -38,7 +38,7 @@
 
 const CONNECTING = 0, OPEN = 1, CLOSED = 2;
 const FINAL = new Set([204, 401, 403]); // statuses after which it stops for good
-const SEEN = 1024; // event ids remembered per tab, to drop duplicates
+const SEEN = 1024; // event ids remembered per tab, to drop duplicates; events kept for joiners
 
 export class SharedEventSource extends EventTarget {
   static CONNECTING = CONNECTING;
@@ -69,7 +69,16 @@ export class SharedEventSource extends EventTarget {
     this._bc = new BroadcastChannel(name);
     this._bc.onmessage = (m) => this._receive(m.data);
     this._heard = Date.now();
-    this._post({ t: "hello", types: [] });
+    // With ?snapshot or ?rewind the stream's beginning matters: every tab
+    // keeps what it delivered (up to SEEN events) for tabs that join, and
+    // a joining tab holds the leader's events until it has been told the
+    // beginning (welcome).
+    const q = new URL(this.url).searchParams;
+    this._log = q.has("snapshot") || q.has("rewind") ? [] : null;
+    this._waiting = !!this._log;
+    this._held = [];
+    this._id = Math.random().toString(36).slice(2);
+    this._post({ t: "hello", from: this._id });
     this._timer = setInterval(() => this._check(), Math.max(50, this._staleAfter / 3));
     this._request(false);
   }
@@ -115,6 +124,7 @@ export class SharedEventSource extends EventTarget {
       return new Promise((release) => {
         this._release = release;
         this._post({ t: "lead" });
+        this._welcome([]);
         this._connect();
       });
     }).catch(() => {
@@ -225,6 +235,10 @@ export class SharedEventSource extends EventTarget {
       if (this._seen.size > SEEN) this._seen.delete(this._seen.values().next().value);
     }
     if (id) this._lastId = id;
+    if (this._log) {
+      this._log.push({ type, data, id, own });
+      if (this._log.length > SEEN) this._log = false; // too long to replay: joiners connect on their own
+    }
     if (lead) this._post({ t: "event", type, data, id, own });
     this._dispatch(new MessageEvent(type, { data, lastEventId: id, origin: this._origin }));
   }
@@ -244,6 +258,25 @@ export class SharedEventSource extends EventTarget {
     this.dispatchEvent(ev);
   }
 
+  // _welcome delivers, to a joining tab, the events of the stream's
+  // beginning (log), then the ones held while it waited for them; with
+  // no log to replay (false) the tab holds a connection of its own.
+  _welcome(log) {
+    if (!this._waiting) return;
+    this._waiting = false;
+    if (log === false) {
+      this._gen++;
+      if (this._abort) this._abort.abort();
+      clearInterval(this._timer);
+      this._bc.close();
+      this._bc = null;
+      this._connect();
+      return;
+    }
+    for (const e of [...log, ...this._held]) this._deliver(e.type, e.data, e.id, e.own, false);
+    this._held = [];
+  }
+
   _post(m) {
     if (this._bc) this._bc.postMessage(m);
   }
@@ -258,18 +291,24 @@ export class SharedEventSource extends EventTarget {
     }
     const leading = !!this._release;
     switch (m.t) {
-      case "hello": // a new tab: tell it the state and every type wanted
-        if (leading) this._post({ t: "welcome", s: this.readyState, types: [...this._types] });
+      case "hello": // a new tab: tell it the state, every type wanted and the beginning
+        if (leading) this._post({ t: "welcome", s: this.readyState, types: [...this._types], to: m.from, log: this._log });
+        break;
+      case "lead": // a new leader: ask it again for the beginning
+        if (this._waiting) this._post({ t: "hello", from: this._id });
         break;
       case "ping": // answered from a timer: a frozen page runs none (it may still get messages)
         if (leading) setTimeout(() => this._release && this._post({ t: "pong" }), 0);
         break;
       case "event":
-        if (!leading) this._deliver(m.type, m.data, m.id, m.own, false);
+        if (leading) break;
+        if (this._waiting) this._held.push(m);
+        else this._deliver(m.type, m.data, m.id, m.own, false);
         break;
       case "state":
       case "welcome":
         if (!leading) this._state(m.s, false, m.t === "welcome");
+        if (m.to === this._id) this._welcome(m.log === false ? false : m.log || []);
         break;
       case "final":
         this._final();

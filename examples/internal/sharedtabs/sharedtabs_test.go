@@ -2,6 +2,7 @@ package sharedtabs
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -35,6 +36,12 @@ type node struct {
 
 func startNode(t *testing.T, opts ...server.Option) *node {
 	t.Helper()
+	return startNodeAt(t, "", opts...)
+}
+
+// startNodeAt starts a node listening on addr ("": any port).
+func startNodeAt(t *testing.T, addr string, opts ...server.Option) *node {
+	t.Helper()
 	srv := sse.NewServer(opts...)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -54,7 +61,7 @@ func startNode(t *testing.T, opts ...server.Option) *node {
 	if err := srv.Handle(srv.NewHandler(mux)); err != nil {
 		t.Fatal(err)
 	}
-	n.svc = ssetest.StartService(t, srv, ssetest.ServiceOptions{Broker: ssebroker.NewBroker()})
+	n.svc = ssetest.StartService(t, srv, ssetest.ServiceOptions{Address: addr, Broker: ssebroker.NewBroker()})
 	return n
 }
 
@@ -318,12 +325,93 @@ func TestStopsForGoodAfter401(t *testing.T) {
 }
 
 // TestRewind: a page opening ?rewind=5 gets exactly the last 5 events,
-// then live ones; a second tab of the profile joins the same stream.
+// then live ones; a second tab of the profile that joins the stream later
+// gets the same from the leader: the 5 the stream began with and every
+// one since, on the one connection.
 func TestRewind(t *testing.T) {
 	n := startNode(t)
 	n.publish(t, "news", 1, 10)
-	tabs := openTabs(t, browsertest.Shared(t).NewProfile(t), n.pageURL("/events?stream=news&rewind=5"), 1)
+	profile := browsertest.Shared(t).NewProfile(t)
+	u := n.pageURL("/events?stream=news&rewind=5")
+	tabs := openTabs(t, profile, u, 1)
 	checkGot(t, tabs, want(6, 10))
 	n.publish(t, "news", 11, 12)
 	checkGot(t, tabs, want(6, 12))
+	tabs = append(tabs, openTabs(t, profile, u, 1)...)
+	n.publish(t, "news", 13, 13)
+	checkGot(t, tabs, want(6, 13))
+	if open := n.srv.Stats().Endpoint.Open; open != 1 {
+		t.Errorf("the server holds %d streams for 2 tabs, want 1", open)
+	}
+}
+
+// store is the application's state that outlives a server: the list of
+// items published so far.
+type store struct {
+	mu    sync.Mutex
+	items []string
+}
+
+func (s *store) add(n *node, t *testing.T, item string) {
+	s.mu.Lock()
+	s.items = append(s.items, item)
+	s.mu.Unlock()
+	if n != nil {
+		if err := n.srv.Publish(context.Background(), "news", &codec.Event{Data: []byte(item)}); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// snapshot is the Snapshot function: one "state" event with the whole
+// list.
+func (s *store) snapshot(ctx context.Context, topic string) ([]codec.Event, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, err := json.Marshal(append([]string{}, s.items...))
+	return []codec.Event{{Event: "state", Data: b}}, err
+}
+
+// TestSnapshotAfterRestart: pages whose server restarts (a new epoch, an
+// empty log) while items are added get sse-reset and the snapshot after
+// it, and end with the state of a fresh page, a plain EventSource page
+// included.
+func TestSnapshotAfterRestart(t *testing.T) {
+	var st store
+	opts := []server.Option{sse.Snapshot(st.snapshot), sse.Retry(300 * time.Millisecond), sse.ShutdownJitter(200 * time.Millisecond)}
+	n := startNode(t, opts...)
+	for i := 1; i <= 3; i++ {
+		st.add(n, t, fmt.Sprintf("item-%d", i))
+	}
+	profile := browsertest.Shared(t).NewProfile(t)
+	shared := openTabs(t, profile, n.pageURL("/events?stream=news&snapshot=1"), 2)
+	plain := openTabs(t, profile, n.pageURL("/events?stream=news&snapshot=1", "plain", "1"), 1)
+	pages := append(shared, plain...)
+	for _, p := range pages {
+		p.WaitFor(`items.length === 3`, `items`)
+	}
+	st.add(n, t, "item-4")
+
+	addr := n.svc.Addr()
+	if err := n.svc.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	st.add(nil, t, "item-5") // while no server runs
+	n = startNodeAt(t, addr, opts...)
+	st.add(n, t, "item-6")
+	fresh := browsertest.Shared(t).Open(t, n.pageURL("/events?stream=news&snapshot=1"))
+	fresh.WaitFor(`items.length === 6`, `items`)
+	var whole []string
+	fresh.Eval(`items`, &whole)
+	for i, p := range pages {
+		p.WaitFor(`items.length === 6 && resets.length === 1`, `({items, resets})`)
+		var items []string
+		p.Eval(`items`, &items)
+		if fmt.Sprint(items) != fmt.Sprint(whole) {
+			t.Errorf("page %d: %v, want a fresh page's %v", i, items, whole)
+		}
+	}
+	if open := n.srv.Stats().Endpoint.Open; open != 3 {
+		t.Errorf("the restarted server holds %d streams, want 3 (the shared tabs', the plain page's, the fresh page's)", open)
+	}
 }
