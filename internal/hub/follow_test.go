@@ -27,7 +27,7 @@ func TestFollow(t *testing.T) {
 			t.Fatal(err)
 		}
 		evs, _ := drainAll(t, s)
-		rest := checkReset(t, evs, "other-7", ReasonOtherEpoch)
+		rest := checkReset(t, evs, "other-7", codec.ResetOtherEpoch)
 		if len(rest) != 5 || string(rest[0].Data) != "s1" || string(rest[1].Data) != "s2" || rest[1].ID != evs[0].ID {
 			t.Fatalf("after the reset %s: %v, want s1, s2 (the reset's id), then a's 3 events", evs[0].ID, rest)
 		}
