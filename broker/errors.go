@@ -11,8 +11,11 @@ var (
 	// ErrNotConnected is returned by Publish and Subscribe before Connect
 	// and after Disconnect.
 	ErrNotConnected = errors.New("sse broker: not connected")
-	// ErrInvalidTopic is returned by Subscribe for an empty topic.
-	ErrInvalidTopic = errors.New("sse broker: empty topic")
+	// ErrInvalidTopic is returned (wrapped, with the reason) by Publish for
+	// a topic name no hub takes (empty, longer than 256 bytes, not UTF-8,
+	// holding a control character), in every mode, and by Subscribe for
+	// an empty topic. It is the server's ErrInvalidTopic.
+	ErrInvalidTopic = hub.ErrInvalidTopic
 	// ErrNilHandler is returned by Subscribe for a nil handler.
 	ErrNilHandler = errors.New("sse broker: nil handler")
 	// ErrNilMessage is returned by Publish for a nil message: nothing is
@@ -45,9 +48,22 @@ var (
 	// ErrNoConnection is returned by Connect for JetStream with a nil
 	// *nats.Conn.
 	ErrNoConnection = errors.New("sse broker: no nats connection")
-	// ErrIDTooLong is returned (wrapped) by Publish when the server
-	// serving the hub keeps publisher ids (KeepPublisherIDs) and the
-	// message's Sse-Id is longer than the server's MaxPublisherIDLength:
-	// no client could resume from it. It is the server's ErrIDTooLong.
+	// ErrIDTooLong is returned (wrapped) by Publish, in every mode, when
+	// the hub keeps publisher ids (KeepPublisherIDs) and the message's
+	// Sse-Id is longer than 256 bytes: no client could resume from it. It
+	// is the server's ErrIDTooLong.
 	ErrIDTooLong = hub.ErrIDTooLong
+	// ErrUnknownTopic is returned (wrapped) by Publish, in every mode,
+	// when the hub has ExplicitTopics, the topic was not created (the
+	// server's CreateTopic) and no in-process subscription of this node
+	// follows it: nobody could get the message. It is the server's
+	// ErrUnknownTopic.
+	ErrUnknownTopic = hub.ErrUnknownTopic
+	// ErrEventTooLarge is returned (wrapped) by Publish, in every mode,
+	// for a message whose event, encoded, is larger than the hub's history
+	// can hold (the smaller of MaxHistoryBytes and HistoryBudget, or 1 MiB
+	// without history): it would be dropped at once and every reader
+	// waiting for it cut off, so the message goes nowhere. It is the
+	// server's ErrEventTooLarge.
+	ErrEventTooLarge = hub.ErrEventTooLarge
 )

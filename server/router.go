@@ -14,6 +14,8 @@ import (
 	"go-micro.dev/v4/metadata"
 	"go-micro.dev/v4/server"
 	"go-micro.dev/v4/util/buf"
+
+	"github.com/go-micro-sse/go-micro-sse/codec"
 )
 
 // process delivers one broker message to the handlers of sb, as go-micro's
@@ -24,7 +26,10 @@ import (
 // goes through the options' subscriber wrappers (the first given is the
 // outermost). With a server.WithRouter router, the message goes to the
 // router's ProcessMessage instead (payload: the raw body as a
-// *bytes.Frame). A handler's error or panic is returned to the broker (so
+// *bytes.Frame). A text/event-stream body, an event's data (Publish), is
+// given as it is to a handler taking []byte, string or *bytes.Frame, and
+// decoded as JSON into any other type, unless the options have a codec
+// for it. A handler's error or panic is returned to the broker (so
 // a message is not acked when auto-ack is on).
 func (s *Server) process(sb *subscriber, e broker.Event) (err error) {
 	opts := s.Options()
@@ -51,6 +56,9 @@ func (s *Server) process(sb *subscriber, e broker.Event) (err error) {
 	nc, ok := opts.Codecs[ct]
 	if !ok {
 		nc, ok = server.DefaultCodecs[ct]
+	}
+	if !ok && ct == codec.ContentType { // an event's data (Publish)
+		nc, ok = newEventDataCodec, true
 	}
 	if !ok {
 		return fmt.Errorf("sse server: subscriber of %q: unsupported Content-Type %q", sb.topic, ct)

@@ -6,11 +6,11 @@ import "errors"
 var (
 	// ErrUnknownTopic means the hub runs with ExplicitTopics and the topic
 	// was not created with CreateTopic.
-	ErrUnknownTopic = errors.New("sse hub: unknown topic")
+	ErrUnknownTopic = errors.New("sse: unknown topic")
 	// ErrInvalidTopic means a topic name is empty, longer than maxTopicLen
 	// bytes, not UTF-8 or holds a control character, or a subscription
 	// names no topic.
-	ErrInvalidTopic = errors.New("sse hub: invalid topic")
+	ErrInvalidTopic = errors.New("sse: invalid topic")
 	// ErrClosed means the hub was closed: Publish, Append and Subscribe
 	// refuse, and every subscriber ends with it once it has read what
 	// the logs held.
@@ -24,7 +24,7 @@ var (
 	ErrUnsubscribed = errors.New("sse hub: unsubscribed")
 	// ErrFed is returned by Publish on a hub fed from outside (WithSource):
 	// its sequence is the outside log's, events come in through Append.
-	ErrFed = errors.New("sse hub: fed from outside, publish through the log")
+	ErrFed = errors.New("sse: the hub is fed from a log (JetStream): publish through the broker")
 	// ErrStale is returned by Append for a record whose sequence is at or
 	// below the last one appended: it is ignored (a redelivery).
 	ErrStale = errors.New("sse hub: record at or below the last sequence appended")
@@ -37,7 +37,12 @@ var (
 	errInvalidEpoch = errors.New("sse hub: invalid epoch")
 	// ErrIDTooLong means Publish, with KeepPublisherIDs, got an event id
 	// longer than MaxPublisherIDLen bytes: no client could resume from it.
-	ErrIDTooLong = errors.New("sse hub: publisher id too long")
+	ErrIDTooLong = errors.New("sse: publisher id too long")
+	// ErrEventTooLarge means Publish got an event whose frame (with its id
+	// line) is larger than the history could hold (maxFrameBytes): it
+	// would be evicted by the bound it was appended under, and every
+	// reader waiting for it ended.
+	ErrEventTooLarge = errors.New("sse: event larger than the history bounds")
 )
 
 // MaxPublisherIDLen is the longest publisher id (KeepPublisherIDs) Publish

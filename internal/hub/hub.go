@@ -3,6 +3,7 @@ package hub
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -126,29 +127,90 @@ const idReserve = len("id: ") + maxIDLen + len("\n")
 // everything; it returns the id. ev is not modified or retained (its Data
 // is copied into the encoded frame). Publish never waits on a subscriber:
 // one that falls further behind than the history reaches is ended with
-// ErrEvicted. Errors: ErrInvalidTopic, ErrUnknownTopic (with
-// ExplicitTopics), ErrClosed, ErrFed (a hub fed from outside), ErrIDTooLong
-// (with KeepPublisherIDs), or a codec error (codec.ErrInvalidID, ...) for an
-// event that cannot be encoded.
+// ErrEvicted. Errors (with the reason, not the topic: the caller gives
+// it): ErrInvalidTopic, ErrUnknownTopic (with ExplicitTopics), ErrClosed,
+// ErrFed (a hub fed from outside), ErrIDTooLong (with KeepPublisherIDs),
+// ErrEventTooLarge (see maxFrameBytes), or a codec error
+// (codec.ErrInvalidID, ...) for an event that cannot be encoded.
 func (h *Hub) Publish(name string, ev *codec.Event) (string, error) {
 	if h.src != nil {
-		return "", fmt.Errorf("sse hub: publish to %q: %w", name, ErrFed)
+		return "", ErrFed
 	}
 	return h.add(name, 0, 0, ev)
 }
 
+// Check returns the error Publish would return for ev on the topic called
+// name, without publishing it, except ErrFed: a publisher into the log
+// that feeds the hub (JetStream) checks first what the hub would refuse.
+func (h *Hub) Check(name string, ev *codec.Event) error {
+	if err := checkTopic(name); err != nil {
+		return err
+	}
+	if ev == nil {
+		return errNilEvent
+	}
+	buf, _, err := h.encode(ev)
+	if err != nil {
+		return err
+	}
+	if err := h.fits(len(buf) - chunkRoom); err != nil {
+		return err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case h.closed:
+		return ErrClosed
+	case h.opts.ExplicitTopics && h.topics[name] == nil:
+		return ErrUnknownTopic
+	}
+	return nil
+}
+
+// errNilEvent is returned by Publish and Check for a nil event.
+var errNilEvent = errors.New("sse: nil event")
+
+// maxFrameBytes returns the largest encoded frame, with its id line,
+// that Publish accepts: what the history can hold, the smaller of
+// HistoryBytes and HistoryBudget, or without history liveWindowBytes. A
+// larger event would be evicted by the bound it was appended under, and
+// every reader waiting for it (those that had read everything) ended: it
+// is refused with ErrEventTooLarge instead.
+func (h *Hub) maxFrameBytes() int {
+	if h.noHistory {
+		return liveWindowBytes
+	}
+	return min(h.opts.HistoryBytes, h.opts.HistoryBudget)
+}
+
+// fits returns ErrEventTooLarge, wrapped, when a frame of n bytes is
+// larger than maxFrameBytes.
+func (h *Hub) fits(n int) error {
+	if limit := h.maxFrameBytes(); n > limit {
+		return fmt.Errorf("%w: a frame of %d bytes, at most %d", ErrEventTooLarge, n, limit)
+	}
+	return nil
+}
+
 // add encodes ev and appends it to topic name with sequence seq (0: the
-// next one) and publish time at (0: now).
+// next one, a Publish) and publish time at (0: now).
 func (h *Hub) add(name string, seq uint64, at int64, ev *codec.Event) (string, error) {
 	if err := checkTopic(name); err != nil {
 		return "", err
 	}
 	if ev == nil {
-		return "", fmt.Errorf("sse hub: publish to %q: nil event", name)
+		return "", errNilEvent
 	}
 	buf, pubID, err := h.encode(ev)
 	if err != nil {
-		return "", fmt.Errorf("sse hub: publish to %q: %w", name, err)
+		return "", err
+	}
+	if seq == 0 {
+		// The upper bound of the frame's size (the id line's whole room):
+		// whether an event fits does not depend on its sequence.
+		if err := h.fits(len(buf) - chunkRoom); err != nil {
+			return "", err
+		}
 	}
 
 	h.mu.Lock()
@@ -159,7 +221,7 @@ func (h *Hub) add(name string, seq uint64, at int64, ev *codec.Event) (string, e
 	t := h.topicLocked(name)
 	if t == nil {
 		h.mu.Unlock()
-		return "", fmt.Errorf("%w: %q", ErrUnknownTopic, name)
+		return "", ErrUnknownTopic
 	}
 	if seq == 0 {
 		seq = h.seq + 1

@@ -59,7 +59,7 @@ func (h *Hub) Subscribe(topics []string, lastEventID string, opts ...SubscribeOp
 	names := make([]string, 0, len(topics))
 	for _, name := range topics {
 		if err := checkTopic(name); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w (topic %.64q)", err, name)
 		}
 		dup := false
 		for _, n := range names {

@@ -39,14 +39,19 @@ type topic struct {
 }
 
 // checkTopic returns an error wrapping ErrInvalidTopic when name is not an
-// acceptable topic name.
+// acceptable topic name, with the reason (not the name: callers give it).
 func checkTopic(name string) error {
-	if name == "" || len(name) > maxTopicLen || !utf8.ValidString(name) {
-		return fmt.Errorf("%w: %.64q", ErrInvalidTopic, name)
+	switch {
+	case name == "":
+		return fmt.Errorf("%w: empty", ErrInvalidTopic)
+	case len(name) > maxTopicLen:
+		return fmt.Errorf("%w: %d bytes, at most %d", ErrInvalidTopic, len(name), maxTopicLen)
+	case !utf8.ValidString(name):
+		return fmt.Errorf("%w: not UTF-8", ErrInvalidTopic)
 	}
 	for i := 0; i < len(name); i++ {
 		if c := name[i]; c < 0x20 || c == 0x7f {
-			return fmt.Errorf("%w: %.64q holds a control character", ErrInvalidTopic, name)
+			return fmt.Errorf("%w: holds a control character", ErrInvalidTopic)
 		}
 	}
 	return nil

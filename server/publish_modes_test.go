@@ -1,0 +1,197 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"go-micro.dev/v4"
+	"go-micro.dev/v4/broker"
+	"go-micro.dev/v4/server"
+
+	ssebroker "github.com/go-micro-sse/go-micro-sse/broker"
+	"github.com/go-micro-sse/go-micro-sse/codec"
+	"github.com/go-micro-sse/go-micro-sse/internal/ssetest"
+	sse "github.com/go-micro-sse/go-micro-sse/server"
+)
+
+// hubSetup are the hub options of a test, given to whichever owns the hub
+// in the mode under test: this module's broker, or the server bridging a
+// foreign one (OwnHub).
+type hubSetup struct {
+	explicit, keepIDs bool
+	bounds            []broker.Option
+}
+
+func (h hubSetup) options() []broker.Option {
+	o := append([]broker.Option(nil), h.bounds...)
+	if h.explicit {
+		o = append(o, ssebroker.ExplicitTopics())
+	}
+	if h.keepIDs {
+		o = append(o, ssebroker.KeepPublisherIDs())
+	}
+	return o
+}
+
+// publishMode is one way a node's hub is owned and fed.
+type publishMode struct {
+	name string
+	// fed: the hub is fed from JetStream.
+	fed bool
+	// sseBroker: the broker is this module's.
+	sseBroker bool
+	// broker returns the node's broker and the hub options the server
+	// takes itself (those of a hub of its own).
+	broker func(t *testing.T, h hubSetup) (broker.Broker, []server.Option)
+}
+
+var publishModes = []publishMode{
+	{name: "in-process", sseBroker: true, broker: func(t *testing.T, h hubSetup) (broker.Broker, []server.Option) {
+		return ssebroker.NewBroker(h.options()...), nil
+	}},
+	{name: "jetstream", fed: true, sseBroker: true, broker: func(t *testing.T, h hubSetup) (broker.Broker, []server.Option) {
+		nc := ssetest.NATSConn(t, ssetest.JetStreamServer(t))
+		return ssebroker.NewBroker(append([]broker.Option{ssebroker.JetStream(nc, "events")}, h.options()...)...), nil
+	}},
+	{name: "bridged", broker: func(t *testing.T, h hubSetup) (broker.Broker, []server.Option) {
+		return broker.NewMemoryBroker(), []server.Option{sse.OwnHub(h.options()...)}
+	}},
+}
+
+// startMode starts a node of mode m with the hub options h and the server
+// options given, creating the topics created before it starts.
+func startMode(t *testing.T, m publishMode, h hubSetup, created []string, opts ...server.Option) (*sse.Server, *ssetest.Service) {
+	t.Helper()
+	b, hubOpts := m.broker(t, h)
+	s := newServer(append(hubOpts, opts...)...)
+	for _, name := range created {
+		if err := s.CreateTopic(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s, ssetest.StartService(t, s, ssetest.ServiceOptions{Name: "sse", Broker: b})
+}
+
+// openTopic opens an events stream of topic on svc and waits until the
+// server has it.
+func openTopic(t *testing.T, s *sse.Server, svc *ssetest.Service, topic string) *ssetest.Stream {
+	t.Helper()
+	before := s.Stats().Subscribers
+	st := ssetest.OpenT(t, ssetest.EventsURL(svc.URL("/events"), topic), "")
+	ssetest.Eventually(t, "stream open", func() bool { return s.Stats().Subscribers == before+1 })
+	return st
+}
+
+// TestPublishReachesWhatBrokerPublishReaches: in every mode, srv.Publish
+// and PublishData reach the browsers of the topic, the server's own go-micro
+// subscriber of the topic (micro.RegisterSubscriber) and the broker's
+// in-process subscriptions, as broker.Publish does.
+func TestPublishReachesWhatBrokerPublishReaches(t *testing.T) {
+	for _, m := range publishModes {
+		t.Run(m.name, func(t *testing.T) {
+			b, hubOpts := m.broker(t, hubSetup{})
+			s := newServer(hubOpts...)
+			notes := make(chan *Note, 4)
+			if err := micro.RegisterSubscriber("news", s, func(ctx context.Context, n *Note) error {
+				notes <- n
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			svc := ssetest.StartService(t, s, ssetest.ServiceOptions{Name: "sse", Broker: b})
+			msgs := make(chan *broker.Message, 4)
+			sub, err := b.Subscribe("news", func(e broker.Event) error {
+				msgs <- e.Message()
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sub.Unsubscribe()
+			st := openTopic(t, s, svc, "news")
+
+			if err := s.PublishData(context.Background(), "news", Note{Text: "data", N: 1}); err != nil {
+				t.Fatalf("PublishData: %v", err)
+			}
+			if got := st.Next(t); string(got.Data) != `{"text":"data","n":1}` {
+				t.Fatalf("browser got %q", got.Data)
+			}
+			if n := ssetest.Recv(t, notes, "the server's go-micro subscriber"); *n != (Note{Text: "data", N: 1}) {
+				t.Fatalf("subscriber got %+v", n)
+			}
+			if msg := ssetest.Recv(t, msgs, "the broker subscription"); strings.TrimSpace(string(msg.Body)) != `{"text":"data","n":1}` {
+				t.Fatalf("broker subscription got %q", msg.Body)
+			}
+
+			ev := &codec.Event{Event: "note", Data: []byte(`{"text":"event","n":2}`)}
+			if err := s.Publish(context.Background(), "news", ev); err != nil {
+				t.Fatalf("Publish: %v", err)
+			}
+			if got := st.Next(t); got.Event != "note" || string(got.Data) != string(ev.Data) {
+				t.Fatalf("browser got %q %q", got.Event, got.Data)
+			}
+			if n := ssetest.Recv(t, notes, "the server's go-micro subscriber"); *n != (Note{Text: "event", N: 2}) {
+				t.Fatalf("subscriber got %+v", n)
+			}
+			msg := ssetest.Recv(t, msgs, "the broker subscription")
+			if string(msg.Body) != string(ev.Data) || msg.Header[codec.HeaderEvent] != "note" {
+				t.Fatalf("broker subscription got %q %v", msg.Body, msg.Header)
+			}
+		})
+	}
+}
+
+// TestPublishErrorsSameInEveryMode: an event no client could get is
+// refused by Publish, PublishData and the broker's Publish with one error,
+// exported by both public packages and matched with errors.Is, whatever
+// the mode, its context given once; nothing of it reaches a client.
+func TestPublishErrorsSameInEveryMode(t *testing.T) {
+	long := strings.Repeat("i", sse.MaxPublisherIDLength+1)
+	for _, m := range publishModes {
+		t.Run(m.name, func(t *testing.T) {
+			s, svc := startMode(t, m, hubSetup{explicit: true, keepIDs: true}, []string{"news"})
+			st := openTopic(t, s, svc, "news")
+			ctx := context.Background()
+			once := func(what string, err error, want ...error) {
+				t.Helper()
+				for _, w := range want {
+					if !errors.Is(err, w) {
+						t.Errorf("%s: %v, want %v", what, err, w)
+					}
+				}
+				if err != nil && strings.Count(err.Error(), "publish to") != 1 {
+					t.Errorf("%s: %q: context not given exactly once", what, err)
+				}
+			}
+			data := []byte("x")
+			once("Publish to a topic not created", s.Publish(ctx, "gone", &codec.Event{Data: data}), sse.ErrUnknownTopic, ssebroker.ErrUnknownTopic)
+			once("PublishData to a topic not created", s.PublishData(ctx, "gone", 1), sse.ErrUnknownTopic)
+			once("Publish with a long id", s.Publish(ctx, "news", &codec.Event{ID: long, Data: data}), sse.ErrIDTooLong, ssebroker.ErrIDTooLong)
+			once("Publish to an empty topic", s.Publish(ctx, "", &codec.Event{Data: data}), sse.ErrInvalidTopic, ssebroker.ErrInvalidTopic)
+			once("Publish of a binary body", s.Publish(ctx, "news", &codec.Event{Data: []byte{0xff}}), codec.ErrInvalidUTF8)
+			if m.sseBroker {
+				b := svc.Options().Broker
+				once("broker Publish to an empty topic", b.Publish("", codec.ToMessage(&codec.Event{Data: data})), ssebroker.ErrInvalidTopic, sse.ErrInvalidTopic)
+				once("broker Publish to a topic not created", b.Publish("gone", codec.ToMessage(&codec.Event{Data: data})), ssebroker.ErrUnknownTopic)
+				once("broker Publish with a long id", b.Publish("news", codec.ToMessage(&codec.Event{ID: long, Data: data})), ssebroker.ErrIDTooLong)
+			}
+			if m.fed {
+				if err := s.TryPublish("news", &codec.Event{Data: data}); !errors.Is(err, sse.ErrFedHub) {
+					t.Errorf("TryPublish on a fed hub: %v, want ErrFedHub", err)
+				}
+			} else {
+				once("TryPublish to a topic not created", s.TryPublish("gone", &codec.Event{Data: data}), sse.ErrUnknownTopic)
+				once("TryPublish with a long id", s.TryPublish("news", &codec.Event{ID: long, Data: data}), sse.ErrIDTooLong)
+			}
+
+			if err := s.Publish(ctx, "news", &codec.Event{ID: "ok", Data: []byte("ok")}); err != nil {
+				t.Fatal(err)
+			}
+			if got := st.Next(t); got.ID != "ok" {
+				t.Fatalf("first event the client got: %q %q, want the one accepted", got.ID, got.Data)
+			}
+		})
+	}
+}
