@@ -195,3 +195,61 @@ func TestPublishErrorsSameInEveryMode(t *testing.T) {
 		})
 	}
 }
+
+// TestPublishEventTooLargeForTheBounds: an event the history could not
+// hold (larger than MaxHistoryBytes, than HistoryBudget, or without history
+// than the live window) is refused by Publish with ErrEventTooLarge in every
+// mode, and nobody is cut off: a reader that had read everything gets the
+// next event. One that fits is delivered.
+func TestPublishEventTooLargeForTheBounds(t *testing.T) {
+	bounds := []struct {
+		name       string
+		bound      hubBound
+		fits, over int // data sizes
+	}{
+		{"MaxHistoryBytes", hubBound{sse.MaxHistoryBytes(4096), ssebroker.MaxHistoryBytes(4096)}, 3000, 5000},
+		{"HistoryBudget", hubBound{sse.HistoryBudget(4096), ssebroker.HistoryBudget(4096)}, 3000, 5000},
+		{"no history", hubBound{sse.MaxHistoryEvents(0), ssebroker.MaxHistoryEvents(0)}, 512 << 10, 1<<20 + 1},
+	}
+	for _, m := range publishModes {
+		for _, b := range bounds {
+			t.Run(m.name+"/"+b.name, func(t *testing.T) {
+				s, svc := startMode(t, m, hubSetup{bounds: []hubBound{b.bound}}, nil)
+				st := openTopic(t, s, svc, "news")
+				ctx := context.Background()
+				if err := s.Publish(ctx, "news", &codec.Event{Data: []byte("first")}); err != nil {
+					t.Fatal(err)
+				}
+				if got := st.Next(t); string(got.Data) != "first" {
+					t.Fatalf("got %q", got.Data)
+				}
+				over := &codec.Event{Data: []byte(strings.Repeat("o", b.over))}
+				err := s.Publish(ctx, "news", over)
+				if !errors.Is(err, sse.ErrEventTooLarge) || !errors.Is(err, ssebroker.ErrEventTooLarge) {
+					t.Fatalf("Publish of %d bytes: %v, want ErrEventTooLarge", b.over, err)
+				}
+				if m.sseBroker {
+					err := svc.Options().Broker.Publish("news", codec.ToMessage(over))
+					if !errors.Is(err, ssebroker.ErrEventTooLarge) {
+						t.Fatalf("broker Publish of %d bytes: %v, want ErrEventTooLarge", b.over, err)
+					}
+				}
+				if !m.fed {
+					if err := s.TryPublish("news", over); !errors.Is(err, sse.ErrEventTooLarge) {
+						t.Fatalf("TryPublish of %d bytes: %v, want ErrEventTooLarge", b.over, err)
+					}
+				}
+				fits := strings.Repeat("f", b.fits)
+				if err := s.Publish(ctx, "news", &codec.Event{Data: []byte(fits)}); err != nil {
+					t.Fatalf("Publish of %d bytes: %v", b.fits, err)
+				}
+				if got := st.Next(t); got.Event != "" || string(got.Data) != fits {
+					t.Fatalf("after the refusal: %q %d bytes, want the %d bytes that fit", got.Event, len(got.Data), b.fits)
+				}
+				if n := s.Stats().CutOffSlow; n != 0 {
+					t.Fatalf("CutOffSlow = %d", n)
+				}
+			})
+		}
+	}
+}
