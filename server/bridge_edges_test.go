@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -204,4 +205,64 @@ func TestBridgeSubscribeFailureToldAndRetried(t *testing.T) {
 	if ev := s.Next(t); string(ev.Data) != "back" {
 		t.Fatalf("event %+v", ev)
 	}
+}
+
+// TestBridgeResetIDAfterHeldEvents: a resume on a&b after a1, where b is
+// subscribed on the broker only now, gets a2 (held since) and then the
+// reset for b; the reset's id is greater than a2's (ids strictly increase
+// on a stream, resets included), and a reconnect from it is exact.
+func TestBridgeResetIDAfterHeldEvents(t *testing.T) {
+	srv := newServer(sse.BridgeLinger(time.Minute), sse.Heartbeat(10*time.Millisecond))
+	svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "gap", Broker: broker.NewMemoryBroker()})
+	ctx := context.Background()
+
+	a := ssetest.OpenT(t, ssetest.EventsURL(svc.URL("/events"), "a"), "")
+	ssetest.Eventually(t, "a bridged", func() bool { return srv.Stats().BridgedTopics == 1 })
+	if err := srv.Publish(ctx, "a", &codec.Event{Data: []byte("a1")}); err != nil {
+		t.Fatal(err)
+	}
+	a1 := a.Next(t)
+	a.Close()
+	ssetest.Eventually(t, "the client gone", func() bool { return srv.Stats().Endpoint.Open == 0 })
+	if err := srv.Publish(ctx, "a", &codec.Event{Data: []byte("a2")}); err != nil {
+		t.Fatal(err)
+	}
+
+	both := ssetest.EventsURL(svc.URL("/events"), "a", "b")
+	s := ssetest.OpenT(t, both, a1.ID)
+	defer s.Close()
+	a2 := s.Next(t)
+	reset := s.Next(t)
+	if string(a2.Data) != "a2" || reset.Event != codec.ResetEventType {
+		t.Fatalf("resume after a1 got %q %q, then %q %q; want a2, then the reset", a2.ID, a2.Data, reset.ID, reset.Event)
+	}
+	if idSeq(t, reset.ID) <= idSeq(t, a2.ID) {
+		t.Fatalf("reset id %q after event id %q: ids must strictly increase", reset.ID, a2.ID)
+	}
+	if err := srv.Publish(ctx, "b", &codec.Event{Data: []byte("b1")}); err != nil {
+		t.Fatal(err)
+	}
+	b1 := s.Next(t)
+	if string(b1.Data) != "b1" || idSeq(t, b1.ID) <= idSeq(t, reset.ID) {
+		t.Fatalf("after the reset %q: %q %q", reset.ID, b1.ID, b1.Data)
+	}
+	again := ssetest.OpenT(t, both, reset.ID)
+	defer again.Close()
+	if err := srv.Publish(ctx, "a", &codec.Event{Data: []byte("a3")}); err != nil {
+		t.Fatal(err)
+	}
+	if ev := again.Next(t); string(ev.Data) != "b1" {
+		t.Fatalf("reconnect from the reset's id got %q %q, want b1 (exact)", ev.Event, ev.Data)
+	}
+}
+
+// idSeq returns the sequence part of a hub id "<epoch>-<seq base 36>".
+func idSeq(t *testing.T, id string) uint64 {
+	t.Helper()
+	i := strings.LastIndexByte(id, '-')
+	n, err := strconv.ParseUint(id[i+1:], 36, 64)
+	if i < 0 || err != nil {
+		t.Fatalf("id %q is no hub id", id)
+	}
+	return n
 }
