@@ -61,8 +61,9 @@
 // is the NATS JetStream stream: Publish stores the message in the stream
 // and returns once JetStream acknowledged it, and every node consumes the
 // stream and feeds its hub and its in-process subscriptions from it, this
-// node included, with an ordered consumer per node (JetStream), Subject for the topic to subject rule, and the
-// README's "Many nodes" for ids, resume and failure behaviour.
+// node included. Each node reads the stream with an ordered consumer; see
+// Subject for the topic to subject rule, and the README's "Many nodes" for
+// ids, resume and failure behaviour.
 //
 // # The hub and its options
 //

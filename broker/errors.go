@@ -15,7 +15,7 @@ var (
 	// a topic name no hub takes (empty, longer than 256 bytes, not UTF-8,
 	// holding a control character), in every mode, and by Subscribe for
 	// an empty topic. It is the server's ErrInvalidTopic.
-	ErrInvalidTopic = hub.ErrInvalidTopic
+	ErrInvalidTopic error
 	// ErrNilHandler is returned by Subscribe for a nil handler.
 	ErrNilHandler = errors.New("sse broker: nil handler")
 	// ErrNilMessage is returned by Publish for a nil message: nothing is
@@ -52,18 +52,29 @@ var (
 	// the hub keeps publisher ids (KeepPublisherIDs) and the message's
 	// Sse-Id is longer than 256 bytes: no client could resume from it. It
 	// is the server's ErrIDTooLong.
-	ErrIDTooLong = hub.ErrIDTooLong
+	ErrIDTooLong error
 	// ErrUnknownTopic is returned (wrapped) by Publish, in every mode,
 	// when the hub has ExplicitTopics, the topic was not created (the
 	// server's CreateTopic) and no in-process subscription of this node
 	// follows it: nobody could get the message. It is the server's
 	// ErrUnknownTopic.
-	ErrUnknownTopic = hub.ErrUnknownTopic
+	ErrUnknownTopic error
 	// ErrEventTooLarge is returned (wrapped) by Publish, in every mode,
 	// for a message whose event, encoded, is larger than the hub's history
 	// can hold (the smaller of MaxHistoryBytes and HistoryBudget, or 1 MiB
 	// without history): it would be dropped at once and every reader
 	// waiting for it cut off, so the message goes nowhere. It is the
 	// server's ErrEventTooLarge.
-	ErrEventTooLarge = hub.ErrEventTooLarge
+	ErrEventTooLarge error
 )
+
+// The errors the broker shares with the hub, and so with the server: the
+// same values, whichever package the caller names. Set here rather than
+// in their declarations so that the documentation shows only the public
+// names.
+func init() {
+	ErrInvalidTopic = hub.ErrInvalidTopic
+	ErrIDTooLong = hub.ErrIDTooLong
+	ErrUnknownTopic = hub.ErrUnknownTopic
+	ErrEventTooLarge = hub.ErrEventTooLarge
+}

@@ -33,7 +33,9 @@ func hubOptions(o *mbroker.Options) []hub.Option { return hub.OptionsFrom(o.Cont
 func MaxHistoryEvents(n int) mbroker.Option { return hubOption(hub.MaxHistoryEvents(n)) }
 
 // MaxHistoryBytes bounds each topic's history to n bytes of encoded frames
-// (default 8 MiB); 0 keeps no history (as MaxHistoryEvents(0)).
+// (default 8 MiB); 0 keeps no history (as MaxHistoryEvents(0)). An event
+// larger than n is refused at Publish (ErrEventTooLarge), as one larger
+// than the 1 MiB live window when there is no history.
 func MaxHistoryBytes(n int) mbroker.Option { return hubOption(hub.MaxHistoryBytes(n)) }
 
 // MaxHistoryAge drops events older than d from the history (default 24h);
@@ -43,6 +45,7 @@ func MaxHistoryAge(d time.Duration) mbroker.Option { return hubOption(hub.MaxHis
 // HistoryBudget bounds the history of all topics together to n bytes of
 // encoded frames (default 64 MiB), the least recently published topic's
 // oldest events going first; 0 keeps no history (as MaxHistoryEvents(0)).
+// An event larger than n is refused at Publish (ErrEventTooLarge).
 func HistoryBudget(n int) mbroker.Option { return hubOption(hub.HistoryBudget(n)) }
 
 // MaxReplay bounds how many events one resume replays (default 10,000): a

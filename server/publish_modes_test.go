@@ -204,17 +204,17 @@ func TestPublishErrorsSameInEveryMode(t *testing.T) {
 func TestPublishEventTooLargeForTheBounds(t *testing.T) {
 	bounds := []struct {
 		name       string
-		bound      hubBound
+		bound      broker.Option
 		fits, over int // data sizes
 	}{
-		{"MaxHistoryBytes", hubBound{sse.MaxHistoryBytes(4096), ssebroker.MaxHistoryBytes(4096)}, 3000, 5000},
-		{"HistoryBudget", hubBound{sse.HistoryBudget(4096), ssebroker.HistoryBudget(4096)}, 3000, 5000},
-		{"no history", hubBound{sse.MaxHistoryEvents(0), ssebroker.MaxHistoryEvents(0)}, 512 << 10, 1<<20 + 1},
+		{"MaxHistoryBytes", ssebroker.MaxHistoryBytes(4096), 3000, 5000},
+		{"HistoryBudget", ssebroker.HistoryBudget(4096), 3000, 5000},
+		{"no history", ssebroker.MaxHistoryEvents(0), 512 << 10, 1<<20 + 1},
 	}
 	for _, m := range publishModes {
 		for _, b := range bounds {
 			t.Run(m.name+"/"+b.name, func(t *testing.T) {
-				s, svc := startMode(t, m, hubSetup{bounds: []hubBound{b.bound}}, nil)
+				s, svc := startMode(t, m, hubSetup{bounds: []broker.Option{b.bound}}, nil)
 				st := openTopic(t, s, svc, "news")
 				ctx := context.Background()
 				if err := s.Publish(ctx, "news", &codec.Event{Data: []byte("first")}); err != nil {
