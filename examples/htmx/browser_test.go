@@ -152,3 +152,40 @@ func TestHtmxResumesAfterCut(t *testing.T) {
 		t.Fatalf("Last-Event-ID of the streams: %q, want none, then the id of the last event seen", lastIDs)
 	}
 }
+
+// TestHtmxTabsShareOneConnection: two tabs of one browser profile on the
+// page (htmx through SharedEventSource) hold one stream on the server, and
+// each swaps in every fragment whole.
+func TestHtmxTabsShareOneConnection(t *testing.T) {
+	n := startTestNode(t)
+	profile := browsertest.Shared(t).NewProfile(t)
+	var tabs []*browsertest.Page
+	for range 2 {
+		p := profile.Open(t, n.URL("/"))
+		p.Eval(`(() => {
+			window.swapped = [];
+			document.body.addEventListener("htmx:sseMessage", e => swapped.push({type: e.detail.type, data: e.detail.data}));
+			return true;
+		})()`, nil)
+		// htmx keeps the SharedEventSource in the element's internal data.
+		p.WaitFor(`document.querySelector("main")["htmx-internal-data"]?.sseEventSource?.readyState === 1`, `document.querySelector("main")["htmx-internal-data"]`)
+		tabs = append(tabs, p)
+	}
+	ssetest.Eventually(t, "a stream open", func() bool { return n.srv.Stats().Endpoint.Open == 1 })
+	texts := []string{"one", "two <i>lines</i>", "three"}
+	frags := publishItems(t, n, texts...)
+	for i, p := range tabs {
+		p.WaitFor(`document.querySelectorAll("#feed > li").length >= 3 && swapped.length >= 6`, `swapped`)
+		if got, want := feedDOM(t, p), wantDOM(texts...); !slices.Equal(got, want) {
+			t.Errorf("tab %d lists\n %+v\nwant\n %+v", i, got, want)
+		}
+		var items []string
+		p.Eval(`swapped.filter(m => m.type === "item").map(m => m.data)`, &items)
+		if !slices.Equal(items, frags) {
+			t.Errorf("tab %d swapped\n %q\nwant the fragments as published\n %q", i, items, frags)
+		}
+	}
+	if open := n.srv.Stats().Endpoint.Open; open != 1 {
+		t.Errorf("the server holds %d streams for 2 tabs, want 1", open)
+	}
+}
