@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	mbroker "go-micro.dev/v4/broker"
+	"go-micro.dev/v4/server"
 
 	ssebroker "github.com/go-micro-sse/go-micro-sse/broker"
 	"github.com/go-micro-sse/go-micro-sse/codec"
@@ -136,4 +137,32 @@ func TestJetStreamReadyFailsWhileTheNodeCannotFeed(t *testing.T) {
 	require.NoError(t, a.broker.Disconnect())
 	assert.ErrorIs(t, ready(context.Background()), ssebroker.ErrNotConnected)
 	assert.NoError(t, ssebroker.HealthCheck(mbroker.NewMemoryBroker())(context.Background()))
+}
+
+// TestJetStreamNodeLeavesTheRegistryWhileItCannotFeed: a node whose feed
+// is stalled longer than JetStreamUnreadyAfter deregisters at its next
+// RegisterInterval, and registers again once it feeds.
+func TestJetStreamNodeLeavesTheRegistryWhileItCannotFeed(t *testing.T) {
+	dir := t.TempDir()
+	ns := runNATS(t, dir, -1)
+	url := ns.ClientURL()
+	a := startNode(t, url, []mbroker.Option{ssebroker.JetStreamUnreadyAfter(500 * time.Millisecond)},
+		server.RegisterInterval(100*time.Millisecond))
+	nodes := func() int {
+		svcs, err := a.svc.Registry.GetService("sse")
+		if err != nil {
+			return 0
+		}
+		n := 0
+		for _, s := range svcs {
+			n += len(s.Nodes)
+		}
+		return n
+	}
+	require.Equal(t, 1, nodes())
+
+	stopNATS(ns)
+	ssetest.Eventually(t, "the node deregisters", func() bool { return nodes() == 0 })
+	runNATS(t, dir, natsPort(t, url))
+	ssetest.Eventually(t, "the node registers again", func() bool { return nodes() == 1 })
 }

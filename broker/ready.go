@@ -65,6 +65,7 @@ func (j *jetStream) lag() uint64 {
 
 // addStats adds the JetStream side's figures to st.
 func (j *jetStream) addStats(st *Stats) {
+	st.JetStream = true
 	st.JetStreamFed, st.JetStreamNotEvents = j.lastFed.Load(), j.skipped.Load()
 	st.JetStreamLag = j.lag()
 	st.JetStreamRestarts = j.restarts.Load()

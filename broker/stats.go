@@ -27,6 +27,9 @@ type Stats struct {
 	BinarySkipped uint64
 	// Subscriptions is the number of in-process subscriptions now.
 	Subscriptions int
+	// JetStream is true with the JetStream option once connected: the
+	// JetStream figures below are this node's.
+	JetStream bool
 	// JetStreamFed is, with the JetStream option, the last stream
 	// sequence this node consumed (fed to its hub).
 	JetStreamFed uint64

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"runtime/debug"
@@ -26,11 +27,21 @@ type registration struct {
 
 func newRegistration(s *Server) *registration { return &registration{s: s} }
 
-// check runs RegisterCheck and registers the node if it passes; if it
-// fails (or panics: it is user code, recovered and logged with its stack),
-// a registered node is deregistered, as go-micro's rpc server does.
+// check runs the broker's readiness check (this module's broker: in
+// JetStream mode, a node that cannot feed its hub is not ready) and
+// RegisterCheck, and registers the node if they pass; if one fails (or
+// RegisterCheck panics: it is user code, recovered and logged with its
+// stack), a registered node is deregistered, as go-micro's rpc server
+// does.
 func (g *registration) check() {
 	opts := g.s.Options()
+	if b, ok := opts.Broker.(interface{ Ready(context.Context) error }); ok {
+		if err := b.Ready(context.Background()); err != nil {
+			logf(opts.Logger, "sse server: %s-%s not ready: %v", opts.Name, opts.Id, err)
+			g.deregister()
+			return
+		}
+	}
 	if opts.RegisterCheck != nil {
 		if err := safeRegisterCheck(opts); err != nil {
 			logf(opts.Logger, "sse server: %s-%s register check: %v", opts.Name, opts.Id, err)

@@ -1,11 +1,13 @@
 package metrics
 
 import (
+	"context"
 	"maps"
 	"slices"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	ssebroker "github.com/go-micro-sse/go-micro-sse/broker"
 	sse "github.com/go-micro-sse/go-micro-sse/server"
 )
 
@@ -20,6 +22,8 @@ type Collector struct {
 	opened, published, delivered              *prometheus.Desc
 	replays, closed, refused, hookPanics      *prometheus.Desc
 	written, lag, latency                     *prometheus.Desc
+	jsLag, jsRestarts, jsSinceFed, jsBehind   *prometheus.Desc
+	jsReady                                   *prometheus.Desc
 
 	maxLagTopics int
 }
@@ -53,6 +57,15 @@ type Collector struct {
 //	                               of the write, one sample per write of live events to a client
 //	                               (a replay to a resuming client is history: not sampled)
 //
+// With this module's broker in JetStream mode (the server's broker), the
+// node's feed from the stream:
+//
+//	sse_jetstream_lag              stream sequences the node has yet to feed to its hub
+//	sse_jetstream_behind_seconds   time since the node was last seen fed up to the stream's end
+//	sse_jetstream_since_fed_seconds  time since the node last fed a sequence (grows while idle)
+//	sse_jetstream_ready            1 while the broker's Ready passes, else 0
+//	sse_jetstream_consumer_restarts_total  times the node dropped its consumer and consumed again
+//
 // A server that is not running reports zeros.
 func NewCollector(srv *sse.Server, opts ...Option) *Collector {
 	o := defaultOptions()
@@ -80,6 +93,11 @@ func NewCollector(srv *sse.Server, opts ...Option) *Collector {
 		written:       desc("written_bytes_total", "Bytes written to event streams after their headers (frames, heartbeats, hints; HTTP/1.1 chunk framing of taken-over streams included)."),
 		lag:           desc("lag_seconds", "Age of the oldest event of the topic's history that one of its streams has yet to read (the topics most behind; none when every stream has read everything).", "topic"),
 		latency:       desc("publish_to_write_seconds", "Time from the publish of the newest event of a write to a client to the end of that write, one sample per write of live events (replays not sampled)."),
+		jsLag:         desc("jetstream_lag", "Stream sequences this node has yet to feed to its hub (the stream's last sequence as last seen, minus the last fed)."),
+		jsBehind:      desc("jetstream_behind_seconds", "Time since this node was last seen fed up to the stream's end (or advancing)."),
+		jsSinceFed:    desc("jetstream_since_fed_seconds", "Time since this node last fed a stream sequence to its hub (grows while nothing is published)."),
+		jsReady:       desc("jetstream_ready", "1 while the broker's readiness check passes (connected, fed up to the stream's end within JetStreamUnreadyAfter), else 0."),
+		jsRestarts:    desc("jetstream_consumer_restarts_total", "Times this node dropped its stream consumer and consumed again (consumer error, server shutdown, lost heartbeats, no progress)."),
 		maxLagTopics:  o.maxLagTopics,
 	}
 }
@@ -92,6 +110,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		c.opened, c.published, c.delivered,
 		c.replays, c.closed, c.refused, c.hookPanics,
 		c.written, c.lag, c.latency,
+		c.jsLag, c.jsBehind, c.jsSinceFed, c.jsReady, c.jsRestarts,
 	} {
 		ch <- d
 	}
@@ -139,6 +158,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.lag, prometheus.GaugeValue, l.Age.Seconds(), l.Topic)
 	}
 
+	c.collectJetStream(ch)
+
 	lat := ep.Latency
 	buckets := make(map[float64]uint64, len(lat.Bounds))
 	var cumulative uint64
@@ -147,4 +168,26 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		buckets[b.Seconds()] = cumulative
 	}
 	ch <- prometheus.MustNewConstHistogram(c.latency, lat.Count, lat.Sum.Seconds(), buckets)
+}
+
+// collectJetStream sends the JetStream feed's metrics when the server's
+// broker is this module's in JetStream mode.
+func (c *Collector) collectJetStream(ch chan<- prometheus.Metric) {
+	b, ok := c.srv.Options().Broker.(interface{ Stats() ssebroker.Stats })
+	if !ok {
+		return
+	}
+	st := b.Stats()
+	if !st.JetStream {
+		return
+	}
+	ready := 0.0
+	if ssebroker.HealthCheck(c.srv.Options().Broker)(context.Background()) == nil {
+		ready = 1
+	}
+	ch <- prometheus.MustNewConstMetric(c.jsLag, prometheus.GaugeValue, float64(st.JetStreamLag))
+	ch <- prometheus.MustNewConstMetric(c.jsBehind, prometheus.GaugeValue, st.JetStreamBehindFor.Seconds())
+	ch <- prometheus.MustNewConstMetric(c.jsSinceFed, prometheus.GaugeValue, st.JetStreamSinceFed.Seconds())
+	ch <- prometheus.MustNewConstMetric(c.jsReady, prometheus.GaugeValue, ready)
+	ch <- prometheus.MustNewConstMetric(c.jsRestarts, prometheus.CounterValue, float64(st.JetStreamRestarts))
 }
