@@ -253,3 +253,31 @@ func TestPublishEventTooLargeForTheBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestPublishEventDataToRawSubscriber: an event published with Publish
+// (Content-Type text/event-stream) reaches a go-micro subscriber of the
+// server that takes raw data ([]byte, string) as it is.
+func TestPublishEventDataToRawSubscriber(t *testing.T) {
+	s := newServer()
+	raw := make(chan string, 2)
+	if err := micro.RegisterSubscriber("raw", s, func(ctx context.Context, b *[]byte) error {
+		raw <- "bytes:" + string(*b)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := micro.RegisterSubscriber("raw", s, func(ctx context.Context, text *string) error {
+		raw <- "string:" + *text
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ssetest.StartService(t, s, ssetest.ServiceOptions{Name: "sse", Broker: ssebroker.NewBroker()})
+	if err := s.Publish(context.Background(), "raw", &codec.Event{Data: []byte("not JSON")}); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{ssetest.Recv(t, raw, "a raw subscriber"): true, ssetest.Recv(t, raw, "a raw subscriber"): true}
+	if !got["bytes:not JSON"] || !got["string:not JSON"] {
+		t.Fatalf("raw subscribers got %v", got)
+	}
+}
