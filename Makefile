@@ -36,17 +36,21 @@ fuzz:
 
 # run: the demo (examples/demo, in the examples module).
 run:
+	@echo "make run: building and starting the demo (examples/demo); the first run downloads go-micro's modules (~245 MB) and compiles for a minute or two"
 	cd examples && $(GO) run ./demo
 
 # cluster: three SSE nodes on one embedded NATS JetStream (examples/cluster).
 cluster:
+	@echo "make cluster: building and starting three nodes on embedded NATS JetStream (examples/cluster); the first run downloads and compiles for a minute or two"
 	cd examples && $(GO) run ./cluster
 
 # htmx: the htmx example (examples/htmx), its npm dependencies fetched first.
 htmx: npm
+	@echo "make htmx: building and starting the htmx example (examples/htmx); the first run downloads and compiles for a minute or two"
 	cd examples && $(GO) run ./htmx
 
 # npm: htmx and htmx-ext-sse into examples/htmx/node_modules, exactly as
 # package-lock.json pins them.
 npm:
+	@echo "npm ci: htmx and htmx-ext-sse into examples/htmx/node_modules"
 	cd examples/htmx && npm ci --no-audit --no-fund

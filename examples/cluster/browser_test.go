@@ -126,6 +126,13 @@ func TestBrowserSwitchesNodesMidStream(t *testing.T) {
 	if len(ticks) != 7 || gaps != 0 || dups != 0 {
 		t.Fatalf("ticks %+v, gaps %d, duplicates %d", ticks, gaps, dups)
 	}
+	var colors []string // zero is good news: not shown in red
+	p.Eval(`["gaps", "dups"].map(id => getComputedStyle(document.getElementById(id)).color)`, &colors)
+	for _, c := range colors {
+		if c == "rgb(170, 0, 0)" {
+			t.Errorf("gaps and duplicates at zero are shown in red: %v", colors)
+		}
+	}
 	for i, tk := range ticks {
 		if tk.N != uint64(i+1) {
 			t.Fatalf("ticks %+v", ticks)

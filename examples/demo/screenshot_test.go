@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -58,4 +59,32 @@ func waitTicks(n *node, k int) error {
 		time.Sleep(10 * time.Millisecond)
 	}
 	return nil
+}
+
+// TestEmojiRenders: the emoji of the demo's headline are drawn with a
+// glyph of their own, not the missing-glyph box (the browser needs a
+// colour emoji font: .ci/run installs Debian's fonts-noto-color-emoji).
+func TestEmojiRenders(t *testing.T) {
+	n := startTestNode(t, config{})
+	p := openDemo(t, n, "")
+	var drawn struct {
+		Emoji   []int `json:"emoji"`
+		Missing []int `json:"missing"`
+	}
+	// The pixels of each string drawn on a canvas in the page's font: a
+	// glyph the fonts lack is drawn as the same box as any other.
+	p.Eval(`(() => {
+		const c = document.createElement("canvas"); c.width = 64; c.height = 64;
+		const g = c.getContext("2d", {willReadFrequently: true});
+		const draw = (s) => {
+			g.clearRect(0, 0, 64, 64);
+			g.font = "40px " + getComputedStyle(document.body).fontFamily;
+			g.fillText(s, 4, 48);
+			return Array.from(g.getImageData(0, 0, 64, 64).data);
+		};
+		return {emoji: draw("🎉"), missing: draw("\u{10FFFD}")};
+	})()`, &drawn)
+	if slices.Equal(drawn.Emoji, drawn.Missing) {
+		t.Fatal("🎉 is drawn as the missing-glyph box: no emoji font (install fonts-noto-color-emoji)")
+	}
 }

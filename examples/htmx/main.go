@@ -22,7 +22,7 @@ import (
 )
 
 func main() {
-	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
+	addr := flag.String("addr", "127.0.0.1:8085", "address to listen on")
 	tick := flag.Duration("tick", 2*time.Second, "interval of the published fragments (0: none)")
 	assets := flag.String("node-modules", "", "the node_modules folder npm ci filled (default: found from the working folder)")
 	flag.Parse()

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -128,6 +130,11 @@ func TestBrowserRPCStreamResumesAfterRestart(t *testing.T) {
 	consecutive(t, evs)
 	if got, want := n2.counter.Resumes(), []string{strconv.Itoa(before)}; !slices.Equal(got, want) {
 		t.Fatalf("the new node's handler resumed from %q, want %q", got, want)
+	}
+	var shown string // the page says where it resumed, not only the numbers
+	p.Eval(`document.getElementById("numbers").textContent`, &shown)
+	if want := fmt.Sprintf("reconnected: resuming after id %d", before); !strings.Contains(shown, want) {
+		t.Errorf("the page shows %q, want it to say %q", shown, want)
 	}
 	t.Logf("resumed after %d events", before)
 }

@@ -106,6 +106,8 @@
     $("count").textContent = cluster.ticks.length;
     $("gaps").textContent = cluster.gaps;
     $("dups").textContent = cluster.dups;
+    $("gaps").classList.toggle("bad", cluster.gaps > 0); // red only when there is one
+    $("dups").classList.toggle("bad", cluster.dups > 0);
     $("resets").textContent = cluster.resets.length;
     $("last").textContent = cluster.lastId || "-";
     $("served").textContent = cluster.served || "?";
