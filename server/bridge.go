@@ -294,10 +294,11 @@ func (b *bridge) unsubscribe(topic string, sub broker.Subscriber) {
 
 // deliver publishes one broker message into the hub (codec.FromMessageFor
 // with the hub's data encoding: base64 when the server or the message asks
-// for it). A message that cannot become an event (a header that would
-// inject a field) is logged and dropped, not returned: brokers such as the
-// memory broker stop delivering to other subscribers on a handler error,
-// and a retry would not help. A body that is not UTF-8, with no base64
+// for it). A message the hub refuses (a header that would inject a field,
+// an event larger than the history) is logged, dropped and marked as a gap
+// of the topic, not returned: brokers such as the memory broker stop
+// delivering to other subscribers on a handler error, and a retry would
+// not help. A body that is not UTF-8, with no base64
 // asked for, is skipped for the clients (the server's go-micro subscribers
 // get it from the broker anyway): counted in Stats.BinarySkipped, and
 // logged as a warning the first time for each topic, at debug level after.
@@ -320,7 +321,14 @@ func (b *bridge) deliver(topic string, e broker.Event) error {
 		}
 		l.Logf(level, "sse server: bridge: topic %q: message not sent to clients (%d so far): %v", topic, n, err)
 	default:
+		// Never to be delivered (larger than the history, a header that
+		// would inject a field, ...): logged, and marked as a gap, so
+		// that a resume from before it is answered with the reset
+		// instead of a replay that silently lacks it.
 		logf(b.logger, "sse server: bridge: message on %q dropped: %v", topic, err)
+		if gerr := b.hub.MarkGap(topic); gerr != nil && !errors.Is(gerr, hub.ErrClosed) {
+			logf(b.logger, "sse server: bridge: topic %q: %v", topic, gerr)
+		}
 	}
 	return nil
 }

@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"go-micro.dev/v4/broker"
+	"go-micro.dev/v4/server"
 
+	ssebroker "github.com/go-micro-sse/go-micro-sse/broker"
 	"github.com/go-micro-sse/go-micro-sse/codec"
 	"github.com/go-micro-sse/go-micro-sse/internal/ssetest"
 	sse "github.com/go-micro-sse/go-micro-sse/server"
@@ -265,4 +267,45 @@ func idSeq(t *testing.T, id string) uint64 {
 		t.Fatalf("id %q is no hub id", id)
 	}
 	return n
+}
+
+// TestBridgeTooLargeMessageLoggedAndMarked: a message another service
+// publishes on the foreign broker that the server's hub cannot hold (larger
+// than its MaxHistoryBytes) cuts nobody off: the streams go on with the
+// next event; the drop is logged, and a resume from before it is told of
+// the gap (sse-reset), never exact.
+func TestBridgeTooLargeMessageLoggedAndMarked(t *testing.T) {
+	log := ssetest.NewLog()
+	b := broker.NewMemoryBroker()
+	srv := newServer(server.WithLogger(log), sse.OwnHub(ssebroker.MaxHistoryBytes(4096)))
+	svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "large", Broker: b})
+	url := ssetest.EventsURL(svc.URL("/events"), "news")
+	s := ssetest.OpenT(t, url, "")
+	defer s.Close()
+	ssetest.Eventually(t, "news bridged", func() bool { return srv.Stats().BridgedTopics == 1 })
+
+	publish := func(data string) {
+		t.Helper()
+		if err := b.Publish("news", codec.ToMessage(&codec.Event{Data: []byte(data)})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish("before")
+	before := s.Next(t)
+	publish(strings.Repeat("x", 5000))
+	publish("after")
+	if ev := s.Next(t); string(ev.Data) != "after" {
+		t.Fatalf("after the large message the stream got %q (%d bytes), want after", ev.Event, len(ev.Data))
+	}
+	if n := srv.Stats().CutOffSlow; n != 0 {
+		t.Fatalf("CutOffSlow = %d", n)
+	}
+	if len(log.Lines("news", "larger than the history")) == 0 {
+		t.Fatal("the dropped message was not logged")
+	}
+	again := ssetest.OpenT(t, url, before.ID)
+	defer again.Close()
+	if ev := again.Next(t); ev.Event != codec.ResetEventType {
+		t.Fatalf("resume from before the dropped message got %q %q, want the reset", ev.Event, ev.Data)
+	}
 }
