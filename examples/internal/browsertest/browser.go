@@ -75,7 +75,21 @@ type Browser struct {
 func Start(tb testing.TB) *Browser {
 	tb.Helper()
 	path := execPathOrSkip(tb)
-	b, err := launch(path, tb.TempDir())
+	b, err := launch(path, tb.TempDir(), false)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(b.close)
+	return b
+}
+
+// StartThrottled is Start with the browser's background throttling on, as
+// a user's browser has it: the timers of hidden tabs (see
+// Profile.OpenBehind) run at most once a second.
+func StartThrottled(tb testing.TB) *Browser {
+	tb.Helper()
+	path := execPathOrSkip(tb)
+	b, err := launch(path, tb.TempDir(), true)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -102,7 +116,7 @@ func Shared(tb testing.TB) *Browser {
 		dir, err := os.MkdirTemp("", "browsertest-")
 		if err == nil {
 			shared.dataDir = dir
-			shared.b, err = launch(path, dir)
+			shared.b, err = launch(path, dir, false)
 		}
 		shared.err = err
 	}
@@ -141,8 +155,8 @@ func execPathOrSkip(tb testing.TB) string {
 }
 
 // launch starts Chromium at path with its profile in dataDir and waits
-// until it answers.
-func launch(path, dataDir string) (*Browser, error) {
+// until it answers; throttle leaves background throttling on.
+func launch(path, dataDir string, throttle bool) (*Browser, error) {
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.Headless,
@@ -162,10 +176,10 @@ func launch(path, dataDir string) (*Browser, error) {
 		chromedp.Flag("disable-breakpad", true),
 		chromedp.Flag("disable-features", "Translate,MediaRouter,OptimizationHints"),
 		// A hidden or occluded tab must keep its timers: EventSource
-		// reconnection runs on them.
-		chromedp.Flag("disable-background-timer-throttling", true),
-		chromedp.Flag("disable-backgrounding-occluded-windows", true),
-		chromedp.Flag("disable-renderer-backgrounding", true),
+		// reconnection runs on them (unless throttle).
+		chromedp.Flag("disable-background-timer-throttling", !throttle),
+		chromedp.Flag("disable-backgrounding-occluded-windows", !throttle),
+		chromedp.Flag("disable-renderer-backgrounding", !throttle),
 		chromedp.Flag("metrics-recording-only", true),
 		chromedp.Flag("password-store", "basic"),
 		chromedp.Flag("use-mock-keychain", true),

@@ -154,6 +154,33 @@ func (p *Page) WaitFor(expr, debug string) {
 	p.tb.Fatal(msg)
 }
 
+// WaitForEval is WaitFor for hidden tabs: it evaluates expr every 50ms
+// from the test instead of polling in the page, which needs animation
+// frames that a hidden tab does not get.
+func (p *Page) WaitForEval(expr, debug string) {
+	p.tb.Helper()
+	deadline := time.Now().Add(p.Timeout)
+	var err error
+	for time.Now().Before(deadline) {
+		var ok bool
+		if err = p.TryEval("!!("+expr+")", &ok); err == nil && ok {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	msg := fmt.Sprintf("browsertest: waiting for %s: not true within %v (%v)", expr, p.Timeout, err)
+	if debug != "" {
+		var v any
+		if derr := p.TryEval(debug, &v); derr != nil {
+			msg += fmt.Sprintf("\n%s: (%v)", debug, derr)
+		} else {
+			b, _ := json.MarshalIndent(v, "", "  ")
+			msg += fmt.Sprintf("\n%s = %s", debug, b)
+		}
+	}
+	p.tb.Fatal(msg)
+}
+
 // Screenshot writes a PNG of the whole page to path.
 func (p *Page) Screenshot(path string) {
 	p.tb.Helper()

@@ -48,6 +48,16 @@ func (p *Profile) Open(tb testing.TB, url string) *Page {
 	return p.b.open(tb, url, chromedp.WithExistingBrowserContext(p.id))
 }
 
+// OpenBehind opens url in a new tab of the profile in the window of its
+// other tabs (Open gives each tab a window of its own): the new tab is in
+// front and the one that was is hidden (document.visibilityState
+// "hidden"). A hidden tab gets no animation frames: wait in it with
+// WaitForEval, not WaitFor. The profile needs a tab opened with Open first.
+func (p *Profile) OpenBehind(tb testing.TB, url string) *Page {
+	tb.Helper()
+	return p.b.open(tb, url, chromedp.WithExistingBrowserContext(p.id), chromedp.WithNewWindow(false))
+}
+
 // Crash crashes the tab's renderer (Page.crash), as an out-of-memory kill
 // would; the page is gone, the tab stays until Close.
 func (p *Page) Crash() {

@@ -91,7 +91,7 @@ func openTabs(t *testing.T, p *browsertest.Profile, u string, n int) []*browsert
 	tabs := make([]*browsertest.Page, n)
 	for i := range tabs {
 		tabs[i] = p.Open(t, u)
-		tabs[i].WaitFor(`window.es && es.readyState === 1`, `({state: window.es && es.readyState, errors: window.errors})`)
+		tabs[i].WaitForEval(`window.es && es.readyState === 1`, `({state: window.es && es.readyState, errors: window.errors})`)
 	}
 	return tabs
 }
@@ -110,7 +110,7 @@ func want(from, to int) []string {
 func checkGot(t *testing.T, tabs []*browsertest.Page, w []string) {
 	t.Helper()
 	for i, tab := range tabs {
-		tab.WaitFor(fmt.Sprintf(`got.length >= %d`, len(w)), `({n: got.length, last: got.slice(-5), leader: es.leader, pingAt: es._pingAt, heard: es._heard, now: Date.now(), gen: es._gen, state: es.readyState, release: !!es._release})`)
+		tab.WaitForEval(fmt.Sprintf(`got.length >= %d`, len(w)), `({n: got.length, last: got.slice(-5), leader: es.leader, pingAt: es._pingAt, heard: es._heard, now: Date.now(), gen: es._gen, state: es.readyState, release: !!es._release})`)
 		var got []string
 		tab.Eval(`got`, &got)
 		if fmt.Sprint(got) != fmt.Sprint(w) {
@@ -414,4 +414,43 @@ func TestSnapshotAfterRestart(t *testing.T) {
 	if open := n.srv.Stats().Endpoint.Open; open != 3 {
 		t.Errorf("the restarted server holds %d streams, want 3 (the shared tabs', the plain page's, the fresh page's)", open)
 	}
+}
+
+// TestHiddenTabsThrottled: in a browser with background throttling on,
+// three tabs share one window, so all but the front one are hidden; the
+// leader (hidden) is closed mid-stream: a hidden tab takes over and every
+// remaining tab has every event exactly once.
+func TestHiddenTabsThrottled(t *testing.T) {
+	n := startNode(t)
+	profile := browsertest.StartThrottled(t).NewProfile(t)
+	u := n.pageURL("/events?stream=news")
+	tabs := []*browsertest.Page{profile.Open(t, u), profile.OpenBehind(t, u), profile.OpenBehind(t, u)}
+	var visibility []string
+	for _, tab := range tabs {
+		tab.WaitForEval(`window.es && es.readyState === 1`, `({state: window.es && es.readyState})`)
+		var v string
+		tab.Eval(`document.visibilityState`, &v)
+		visibility = append(visibility, v)
+	}
+	if fmt.Sprint(visibility) != "[hidden hidden visible]" {
+		t.Fatalf("tabs are %v, want the first two hidden", visibility)
+	}
+	leader := leaderOf(t, tabs)
+	if visibility[leader] != "hidden" {
+		t.Logf("the leader is tab %d (%s)", leader, visibility[leader])
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := 1; i <= 150; i++ {
+			n.publish(t, "news", i, i)
+			time.Sleep(5 * time.Millisecond)
+		}
+	})
+	tabs[leader].WaitForEval(`got.length >= 30`, `got.length`)
+	tabs[leader].Close()
+	rest := append(tabs[:leader:leader], tabs[leader+1:]...)
+	wg.Wait()
+	checkGot(t, rest, want(1, 150))
+	leaderOf(t, rest)
+	ssetest.Eventually(t, "one stream on the server", func() bool { return n.srv.Stats().Endpoint.Open == 1 })
 }
