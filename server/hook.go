@@ -24,11 +24,7 @@ func (e *endpoint) callHook(hook string, topics []string, fn func()) (ok bool) {
 	defer func() {
 		if p := recover(); p != nil {
 			e.hookPanics.Add(1)
-			l := e.cfg.Logger
-			if l == nil {
-				l = logger.DefaultLogger
-			}
-			l.Fields(map[string]any{"hook": hook, "topics": topics}).
+			e.log().Fields(map[string]any{"hook": hook, "topics": topics}).
 				Logf(logger.ErrorLevel, "sse server: %s hook panicked on topics %q: %v\n%s", hook, topics, p, debug.Stack())
 			ok = false
 		}

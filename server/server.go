@@ -414,14 +414,6 @@ func (s *Server) current() *run {
 	return s.run
 }
 
-// logf logs an error of the server's background work with l.
-func logf(l logger.Logger, format string, args ...any) {
-	if l == nil {
-		l = logger.DefaultLogger
-	}
-	l.Logf(logger.ErrorLevel, format, args...)
-}
-
 // httpErrorLog carries net/http's own messages (TLS handshake errors, ...)
 // to the go-micro logger at debug level.
 type httpErrorLog struct{ l logger.Logger }

@@ -14,16 +14,11 @@ import (
 // "topics", "proto", "resume" and "reset_reason" on open, "end" (why it
 // ended: an End constant) and "duration" on close, "status" and "reason"
 // (a Reason constant) on a refusal. Everything is at debug level but a
-// stream cut off as slow (info): a client fell further behind than its
-// queue holds. Nothing is built unless the level is enabled.
+// stream cut off as slow (EndSlow, info): a client fell further behind
+// than the history reaches. Nothing is built unless the level is enabled.
 
 // log returns the endpoint's logger.
-func (e *endpoint) log() logger.Logger {
-	if e.cfg.Logger != nil {
-		return e.cfg.Logger
-	}
-	return logger.DefaultLogger
-}
+func (e *endpoint) log() logger.Logger { return orDefault(e.cfg.Logger) }
 
 // logOpen logs an accepted stream.
 func (e *endpoint) logOpen(r *http.Request, s *stream) {

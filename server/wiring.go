@@ -144,14 +144,6 @@ func logHub(l logger.Logger, r *run) {
 	}
 }
 
-// logAt logs with l, or go-micro's default logger when l is nil.
-func logAt(l logger.Logger, level logger.Level, format string, args ...any) {
-	if l == nil {
-		l = logger.DefaultLogger
-	}
-	l.Logf(level, format, args...)
-}
-
 // identical reports whether a and b are the same value, without panicking
 // on values of types that cannot be compared.
 func identical(a, b any) (same bool) {
