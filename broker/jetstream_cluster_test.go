@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -139,18 +140,29 @@ func TestJetStreamClusterLeaderKilledLosesNoBrowser(t *testing.T) {
 		t.Skip("a nats cluster in child processes")
 	}
 	for run := range *jsRuns {
-		t.Run(strconv.Itoa(run), leaderKilledRun)
+		t.Run(strconv.Itoa(run), func(t *testing.T) { leaderKilledRun(t, 1) })
 	}
 }
 
-func leaderKilledRun(t *testing.T) {
+// TestJetStreamClusterServerLostUnderSixNodes: the same with two nodes on
+// each server; the server lost never returns.
+func TestJetStreamClusterServerLostUnderSixNodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a nats cluster in child processes")
+	}
+	leaderKilledRun(t, 2)
+}
+
+// leaderKilledRun is one run of the failover tests with perServer SSE
+// nodes on each server.
+func leaderKilledRun(t *testing.T, perServer int) {
 	c := ssetest.StartNATSCluster(t, 3)
 	createReplicatedStream(t, c)
 	leader := c.StreamLeader(c.Connect(0), stream)
-	nodes := make([]*jsNode, c.Len())
-	clients := make([]*received, c.Len())
+	nodes := make([]*jsNode, perServer*c.Len())
+	clients := make([]*received, len(nodes))
 	for i := range nodes {
-		nodes[i] = clusterNode(t, c, i, ssebroker.JetStreamPublishTimeout(2*time.Second))
+		nodes[i] = clusterNode(t, c, i%c.Len(), ssebroker.JetStreamPublishTimeout(2*time.Second))
 		s := nodes[i].open(t, "ticks", "")
 		var done <-chan struct{}
 		clients[i], done = collect(t, s)
@@ -204,8 +216,8 @@ func leaderKilledRun(t *testing.T) {
 		pub.mu.Unlock()
 		assert.Zero(t, missing, "node %d: acknowledged events its client never read", i)
 	}
-	t.Logf("leader n%d killed: %d acknowledged (%d after the kill), %d failed; worst acknowledgement-to-client delay %v",
-		leader, len(pub.at), ackedAfterKill, failed, worst.Round(time.Millisecond))
+	t.Logf("%d nodes, leader n%d killed: %d acknowledged (%d after the kill), %d failed; worst acknowledgement-to-client delay %v",
+		len(nodes), leader, len(pub.at), ackedAfterKill, failed, worst.Round(time.Millisecond))
 	assert.LessOrEqual(t, worst, resumeBound, "every acknowledged event reaches every client within the bound")
 }
 
@@ -283,4 +295,35 @@ func TestJetStreamClusterReplicas(t *testing.T) {
 	assert.Equal(t, int64(5), got.Config.MaxMsgsPerSubject)
 	require.NoError(t, b.Publish("ticks", msg("stored in mine")))
 	assert.Equal(t, uint64(1), info("mine").State.Msgs)
+}
+
+// TestJetStreamClusterStuckNodeStopsInBoundedTime: a node whose only NATS
+// server is killed (its connection reconnects forever, its consumer is
+// gone, each new one fails) stops within a few seconds: Disconnect ends
+// consuming whatever state the consumer is in.
+func TestJetStreamClusterStuckNodeStopsInBoundedTime(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a nats cluster in child processes")
+	}
+	c := ssetest.StartNATSCluster(t, 3)
+	createReplicatedStream(t, c)
+	nc, err := nats.Connect(c.URL(0), nats.IgnoreDiscoveredServers(), // this server only
+		nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+	require.NoError(t, err)
+	t.Cleanup(nc.Close)
+	b := ssebroker.NewBroker(ssebroker.JetStream(nc, stream))
+	svc := ssetest.StartService(t, sse.NewServer(), ssetest.ServiceOptions{Name: "sse", Broker: b})
+	s := ssetest.OpenT(t, ssetest.EventsURL(svc.URL("/events"), "ticks"), "")
+	require.NoError(t, b.Publish("ticks", msg("1")))
+	nextData(t, s, "1")
+
+	c.Kill(0)
+	ssetest.Eventually(t, "the node notices", func() bool { return !nc.IsConnected() })
+	time.Sleep(3 * time.Second) // consuming fails and is retried meanwhile
+	s.Close()
+	start := time.Now()
+	require.NoError(t, svc.Stop())
+	took := time.Since(start)
+	t.Logf("a stuck node stopped in %v", took.Round(time.Millisecond))
+	assert.Less(t, took, 5*time.Second, "stop is bounded (about 2s for consuming)")
 }

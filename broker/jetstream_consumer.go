@@ -139,7 +139,9 @@ func (j *jetStream) loop(deliver func(jetstream.Msg, *jetstream.MsgMetadata), qu
 		reason := j.watch(ctx, cc)
 		j.stopRun(run, cc)
 		if ctx.Err() != nil {
-			j.deleteConsumer(run.name)
+			if j.nc.IsConnected() {
+				j.deleteConsumer(run.name)
+			}
 			return
 		}
 		j.restarts.Add(1)
