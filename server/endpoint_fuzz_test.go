@@ -8,11 +8,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-micro-sse/go-micro-sse/codec"
 	"github.com/go-micro-sse/go-micro-sse/internal/hub"
 )
 
-// FuzzServeHTTP sends arbitrary methods, queries, Last-Event-IDs and
-// origins: the answer is a 200 stream, a 204 preflight or a refusal with a
+// FuzzServeHTTP sends arbitrary methods, queries (rewind and snapshot
+// included), Last-Event-IDs and origins: the answer is a 200 stream, a 204 preflight or a refusal with a
 // reason, never a 500 and never a hang.
 func FuzzServeHTTP(f *testing.F) {
 	f.Add("GET", "stream=a", "", "")
@@ -23,7 +24,14 @@ func FuzzServeHTTP(f *testing.F) {
 	f.Add("POST", "", "", "")
 	f.Add("GET", "stream="+strings.Repeat("a", 300), "", "")
 	f.Add("GET", "stream=1&stream=2&stream=3&stream=4&stream=5", "", "")
-	cfg := configFrom(optionsOf(AllowedOrigins("https://app.example"), MaxTopicsPerConnection(4)).Context)
+	f.Add("GET", "stream=a&rewind=5&snapshot=1", "", "")
+	f.Add("GET", "stream=a&rewind=-3", "", "")
+	f.Add("GET", "stream=a&rewind=99999999999999999999", "", "")
+	f.Add("GET", "stream=a&snapshot=1", "other-1", "")
+	snapshot := Snapshot(func(_ context.Context, topic string) ([]codec.Event, error) {
+		return []codec.Event{{Event: "state", Data: []byte(topic)}}, nil
+	})
+	cfg := configFrom(optionsOf(AllowedOrigins("https://app.example"), MaxTopicsPerConnection(4), snapshot).Context)
 	h := hub.New()
 	defer h.Close()
 	e := newEndpoint(h, cfg)
