@@ -172,7 +172,13 @@ func takeOver(t *testing.T, end func(*browsertest.Page), params ...string) {
 		}
 	})
 	tabs[leader].WaitFor(`got.length >= 30`, `got.length`)
-	end(tabs[leader])
+	accepted := n.srv.Stats().Endpoint.Accepted
+	ended := time.Now()
+	ending := make(chan struct{}) // end may wait for an answer the crashed tab never gives
+	go func() { defer close(ending); end(tabs[leader]) }()
+	ssetest.Eventually(t, "a new leader's stream", func() bool { return n.srv.Stats().Endpoint.Accepted > accepted })
+	t.Logf("a new leader's stream opened %v after the old leader's end began", time.Since(ended).Round(time.Millisecond))
+	<-ending
 	rest := append(tabs[:leader:leader], tabs[leader+1:]...)
 	wg.Wait()
 	checkGot(t, rest, want(1, 200))
