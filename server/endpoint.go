@@ -31,6 +31,7 @@ const (
 	ReasonUnknownTopic  = "unknown_topic"   // 404: ssebroker.ExplicitTopics and the topic was not created
 	ReasonUnavailable   = "unavailable"     // 503: shutting down or the hub is closed
 	ReasonBridge        = "bridge"          // 503: a topic cannot be subscribed on the (foreign) broker now
+	ReasonNoFlush       = "no_flush"        // 501: mounted behind a ResponseWriter wrapper that can neither flush nor be unwrapped
 )
 
 // endpoint is the /events http.Handler: it validates a request, subscribes
@@ -67,9 +68,12 @@ type endpoint struct {
 	http2         atomic.Int64
 	exact         atomic.Uint64
 	counters      writeCounters // of the streams with their own goroutine
-	refusedMu     sync.Mutex    // guards refused and resets
-	refused       map[string]uint64
-	resets        map[string]uint64
+	// warnedWrappers holds the ResponseWriter wrapper types logged
+	// (warnWrapper).
+	warnedWrappers sync.Map
+	refusedMu      sync.Mutex // guards refused and resets
+	refused        map[string]uint64
+	resets         map[string]uint64
 }
 
 // newEndpoint returns the events endpoint serving h with c.
@@ -101,6 +105,11 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		w.Header().Set("Allow", "GET, OPTIONS")
 		e.refuse(w, r, http.StatusMethodNotAllowed, ReasonMethod, "method not allowed: use GET")
+		return
+	}
+	ctl, err := e.controlOf(w)
+	if err != nil {
+		e.refuse(w, r, http.StatusNotImplemented, ReasonNoFlush, "the events endpoint is mounted behind a ResponseWriter that cannot flush")
 		return
 	}
 	client, ok := e.checkRate(w, r)
@@ -170,7 +179,7 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.snapshot(r, s)
-	e.serve(w, r, s)
+	e.serve(w, r, s, ctl)
 }
 
 // holdBridge holds the stream's topics on the bridge (with a foreign

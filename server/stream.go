@@ -195,9 +195,9 @@ func (s *stream) finish(err error) {
 
 // serve writes the first frames of an accepted stream (headers already set
 // and status written), then hands it to its write mode until it ends.
-func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, s *stream) {
-	rc := http.NewResponseController(w)
-	s.rc.Store(rc)
+func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, s *stream, ctl *writeControl) {
+	rc := ctl.rc
+	s.rc.Store(ctl.deadline)
 	// Tracked from its first write on (a replay's first batch may be
 	// large): Shutdown cuts a stalled one short in any write.
 	e.track(s)
@@ -206,7 +206,7 @@ func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, s *stream) {
 	b := append((*bp)[:0], e.openFrame...)
 	b, more, err := s.readBatch(b)
 	deadline := e.deadline()
-	werr := e.writeResponse(w, rc, b, deadline)
+	werr := e.writeResponse(w, ctl, b, deadline)
 	putBuf(bp, b)
 	if werr != nil {
 		s.finish(e.writeEnd(s, r.Context(), werr, deadline))
@@ -231,13 +231,13 @@ func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, s *stream) {
 			e.pool.add(s, conn)
 			return
 		}
-		s.rc.Store(rc)
+		s.rc.Store(ctl.deadline)
 		// It keeps its goroutine after all: a wake-up for what came
 		// while it had no channel.
 		s.goroutineWake()
 		s.notify()
 	}
-	e.serveGoroutine(w, r, rc, s)
+	e.serveGoroutine(w, r, ctl, s)
 }
 
 // readBatch appends a copy of the stream's next batch to b (for the
@@ -263,7 +263,7 @@ var framesPool = sync.Pool{New: func() any { f := make([][]byte, 0, 64); return 
 // heartbeat comment follows any Heartbeat/2 without a write. It returns when
 // the client goes away, a write fails, the hub ends the subscriber or the
 // endpoint shuts down.
-func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, rc *http.ResponseController, s *stream) {
+func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, ctl *writeControl, s *stream) {
 	hb := time.NewTimer(e.heartbeatTick())
 	defer hb.Stop()
 	wake := *s.wake.Load()
@@ -293,7 +293,7 @@ func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, rc *ht
 			if deadline.IsZero() {
 				deadline = e.deadline()
 			}
-			if err := e.writeResponse(w, rc, frames, deadline); err != nil {
+			if err := e.writeResponse(w, ctl, frames, deadline); err != nil {
 				end = e.writeEnd(s, r.Context(), err, deadline)
 			} else if bp != nil {
 				e.counters.observeWrite(s)
@@ -311,26 +311,28 @@ func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, rc *ht
 }
 
 // writeResponse writes b with one write and one flush through the
-// ResponseWriter under a per-write deadline.
-func (e *endpoint) writeResponse(w http.ResponseWriter, rc *http.ResponseController, b []byte, deadline time.Time) error {
-	if err := rc.SetWriteDeadline(deadline); err != nil && !errors.Is(err, http.ErrNotSupported) {
-		return err
-	}
-	// Shutdown may have begun after deadline was chosen and cut the
-	// tracked streams' deadlines before this one was set: cut it now.
-	select {
-	case <-e.done:
-		if bye := e.byeDeadline(); bye.Before(deadline) {
-			_ = rc.SetWriteDeadline(bye)
+// ResponseWriter under a per-write deadline (unless ctl can set none).
+func (e *endpoint) writeResponse(w http.ResponseWriter, ctl *writeControl, b []byte, deadline time.Time) error {
+	if dc := ctl.deadline; dc != nil {
+		if err := dc.SetWriteDeadline(deadline); err != nil && !errors.Is(err, http.ErrNotSupported) {
+			return err
 		}
-	default:
+		// Shutdown may have begun after deadline was chosen and cut the
+		// tracked streams' deadlines before this one was set: cut it now.
+		select {
+		case <-e.done:
+			if bye := e.byeDeadline(); bye.Before(deadline) {
+				_ = dc.SetWriteDeadline(bye)
+			}
+		default:
+		}
 	}
 	n, err := w.Write(b)
 	e.counters.written.Add(uint64(n))
 	if err != nil {
 		return err
 	}
-	if err := rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+	if err := ctl.flush.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		return err
 	}
 	return nil

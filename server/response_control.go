@@ -1,0 +1,141 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"reflect"
+	"time"
+
+	"go-micro.dev/v4/logger"
+)
+
+// Middleware between net/http and a mounted endpoint wraps the
+// http.ResponseWriter. A stream needs two things of it: flushes (each
+// write must reach the client now) and write deadlines (a stalled client
+// is cut after WriteTimeout, and at Stop after a quarter of the grace).
+// http.ResponseController finds them through the wrapper's own methods
+// (Flush, SetWriteDeadline) or its Unwrap. Most logging and metrics
+// middleware embeds the ResponseWriter and adds Flush but no Unwrap: then
+// the ResponseWriter held in an exported field of the wrapper (embedded,
+// most often) is the way to them, as Unwrap would have returned it; the
+// writes still go through the wrapper. A wrapper that can neither flush
+// nor be looked into is refused with 501 (ReasonNoFlush): its events
+// would sit in a buffer. One that flushes but hides its deadlines serves,
+// and what is lost is logged once for its type.
+
+// writeControl is how a stream written through its ResponseWriter flushes
+// and sets write deadlines.
+type writeControl struct {
+	// rc is the ResponseWriter's own controller: Hijack.
+	rc *http.ResponseController
+	// flush flushes a write: rc, or the controller of the ResponseWriter
+	// a wrapper without Unwrap holds.
+	flush *http.ResponseController
+	// deadline sets write deadlines, found as flush is; nil when nothing
+	// can set them.
+	deadline *http.ResponseController
+}
+
+// errNoFlush means a ResponseWriter can neither flush nor be unwrapped.
+var errNoFlush = errors.New("sse server: the ResponseWriter cannot flush")
+
+// controlOf returns how a stream writes through w, or errNoFlush when w
+// cannot flush. A wrapper that cannot flush, or cannot set deadlines, is
+// logged once for its type.
+func (e *endpoint) controlOf(w http.ResponseWriter) (*writeControl, error) {
+	rc := http.NewResponseController(w)
+	c := &writeControl{rc: rc, flush: rc, deadline: rc}
+	held := heldWriter(w)
+	if !canFlush(w) {
+		c.flush = nil
+		if held != nil && canFlush(held) {
+			c.flush = http.NewResponseController(held)
+		}
+	}
+	if c.flush == nil {
+		e.warnWrapper(w, "it can neither flush nor be unwrapped: its streams are refused with 501 (no_flush); give it Flush() or Unwrap() http.ResponseWriter")
+		return nil, errNoFlush
+	}
+	// A zero deadline is none: this only asks whether it can be set.
+	if errors.Is(rc.SetWriteDeadline(time.Time{}), http.ErrNotSupported) {
+		c.deadline = nil
+		if held != nil {
+			if hc := http.NewResponseController(held); !errors.Is(hc.SetWriteDeadline(time.Time{}), http.ErrNotSupported) {
+				c.deadline = hc
+			}
+		}
+		if c.deadline == nil {
+			e.warnWrapper(w, "its write deadlines cannot be set: a client that stops reading is not cut off (WriteTimeout, and at Stop a quarter of ShutdownGrace) and may hold Stop for the whole grace; give it Unwrap() http.ResponseWriter")
+		}
+	}
+	return c, nil
+}
+
+// warnWrapper logs, once per type of ResponseWriter, what a wrapper costs.
+func (e *endpoint) warnWrapper(w http.ResponseWriter, what string) {
+	t := reflect.TypeOf(w)
+	if _, seen := e.warnedWrappers.LoadOrStore(t, true); seen {
+		return
+	}
+	e.log().Logf(logger.WarnLevel, "sse server: events endpoint mounted behind the ResponseWriter wrapper %v: %s", t, what)
+}
+
+// canFlush reports whether http.ResponseController flushes w: w, or a
+// ResponseWriter its Unwrap chain returns, has Flush or FlushError.
+func canFlush(w http.ResponseWriter) bool {
+	for range maxUnwrap {
+		switch u := w.(type) {
+		case http.Flusher, interface{ FlushError() error }:
+			return true
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = u.Unwrap()
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// maxUnwrap bounds the wrappers looked through.
+const maxUnwrap = 16
+
+// heldWriter returns the ResponseWriter that w, a wrapper without
+// Unwrap, holds in an exported field (an embedded one first), or nil.
+func heldWriter(w http.ResponseWriter) http.ResponseWriter {
+	if _, ok := w.(interface{ Unwrap() http.ResponseWriter }); ok {
+		return nil // http.ResponseController follows it
+	}
+	v := reflect.ValueOf(w)
+	if v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return nil
+		}
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return nil
+	}
+	rw := reflect.TypeFor[http.ResponseWriter]()
+	var named http.ResponseWriter
+	for i := range v.NumField() {
+		f := v.Type().Field(i)
+		if !f.IsExported() || !f.Type.Implements(rw) {
+			continue
+		}
+		fv := v.Field(i)
+		if (fv.Kind() == reflect.Interface || fv.Kind() == reflect.Pointer) && fv.IsNil() {
+			continue
+		}
+		held, ok := fv.Interface().(http.ResponseWriter)
+		if !ok {
+			continue
+		}
+		if f.Anonymous {
+			return held
+		}
+		if named == nil {
+			named = held
+		}
+	}
+	return named
+}
