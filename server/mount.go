@@ -19,9 +19,13 @@ import (
 // is answered 503 with Retry-After (the Retry delay), never a hang; Stop
 // ends the streams served through these handlers as it ends the server's
 // own. A streaming response must reach the connection: middleware that
-// wraps the http.ResponseWriter should implement http.Flusher (and
-// http.Hijacker, or Unwrap, for HTTP/1.1 streams to be taken over by the
-// shared writers; without it a stream keeps a goroutine, as over HTTP/2).
+// wraps the http.ResponseWriter should offer Unwrap() http.ResponseWriter
+// (or Flush and http.Hijacker). A wrapper without Unwrap that holds the
+// writer underneath in an exported field is looked through that field for
+// flushes and write deadlines; one that hides it serves without write
+// deadlines (stalled clients are not cut off), which is logged once for
+// its type; one that can neither flush nor be looked through is refused
+// with 501 (ReasonNoFlush), logged once.
 
 // EventsHandler returns the events endpoint as an http.Handler: it serves
 // every request it is given as an events request, whatever the path it is

@@ -3,9 +3,12 @@ package server_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -186,5 +189,38 @@ func TestMountedBehindOpaqueWrapperLogsOnce(t *testing.T) {
 	text := logs.Text()
 	if n := strings.Count(text, "server_test.hidden"); n != 1 || !strings.Contains(text, "deadline") {
 		t.Fatalf("the wrapper's type logged %d times with what is lost, want once:\n%s", n, text)
+	}
+}
+
+// TestRPCHandlerBehindFlushOnlyWrapperCutsStalledClients: the RPC
+// handler behind a wrapper with Flush but no Unwrap cuts a client that
+// stops reading after WriteTimeout (its Send used to block for good); one
+// behind a wrapper that cannot flush is refused with 501.
+func TestRPCHandlerBehindFlushOnlyWrapperCutsStalledClients(t *testing.T) {
+	srv := newServer(sse.WriteTimeout(time.Second))
+	if err := RegisterGreeterHandler(srv, &greeter{}); err != nil {
+		t.Fatal(err)
+	}
+	ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "rpcwrapped", Broker: ssebroker.NewBroker()})
+	addr := wrapped(t, srv.RPCHandler(), func(w http.ResponseWriter) http.ResponseWriter { return &flushOnly{ResponseWriter: w} })
+	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		return c.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 1024) })
+	}}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "GET /rpc/Greeter.Stream?name=%s&count=100000000 HTTP/1.1\r\nHost: x\r\n\r\n", strings.Repeat("x", 1000))
+	ssetest.Eventually(t, "the stalled RPC stream open", func() bool { return srv.Stats().Endpoint.Accepted == 1 })
+	start := time.Now()
+	ssetest.Eventually(t, "the stalled RPC stream cut", func() bool { return srv.Stats().Endpoint.Open == 0 })
+	t.Logf("cut %v after it opened (WriteTimeout 1s)", time.Since(start).Round(time.Millisecond))
+
+	addr = wrapped(t, srv.RPCHandler(), func(w http.ResponseWriter) http.ResponseWriter { return &hiddenNoFlush{w} })
+	_, err = ssetest.Open(context.Background(), nil, "http://"+addr+"/rpc/Greeter.Stream?name=a&count=2", "")
+	var se *ssetest.StatusError
+	if !errors.As(err, &se) || se.Code != http.StatusNotImplemented {
+		t.Fatalf("RPC stream behind a wrapper that cannot flush: %v, want 501", err)
 	}
 }

@@ -31,8 +31,8 @@ type writeControl struct {
 	// flush flushes a write: rc, or the controller of the ResponseWriter
 	// a wrapper without Unwrap holds.
 	flush *http.ResponseController
-	// deadline sets write deadlines, found as flush is; nil when nothing
-	// can set them.
+	// deadline sets write deadlines, found as flush is; rc (which
+	// answers http.ErrNotSupported) when nothing can set them.
 	deadline *http.ResponseController
 }
 
@@ -58,13 +58,13 @@ func (e *endpoint) controlOf(w http.ResponseWriter) (*writeControl, error) {
 	}
 	// A zero deadline is none: this only asks whether it can be set.
 	if errors.Is(rc.SetWriteDeadline(time.Time{}), http.ErrNotSupported) {
-		c.deadline = nil
+		found := false
 		if held != nil {
 			if hc := http.NewResponseController(held); !errors.Is(hc.SetWriteDeadline(time.Time{}), http.ErrNotSupported) {
-				c.deadline = hc
+				c.deadline, found = hc, true
 			}
 		}
-		if c.deadline == nil {
+		if !found {
 			e.warnWrapper(w, "its write deadlines cannot be set: a client that stops reading is not cut off (WriteTimeout, and at Stop a quarter of ShutdownGrace) and may hold Stop for the whole grace; give it Unwrap() http.ResponseWriter")
 		}
 	}
@@ -72,12 +72,13 @@ func (e *endpoint) controlOf(w http.ResponseWriter) (*writeControl, error) {
 }
 
 // warnWrapper logs, once per type of ResponseWriter, what a wrapper costs.
+// The events and RPC endpoints of a server share what was logged.
 func (e *endpoint) warnWrapper(w http.ResponseWriter, what string) {
 	t := reflect.TypeOf(w)
 	if _, seen := e.warnedWrappers.LoadOrStore(t, true); seen {
 		return
 	}
-	e.log().Logf(logger.WarnLevel, "sse server: events endpoint mounted behind the ResponseWriter wrapper %v: %s", t, what)
+	e.log().Logf(logger.WarnLevel, "sse server: endpoint mounted behind the ResponseWriter wrapper %v: %s", t, what)
 }
 
 // canFlush reports whether http.ResponseController flushes w: w, or a

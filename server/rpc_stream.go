@@ -91,7 +91,8 @@ type rpcStream struct {
 	req *rpcRequest
 	e   *endpoint
 	w   http.ResponseWriter
-	rc  *http.ResponseController
+	rc  *http.ResponseController // sets write deadlines (writeControl.deadline)
+	fl  *http.ResponseController // flushes (writeControl.flush)
 
 	writing sync.Mutex // held by the one write under way
 
@@ -222,7 +223,7 @@ func (s *rpcStream) writeCut(b []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := s.rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+	if err := s.fl.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		return err
 	}
 	return nil
@@ -323,6 +324,11 @@ func (s *Server) serveRPCStream(ctx context.Context, e *endpoint, w http.Respons
 		w.WriteHeader(http.StatusNoContent) // the stream ended: EventSource stops
 		return
 	}
+	ctl, cerr := e.controlOf(w)
+	if cerr != nil {
+		e.refuse(w, hr, http.StatusNotImplemented, ReasonNoFlush, "the RPC endpoint is mounted behind a ResponseWriter that cannot flush")
+		return
+	}
 	if !e.enter(w, hr) {
 		return
 	}
@@ -336,7 +342,7 @@ func (s *Server) serveRPCStream(ctx context.Context, e *endpoint, w http.Respons
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	st := &rpcStream{ctx: ctx, req: req, e: e, w: w, rc: http.NewResponseController(w)}
+	st := &rpcStream{ctx: ctx, req: req, e: e, w: w, rc: ctl.deadline, fl: ctl.flush}
 	st.seq, _ = strconv.ParseUint(lastID, 10, 64)
 	if (&codec.Event{ID: lastID}).Validate() == nil {
 		st.lastID = lastID // the client's position until the first Send

@@ -311,21 +311,20 @@ func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, ctl *w
 }
 
 // writeResponse writes b with one write and one flush through the
-// ResponseWriter under a per-write deadline (unless ctl can set none).
+// ResponseWriter under a per-write deadline (when ctl can set one).
 func (e *endpoint) writeResponse(w http.ResponseWriter, ctl *writeControl, b []byte, deadline time.Time) error {
-	if dc := ctl.deadline; dc != nil {
-		if err := dc.SetWriteDeadline(deadline); err != nil && !errors.Is(err, http.ErrNotSupported) {
-			return err
+	dc := ctl.deadline
+	if err := dc.SetWriteDeadline(deadline); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	// Shutdown may have begun after deadline was chosen and cut the
+	// tracked streams' deadlines before this one was set: cut it now.
+	select {
+	case <-e.done:
+		if bye := e.byeDeadline(); bye.Before(deadline) {
+			_ = dc.SetWriteDeadline(bye)
 		}
-		// Shutdown may have begun after deadline was chosen and cut the
-		// tracked streams' deadlines before this one was set: cut it now.
-		select {
-		case <-e.done:
-			if bye := e.byeDeadline(); bye.Before(deadline) {
-				_ = dc.SetWriteDeadline(bye)
-			}
-		default:
-		}
+	default:
 	}
 	n, err := w.Write(b)
 	e.counters.written.Add(uint64(n))
