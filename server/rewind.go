@@ -11,7 +11,9 @@ import (
 // together before the live ones: /events?stream=a&rewind=5. N is bounded
 // by MaxReplay; a request that resumes (Last-Event-ID, header or query)
 // gets exactly the events after its id instead. A value that is not a
-// number from 0 up is refused with 400 (ReasonBadQuery).
+// number from 0 up is refused with 400 (ReasonBadQuery). The history is
+// the node's own log (with JetStream, what this node's log holds, which
+// on a node just started may be less than the stream).
 const RewindParam = "rewind"
 
 // rewindOf returns the rewind a request's query asks for (0: none), or a
