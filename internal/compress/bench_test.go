@@ -53,7 +53,7 @@ func BenchmarkCompressFrame(b *testing.B) {
 		b.Run(fmt.Sprintf("deflate/%dB", size), func(b *testing.B) {
 			wire := 0
 			for i := range b.N {
-				d := DeflateFrame(nil, frames[i%len(frames)])
+				_, d := DeflateFrame(nil, frames[i%len(frames)])
 				wire += len(d.Blocks)
 			}
 			b.ReportMetric(float64(wire)/float64(b.N)/float64(plain/len(frames)), "ratio")
@@ -75,7 +75,7 @@ func BenchmarkDeliverShared(b *testing.B) {
 	frames := jsonFrames(64, 1024)
 	deflated := make([]Deflated, len(frames))
 	for i, f := range frames {
-		deflated[i] = DeflateFrame(nil, f)
+		_, deflated[i] = DeflateFrame(nil, f)
 	}
 	for _, enc := range []Encoding{Gzip, Deflate} {
 		b.Run(enc.String(), func(b *testing.B) {

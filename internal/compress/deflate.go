@@ -56,22 +56,23 @@ var deflaters = sync.Pool{New: func() any {
 }}
 
 // DeflateFrame compresses frame alone, appending its blocks to dst (which
-// may be nil, or hold the caller's own framing before them); Blocks is the
-// appended part.
+// may be nil, or hold the caller's own framing before them), and returns
+// the grown dst and the frame's Deflated, whose Blocks are the appended
+// part.
 // The blocks end with an empty stored block (a sync flush), so they are
 // byte-aligned and independent of whatever comes before or after them.
-func DeflateFrame(dst, frame []byte) Deflated {
+func DeflateFrame(dst, frame []byte) ([]byte, Deflated) {
 	d := deflaters.Get().(*deflater)
 	d.out.b = dst
 	d.fw.Reset(&d.out)
 	// Writes and flushes to an appender cannot fail.
 	_, _ = d.fw.Write(frame)
 	_ = d.fw.Flush()
-	blocks := d.out.b[len(dst):]
+	out := d.out.b
 	d.out.b = nil
 	deflaters.Put(d)
-	return Deflated{
-		Blocks: blocks,
+	return out, Deflated{
+		Blocks: out[len(dst):],
 		CRC:    crc32.ChecksumIEEE(frame),
 		Adler:  adler32.Checksum(frame),
 		shift:  crcShift(uint64(len(frame))),

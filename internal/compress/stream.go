@@ -81,3 +81,10 @@ func (s *Stream) Trailer(dst []byte) []byte {
 	}
 	return dst
 }
+
+// Append appends to dst what the stream writes for f, accounting for it
+// (Add).
+func (s *Stream) Append(dst []byte, f *Frame) []byte {
+	s.Add(&f.Deflated)
+	return append(dst, f.Bytes(s.enc)...)
+}

@@ -26,8 +26,21 @@ type compressed struct {
 	zstd     []byte
 }
 
+// compress compresses frame as a server does; a frame whose first line
+// starts with "id:" has that line prepended as a stored block, as when the
+// id is known only after the rest was compressed.
 func compress(frame []byte) *compressed {
-	return &compressed{plain: frame, deflated: DeflateFrame(nil, frame), zstd: ZstdFrame(nil, frame)}
+	c := &compressed{plain: frame, zstd: ZstdFrame(nil, frame)}
+	line, _, ok := bytes.Cut(frame, []byte("\n"))
+	if !bytes.HasPrefix(frame, []byte("id:")) || !ok || len(line) >= 1<<16-1 {
+		_, c.deflated = DeflateFrame(nil, frame)
+		return c
+	}
+	prefix := frame[:len(line)+1]
+	room := StoredRoom(len(prefix)) + 3 // more room than needed, as a hub leaves
+	buf, rest := DeflateFrame(make([]byte, room), frame[len(prefix):])
+	_, c.deflated = Prepend(buf, room, prefix, rest)
+	return c
 }
 
 // writeStream writes frames in enc as a connection does: header, each
@@ -142,7 +155,7 @@ func TestSharedFramesServeManyStreams(t *testing.T) {
 
 func TestBlocksAppendAfterCallersBytes(t *testing.T) {
 	dst := []byte("room")
-	d := DeflateFrame(dst, []byte("data: x\n\n"))
+	_, d := DeflateFrame(dst, []byte("data: x\n\n"))
 	z := ZstdFrame(dst, []byte("data: x\n\n"))
 	for name, b := range map[string][]byte{"deflate": d.Blocks, "zstd": z} {
 		if bytes.HasPrefix(b, []byte("room")) || len(b) == 0 {
