@@ -88,3 +88,17 @@ func (s *Stream) Append(dst []byte, f *Frame) []byte {
 	s.Add(&f.Deflated)
 	return append(dst, f.Bytes(s.enc)...)
 }
+
+// Encode appends plain compressed alone in the stream's encoding (as it is
+// for identity), accounting for it: for a frame written once.
+func (s *Stream) Encode(dst, plain []byte) []byte {
+	switch {
+	case s.enc.Deflated():
+		out, d := DeflateFrame(dst, plain)
+		s.Add(&d)
+		return out
+	case s.enc == Zstd:
+		return zstdEncoder().EncodeAll(plain, dst)
+	}
+	return append(dst, plain...)
+}

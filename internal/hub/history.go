@@ -10,10 +10,22 @@ type entry struct {
 	at    int64
 	frame frame
 	pubID string
+	// z is the frame's compressed form, nil until a reader wants one
+	// (compressed.go); set under the hub's lock, then immutable.
+	z *zframe
 	// gapBefore > 0: the outside log lost the events of unknown topics up
 	// to gapBefore before this one (MarkLost); a reader that has not read
 	// that far gets the reset there first.
 	gapBefore uint64
+}
+
+// size returns what e holds of the history's bytes: its frame and its
+// compressed form.
+func (e *entry) size() int {
+	if e.z != nil {
+		return e.frame.len() + e.z.frame.len()
+	}
+	return e.frame.len()
 }
 
 // history is a topic's log: its events in sequence order, in a ring
@@ -70,7 +82,7 @@ func (h *history) push(e *entry, limit int) {
 	}
 	h.buf[j] = e
 	h.n++
-	h.bytes += e.frame.len()
+	h.bytes += e.size()
 }
 
 // pop removes and returns the oldest event; the history must not be empty.
@@ -83,7 +95,7 @@ func (h *history) pop() *entry {
 	}
 	h.n--
 	h.base++
-	h.bytes -= e.frame.len()
+	h.bytes -= e.size()
 	if h.n == 0 {
 		h.head = 0
 	}

@@ -64,6 +64,9 @@ type Hub struct {
 	// The encoding options, read by Publish before it takes the lock.
 	enc     atomic.Uint32
 	keepIDs atomic.Bool
+	// zreaders counts the subscribers that read compressed frames: while
+	// there are some, Publish compresses what it appends (compressed.go).
+	zreaders atomic.Int32
 
 	// clock returns monotonic nanoseconds; replaced in tests.
 	clock func() int64
@@ -212,6 +215,7 @@ func (h *Hub) add(name string, seq uint64, at int64, ev *codec.Event) (string, e
 			return "", err
 		}
 	}
+	z, body, compressed := h.compressBody(buf, pubID)
 
 	h.mu.Lock()
 	if h.closed {
@@ -240,6 +244,9 @@ func (h *Hub) add(name string, seq uint64, at int64, ev *codec.Event) (string, e
 		start, idLen = h.putID(buf, seq)
 	}
 	ent := &entry{seq: seq, at: at, frame: makeFrame(buf, start), pubID: pubID, gapBefore: t.lostTo}
+	if compressed {
+		ent.z = finishCompressed(z, body, ent.frame.bytes())
+	}
 	t.lostTo = 0
 	h.appendLocked(t, ent)
 	if !h.sweepArmed {

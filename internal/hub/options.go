@@ -32,8 +32,9 @@ type Options struct {
 	// HistoryEvents bounds each topic's log by count (default
 	// DefaultHistoryEvents); 0 keeps no history (see above).
 	HistoryEvents int
-	// HistoryBytes bounds each topic's log by encoded frame bytes (default
-	// DefaultHistoryBytes); 0 keeps no history (see above).
+	// HistoryBytes bounds each topic's log by encoded frame bytes, their
+	// compressed forms included (default DefaultHistoryBytes); 0 keeps no
+	// history (see above).
 	HistoryBytes int
 	// HistoryAge drops events older than this from the logs (default
 	// DefaultHistoryAge); 0 means no age bound.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/go-micro-sse/go-micro-sse/codec"
+	"github.com/go-micro-sse/go-micro-sse/internal/compress"
 )
 
 // ResumeOutcome says how a subscription's lastEventID was placed.
@@ -111,6 +112,10 @@ func (h *Hub) Subscribe(topics []string, lastEventID string, opts ...SubscribeOp
 		h.addSubLocked(t, s, t.hist.after(s.pos))
 	}
 	h.subscribers++
+	if o.enc != compress.Identity {
+		s.z, s.zreader = compress.NewStream(o.enc), true
+		h.zreaders.Add(1)
+	}
 	due := s.reset != nil || s.gapTo > s.pos
 	for _, c := range s.cur {
 		due = due || c.next < c.t.hist.end()

@@ -17,8 +17,8 @@ type Stats struct {
 	CutOffSlow uint64
 	// HistoryEvents is the number of events held in the logs, all topics.
 	HistoryEvents int
-	// HistoryBytes is the size of the frames held in the logs, all topics
-	// (what HistoryBudget bounds).
+	// HistoryBytes is the size of the frames held in the logs, all topics,
+	// with their compressed forms (what HistoryBudget bounds).
 	HistoryBytes int
 }
 

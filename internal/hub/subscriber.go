@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/go-micro-sse/go-micro-sse/codec"
+	"github.com/go-micro-sse/go-micro-sse/internal/compress"
 	"github.com/go-micro-sse/go-micro-sse/internal/prefetch"
 )
 
@@ -26,6 +27,7 @@ const (
 type SubscribeOption func(*subscribeOptions)
 
 type subscribeOptions struct {
+	enc    compress.Encoding
 	notify func()
 	waker  *Waker
 	owner  any
@@ -81,6 +83,7 @@ type Subscriber struct {
 	idle    bool
 	removed bool
 	wasRead bool        // Read was called (Follow no longer applies)
+	zreader bool        // reads compressed frames: counted in the hub's zreaders
 	err     error       // why it ended; the first reason wins
 	source  *fetchState // on a hub with a Source only
 
@@ -88,6 +91,10 @@ type Subscriber struct {
 	// published after the subscription (at subscribedAt) that Read
 	// returned since TakeReadAge, 0 if none; the reader's own.
 	newestAt, subscribedAt int64
+
+	// z is the stream's state in its encoding (compressed.go), the
+	// reader's own.
+	z compress.Stream
 }
 
 // cursor is a subscriber's place on one of its topics.
@@ -250,13 +257,33 @@ func (s *Subscriber) readLocked(dst [][]byte, chunks bool) (out [][]byte, more b
 		return frames == 0 || frames < batchFrames && size+f.len() <= BatchBytes
 	}
 	take := func(f frame) {
+		frames++
+		size += f.len()
+		if s.zreader { // a frame of s's own (reset) or from the Source
+			z := compressFrame(f)
+			s.z.Add(&z.d)
+			f = z.frame
+		}
+		if chunks {
+			dst = append(dst, f.chunk)
+		} else {
+			dst = append(dst, f.bytes())
+		}
+	}
+	takeEntry := func(t *topic, e *entry) {
+		f := e.frame
+		if s.zreader {
+			z := s.h.zframeLocked(t, e)
+			s.z.Add(&z.d)
+			f = z.frame
+		}
 		if chunks {
 			dst = append(dst, f.chunk)
 		} else {
 			dst = append(dst, f.bytes())
 		}
 		frames++
-		size += f.len()
+		size += e.frame.len()
 	}
 
 	// Frames fetched from the Source come first: they fill a gap below
@@ -349,7 +376,7 @@ func (s *Subscriber) readLocked(dst [][]byte, chunks bool) (out [][]byte, more b
 		if !room(e.frame) {
 			return dst, true, nil, false
 		}
-		take(e.frame)
+		takeEntry(c.t, e)
 		c.next++
 		s.pos = e.seq
 		if e.at >= s.subscribedAt { // live, not replayed

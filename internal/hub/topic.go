@@ -112,6 +112,9 @@ func (h *Hub) removeSubLocked(s *Subscriber, keep *topic) {
 	}
 	s.removed = true
 	h.subscribers--
+	if s.zreader {
+		h.zreaders.Add(-1)
+	}
 	for k := range s.cur {
 		c := &s.cur[k]
 		t, i := c.t, int(c.slot)
@@ -146,7 +149,7 @@ func (h *Hub) appendLocked(t *topic, e *entry) {
 	}
 	t.hist.push(e, limit)
 	h.histEvents++
-	h.histBytes += e.frame.len()
+	h.histBytes += e.size()
 	h.published++
 	h.touchLocked(t)
 	if h.noHistory {
@@ -225,7 +228,7 @@ func (h *Hub) evictLocked(t *topic) {
 	e := t.hist.pop()
 	t.evicted = e.seq
 	h.histEvents--
-	h.histBytes -= e.frame.len()
+	h.histBytes -= e.size()
 	if i < t.low || len(t.subs) == 0 {
 		return
 	}
