@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-micro-sse/go-micro-sse/codec"
+	"github.com/go-micro-sse/go-micro-sse/internal/compress"
 	"github.com/go-micro-sse/go-micro-sse/internal/hub"
 )
 
@@ -42,6 +43,8 @@ type endpoint struct {
 
 	// Frames written on open and as heartbeat (the shutdown hint is bye()).
 	openFrame, heartbeatFrame []byte
+	// z holds them compressed once, for compressed streams.
+	z compressedFrames
 
 	mu     sync.Mutex // guards closed and wg.Add against Shutdown's wg.Wait
 	closed bool
@@ -88,6 +91,9 @@ func newEndpoint(h *hub.Hub, c *config) *endpoint {
 	}
 	e.openFrame, _ = (&codec.Event{Retry: c.Retry}).AppendTo(nil)
 	e.heartbeatFrame, _ = (&codec.Event{Comment: "heartbeat"}).AppendTo(nil)
+	if len(c.Compression) > 0 {
+		e.z = compressedFrames{open: compress.NewFrame(e.openFrame), heartbeat: compress.NewFrame(e.heartbeatFrame)}
+	}
 	if !c.GoroutinePerStream {
 		e.pool = newWriterPool(e)
 	}
@@ -149,7 +155,7 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s := newStream(e, r, topics)
 	s.client = client
-	sub, err := e.hub.Subscribe(topics, lastID, append(s.wakeOptions(), hub.Rewind(rewind))...)
+	sub, err := e.hub.Subscribe(topics, lastID, append(s.wakeOptions(), hub.Rewind(rewind), hub.Compressed(e.encodingOf(r)))...)
 	if err != nil {
 		e.release(client)
 		e.leaveBridge(topics)
@@ -173,6 +179,7 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	e.logOpen(r, s)
 	e.setStreamHeaders(w.Header(), r)
+	e.setEncodingHeaders(w.Header(), sub.Encoding())
 	w.WriteHeader(http.StatusOK)
 	if fn := e.cfg.OnSubscribe; fn != nil && !e.callHook("OnSubscribe", topics, func() { fn(r, topics) }) {
 		s.finish(errHookPanic) // releases the slot and the subscription

@@ -48,7 +48,7 @@ func (w *writer) heartbeat() {
 		case s.peerClosed():
 			w.end(s, errGone)
 		case now-s.lastWrite.Load() >= idle:
-			w.one[0] = w.p.heartbeatChunk
+			w.one[0] = w.p.heartbeatChunkOf(s)
 			w.send(s, w.one[:])
 			w.one[0] = nil
 		}

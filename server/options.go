@@ -9,6 +9,7 @@ import (
 	"go-micro.dev/v4/logger"
 	"go-micro.dev/v4/server"
 
+	"github.com/go-micro-sse/go-micro-sse/internal/compress"
 	"github.com/go-micro-sse/go-micro-sse/internal/hub"
 )
 
@@ -294,6 +295,9 @@ type config struct {
 
 	ShutdownGrace      time.Duration
 	GoroutinePerStream bool
+	// Compression is the encodings the events endpoint offers, in order of
+	// preference (compression.go); empty: none.
+	Compression []compress.Encoding
 
 	RPCPath string      // the prefix of the RPC endpoints (rpc_endpoint.go)
 	auth    *authConfig // go-micro auth (auth_options.go); nil without Auth
@@ -328,6 +332,7 @@ func configFrom(ctx context.Context) *config {
 		MaxHeaderBytes:          DefaultMaxHeaderBytes,
 		BridgeLinger:            DefaultBridgeLinger,
 		ShutdownJitter:          DefaultShutdownJitter,
+		Compression:             compressionOf(DefaultCompression),
 	}
 	if ctx == nil {
 		return c
@@ -387,6 +392,9 @@ func configFrom(ctx context.Context) *config {
 	}
 	c.AllowCredentials = flag(ctx, allowCredentialsKey{})
 	c.GoroutinePerStream = flag(ctx, goroutinePerStreamKey{})
+	if v, ok := ctx.Value(compressionKey{}).([]string); ok {
+		c.Compression = compressionOf(v)
+	}
 	return c
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/go-micro-sse/go-micro-sse/internal/compress"
 	"github.com/go-micro-sse/go-micro-sse/internal/hub"
 	"github.com/go-micro-sse/go-micro-sse/internal/prefetch"
 )
@@ -56,6 +57,8 @@ type writerPool struct {
 	next    atomic.Uint64
 
 	heartbeatChunk []byte // the heartbeat frame as one chunk
+	// heartbeatChunks is heartbeatChunk compressed, by encoding.
+	heartbeatChunks map[compress.Encoding][]byte
 }
 
 // newWriterPool returns GOMAXPROCS writers, started on their first stream.
@@ -67,6 +70,12 @@ func newWriterPool(e *endpoint) *writerPool {
 		p.writers[i] = w
 	}
 	p.heartbeatChunk = appendChunk(nil, e.heartbeatFrame)
+	if f := e.z.heartbeat; f != nil {
+		p.heartbeatChunks = make(map[compress.Encoding][]byte)
+		for _, enc := range e.cfg.Compression {
+			p.heartbeatChunks[enc] = appendChunk(nil, f.Bytes(enc))
+		}
+	}
 	return p
 }
 
@@ -88,7 +97,7 @@ func (p *writerPool) add(s *stream, conn net.Conn) {
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
-		s.say(p.byeChunk(), p.e.byeDeadline())
+		s.say(p.byeChunk(s), p.e.byeDeadline())
 		conn.Close()
 		s.finish(hub.ErrClosed)
 		return
@@ -285,7 +294,7 @@ func (w *writer) flush(s *stream) {
 	}
 	bufs, more, err := s.sub.ReadChunks(w.bufs[:0])
 	if f := w.p.e.endFrame(s, err); f != nil {
-		bufs = append(bufs, appendChunk(nil, f))
+		bufs = append(bufs, appendChunk(nil, s.encode(nil, f)))
 	}
 	s.endErr = err
 	res := sendDone
@@ -421,6 +430,9 @@ func (w *writer) flushRest(s *stream, rest net.Buffers) {
 func (w *writer) end(s *stream, err error) {
 	if !errors.Is(err, errWrite) && !errors.Is(err, errGone) && !s.midChunk {
 		w.one[0] = lastChunk
+		if s.compressed() {
+			w.one[0] = append(appendChunk(nil, s.trailer()), lastChunk...)
+		}
 		s.tryWritev(&w.iov, w.one[:])
 		w.one[0] = nil
 	}
@@ -460,7 +472,7 @@ func (w *writer) shutdown() {
 	w.mu.Unlock()
 	for _, s := range own {
 		if !s.midChunk {
-			s.say(w.p.byeChunk(), w.p.e.byeDeadline())
+			s.say(w.p.byeChunk(s), w.p.e.byeDeadline())
 		}
 		s.conn.Close()
 		w.finishLater(s, hub.ErrClosed)
@@ -491,8 +503,18 @@ func cmpErr(errs ...error) error {
 	return nil
 }
 
-// byeChunk is a stream's shutdown hint (endpoint.bye) as one chunk, then
-// the last chunk.
-func (p *writerPool) byeChunk() []byte {
-	return append(appendChunk(nil, p.e.bye()), lastChunk...)
+// byeChunk is a stream's shutdown hint (endpoint.bye) as one chunk, in
+// the stream's encoding with its trailer, then the last chunk.
+func (p *writerPool) byeChunk(s *stream) []byte {
+	return append(appendChunk(nil, s.sub.AppendTrailer(s.encode(nil, p.e.bye()))), lastChunk...)
+}
+
+// heartbeatChunkOf returns the heartbeat chunk of s's encoding, accounted
+// for in its stream.
+func (p *writerPool) heartbeatChunkOf(s *stream) []byte {
+	if !s.compressed() {
+		return p.heartbeatChunk
+	}
+	s.sub.Wrote(p.e.z.heartbeat)
+	return p.heartbeatChunks[s.sub.Encoding()]
 }

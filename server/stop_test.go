@@ -104,7 +104,8 @@ func TestStopWithStalledHTTP2Clients(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true,
+		DisableCompression: true} // the replay's bytes as they are: it must fill the windows
 	defer tr.CloseIdleConnections()
 	for range clients {
 		req, _ := http.NewRequest(http.MethodGet, "https://"+svc.Addr()+"/events?stream=big", nil)

@@ -204,7 +204,13 @@ func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, s *stream, ctl 
 	defer e.untrack(s)
 	bp := getBuf()
 	b := append((*bp)[:0], e.openFrame...)
+	if s.compressed() {
+		b = s.sub.AppendFrame(s.sub.AppendHeader((*bp)[:0]), e.z.open)
+	}
 	b, more, err := s.readBatch(b)
+	if err != nil {
+		b = s.sub.AppendTrailer(b) // it ends cleanly at once
+	}
 	deadline := e.deadline()
 	werr := e.writeResponse(w, ctl, b, deadline)
 	putBuf(bp, b)
@@ -270,24 +276,36 @@ func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, ctl *w
 	for {
 		var frames []byte
 		var bp *[]byte
+		var batch bool // frames read from the hub
 		var end error
 		deadline := time.Time{} // set when there is something to write
 		select {
 		case <-wake:
-			bp = getBuf()
+			bp, batch = getBuf(), true
 			var more bool
 			frames, more, end = s.readBatch((*bp)[:0])
-			frames = append(frames, e.endFrame(s, end)...)
+			if f := e.endFrame(s, end); f != nil {
+				frames = s.encode(frames, f)
+			}
+			if end != nil {
+				frames = s.sub.AppendTrailer(frames) // a clean end
+			}
 			if more {
 				s.notify()
 			}
 		case <-hb.C:
 			frames = e.heartbeatFrame
+			if s.compressed() {
+				bp = getBuf()
+				frames = s.sub.AppendFrame((*bp)[:0], e.z.heartbeat)
+			}
 		case <-r.Context().Done():
 			s.finish(errGone)
 			return
 		case <-e.done:
-			frames, end, deadline = e.bye(), hub.ErrClosed, e.byeDeadline()
+			bp = getBuf()
+			frames = s.sub.AppendTrailer(s.encode((*bp)[:0], e.bye()))
+			end, deadline = hub.ErrClosed, e.byeDeadline()
 		}
 		if len(frames) > 0 {
 			if deadline.IsZero() {
@@ -295,7 +313,7 @@ func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, ctl *w
 			}
 			if err := e.writeResponse(w, ctl, frames, deadline); err != nil {
 				end = e.writeEnd(s, r.Context(), err, deadline)
-			} else if bp != nil {
+			} else if batch {
 				e.counters.observeWrite(s)
 			}
 			hb.Reset(e.heartbeatTick())

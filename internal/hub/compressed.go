@@ -100,6 +100,11 @@ func (s *Subscriber) AppendTrailer(dst []byte) []byte { return s.z.Trailer(dst) 
 // accounts for it in the stream. Call it from the reading goroutine.
 func (s *Subscriber) AppendFrame(dst []byte, f *compress.Frame) []byte { return s.z.Append(dst, f) }
 
+// Wrote accounts for a frame of the reader's own making that it wrote in
+// the subscriber's encoding itself (f.Bytes of it, e.g. as part of a chunk
+// made once for many streams). Call it from the reading goroutine.
+func (s *Subscriber) Wrote(f *compress.Frame) { s.z.Add(&f.Deflated) }
+
 // AppendPlain is AppendFrame for a frame compressed now, for frames made
 // once per stream (its last retry hint).
 func (s *Subscriber) AppendPlain(dst, frame []byte) []byte { return s.z.Encode(dst, frame) }
