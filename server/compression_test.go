@@ -6,6 +6,7 @@ import (
 	"compress/zlib"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os/exec"
@@ -261,36 +262,37 @@ func TestCurlDecodesTheCompressedStream(t *testing.T) {
 				}
 			}
 			plain := openRaw(t, f.url("stream=a"), last, "")
-			type result struct {
-				out []byte
-				err error
+			type curl struct {
+				cmd *exec.Cmd
+				out lockedBuffer
 			}
-			var results []chan result
+			var curls []*curl
 			for _, accept := range []string{"", "Accept-Encoding: gzip", "Accept-Encoding: deflate"} {
 				args := []string{"--compressed", "-N", "-s", "-S", "--max-time", "60", "-H", "Last-Event-ID: " + last, "-D", "-"}
 				if accept != "" {
 					args = append(args, "-H", accept)
 				}
-				cmd := exec.Command("curl", append(args, f.url("stream=a"))...)
-				ch := make(chan result, 1)
-				results = append(results, ch)
-				go func() {
-					out, err := cmd.Output()
-					ch <- result{out, err}
-				}()
+				c := &curl{cmd: exec.Command("curl", append(args, f.url("stream=a"))...)}
+				c.cmd.Stdout = &c.out
+				if err := c.cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				curls = append(curls, c)
 			}
-			ssetest.Eventually(t, "curl connected", func() bool { return f.e.open.Load() == 4 })
 			f.publish(t, "a", "live")
 			plain.next(t)
+			for k, c := range curls { // Stop does not wait for what is still due
+				ssetest.Eventually(t, fmt.Sprintf("curl %d got the live event", k), func() bool { return strings.Contains(c.out.String(), "data: live\n") })
+			}
 			if err := f.e.Shutdown(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 			_, want := plain.wait(t)
-			for k, ch := range results {
-				r := <-ch
-				if r.err != nil {
-					t.Fatalf("curl %d: %v", k, r.err)
+			for k, c := range curls {
+				if err := c.cmd.Wait(); err != nil {
+					t.Fatalf("curl %d: %v", k, err)
 				}
+				r := struct{ out []byte }{[]byte(c.out.String())}
 				head, body, _ := bytes.Cut(r.out, []byte("\r\n\r\n"))
 				enc := []string{"gzip", "gzip", "deflate"}[k]
 				if !bytes.Contains(bytes.ToLower(head), []byte("content-encoding: "+enc)) {
@@ -302,4 +304,23 @@ func TestCurlDecodesTheCompressedStream(t *testing.T) {
 			}
 		})
 	}
+}
+
+// lockedBuffer is a bytes.Buffer written by one goroutine and read by
+// another.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
