@@ -26,15 +26,19 @@ func (e *endpoint) heartbeatTick() time.Duration {
 	return max(e.cfg.Heartbeat/2, time.Millisecond)
 }
 
+// heartbeatQuiet is the silence after which a sweep every heartbeatTick
+// (the shared writers', an RPC stream's) sends a heartbeat: a quarter of
+// Heartbeat, so that the next sweep never comes after three quarters of
+// it without a write.
+func (e *endpoint) heartbeatQuiet() time.Duration { return e.heartbeatTick() / 2 }
+
 // heartbeat sends the heartbeat to every quiet stream of the writer, and
 // ends the streams whose client has closed the connection (a peek at each
 // socket, so an idle client that left frees its place within Heartbeat/2).
 func (w *writer) heartbeat() {
 	now := monoNow()
 	w.now = now
-	// Silent for a quarter of Heartbeat: the next sweep would come after
-	// three quarters of it.
-	idle := int64(w.p.e.heartbeatTick() / 2)
+	idle := int64(w.p.e.heartbeatQuiet())
 	w.mu.Lock()
 	due := w.due[:0]
 	for s := range w.conns {

@@ -16,25 +16,33 @@ import (
 )
 
 // TestHeartbeatsOnTime: no stream stays silent for as long as its
-// Heartbeat, in both write modes, idle or after an event: a proxy whose
+// Heartbeat, in both write modes and on an RPC stream, idle or after an
+// event: a proxy whose
 // idle timeout is the heartbeat interval keeps it. The silences measured
 // here (between the arrivals of any two writes) must stay under 0.9 of
 // the interval: the shared writers used to let a stream go silent for
-// just under the interval (they look every half), a stream with its own
-// goroutine for just over it.
+// just under the interval (they look every half), as did RPC streams, a
+// stream with its own goroutine for just over it.
 func TestHeartbeatsOnTime(t *testing.T) {
 	const hb = 1200 * time.Millisecond
-	for name, mode := range map[string][]server.Option{"goroutine": {sse.GoroutinePerStream()}, "shared": nil} {
+	for name, mode := range map[string][]server.Option{"goroutine": {sse.GoroutinePerStream()}, "shared": nil, "rpc": nil} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			srv := newServer(append(mode, sse.Heartbeat(hb))...)
+			path := "/events?stream=quiet"
+			if name == "rpc" { // an RPC stream whose handler sends one event, then waits
+				path = "/rpc/blocker.Wait"
+				if err := srv.Handle(srv.NewHandler(&blocker{started: make(chan struct{}), ended: make(chan error, 1)})); err != nil {
+					t.Fatal(err)
+				}
+			}
 			svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "heartbeat"})
 			c, err := net.Dial("tcp", svc.Addr())
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer c.Close()
-			fmt.Fprintf(c, "GET /events?stream=quiet HTTP/1.1\r\nHost: x\r\n\r\n")
+			fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path)
 			r := bufio.NewReader(c)
 			if _, err := r.Peek(1); err != nil { // the headers and the retry frame
 				t.Fatal(err)

@@ -237,7 +237,7 @@ func (s *rpcStream) heartbeat() {
 	}
 	defer s.writing.Unlock()
 	s.mu.Lock()
-	due := !s.ended && s.stop == stopNone && time.Since(s.lastWrite) >= s.e.heartbeatTick()
+	due := !s.ended && s.stop == stopNone && time.Since(s.lastWrite) >= s.e.heartbeatQuiet()
 	s.mu.Unlock()
 	if due {
 		_ = s.write(s.e.heartbeatFrame)
