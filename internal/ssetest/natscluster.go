@@ -359,3 +359,31 @@ func (c *NATSCluster) StreamLeader(nc *nats.Conn, stream string) int {
 	c.t.Fatalf("ssetest: stream %s has no leader after %v", stream, Timeout)
 	return -1
 }
+
+// WaitStreamCurrent waits (at most Timeout) until stream has a leader and
+// every other replica is current, through the connection nc.
+func (c *NATSCluster) WaitStreamCurrent(nc *nats.Conn, stream string) {
+	c.t.Helper()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		c.t.Fatalf("ssetest: %v", err)
+	}
+	deadline := time.Now().Add(Timeout)
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		s, err := js.Stream(ctx, stream)
+		cancel()
+		if err == nil && s.CachedInfo().Cluster != nil && s.CachedInfo().Cluster.Leader != "" {
+			ci := s.CachedInfo().Cluster
+			current := len(ci.Replicas) == len(c.servers)-1
+			for _, r := range ci.Replicas {
+				current = current && r.Current && !r.Offline
+			}
+			if current {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c.t.Fatalf("ssetest: stream %s not current on every server after %v", stream, Timeout)
+}
