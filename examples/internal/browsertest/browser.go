@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -97,6 +98,26 @@ func StartThrottled(tb testing.TB) *Browser {
 	return b
 }
 
+// StartResolving is Start with each of hosts resolved to 127.0.0.1
+// (Chromium's --host-resolver-rules), so that a page can be served from a
+// host name that is not loopback to the browser: Chromium treats
+// http://127.0.0.1 and localhost as secure contexts (and offers them more,
+// e.g. zstd and br in Accept-Encoding), other plain-http hosts not.
+func StartResolving(tb testing.TB, hosts ...string) *Browser {
+	tb.Helper()
+	path := execPathOrSkip(tb)
+	var rules []string
+	for _, h := range hosts {
+		rules = append(rules, "MAP "+h+" 127.0.0.1")
+	}
+	b, err := launch(path, tb.TempDir(), false, chromedp.Flag("host-resolver-rules", strings.Join(rules, ",")))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(b.close)
+	return b
+}
+
 var shared struct {
 	mu      sync.Mutex
 	b       *Browser
@@ -155,8 +176,9 @@ func execPathOrSkip(tb testing.TB) string {
 }
 
 // launch starts Chromium at path with its profile in dataDir and waits
-// until it answers; throttle leaves background throttling on.
-func launch(path, dataDir string, throttle bool) (*Browser, error) {
+// until it answers; throttle leaves background throttling on; extra are
+// more flags.
+func launch(path, dataDir string, throttle bool, extra ...chromedp.ExecAllocatorOption) (*Browser, error) {
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.Headless,
@@ -184,6 +206,7 @@ func launch(path, dataDir string, throttle bool) (*Browser, error) {
 		chromedp.Flag("password-store", "basic"),
 		chromedp.Flag("use-mock-keychain", true),
 	}
+	opts = append(opts, extra...)
 	allocCtx, allocCancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx)
 	b := &Browser{dataDir: dataDir, ctx: ctx}
