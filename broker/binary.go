@@ -7,10 +7,5 @@ import "go-micro.dev/v4/logger"
 // subscribers but no browser (see Publish). The first skip of a topic is
 // logged as a warning with l, later ones at debug level.
 func (b *sseBroker) skipBinary(topic string, l logger.Logger, cause error) {
-	n := b.stats.binarySkipped.Add(1)
-	level := logger.DebugLevel
-	if b.binaryWarned.First(topic) {
-		level = logger.WarnLevel
-	}
-	l.Logf(level, "sse broker: topic %q: message not sent to browsers (%d so far), in-process subscribers still get it: %v", topic, n, cause)
+	b.binarySkips.Skip(l, "sse broker", topic, cause)
 }

@@ -34,8 +34,8 @@ type sseBroker struct {
 	live map[*subscription]struct{}
 	js   *jetStream // with the JetStream option, from the first Connect
 
-	stats        counters
-	binaryWarned topicwarn.Set // topics a binary skip was logged for
+	stats       counters
+	binarySkips topicwarn.Skips // bodies no browser got, logged once per topic as a warning
 }
 
 // NewBroker returns a go-micro broker.Broker named "sse" with its own hub,
@@ -205,7 +205,7 @@ func (b *sseBroker) Stats() Stats {
 		Delivered:     b.stats.delivered.Load(),
 		Dropped:       b.stats.dropped.Load(),
 		HandlerErrors: b.stats.handlerErrors.Load(),
-		BinarySkipped: b.stats.binarySkipped.Load(),
+		BinarySkipped: b.binarySkips.Count(),
 		Subscriptions: n,
 	}
 	if js != nil {

@@ -56,5 +56,5 @@ type Stats struct {
 
 // counters are the live counters behind Stats.
 type counters struct {
-	published, delivered, dropped, handlerErrors, binarySkipped atomic.Uint64
+	published, delivered, dropped, handlerErrors atomic.Uint64
 }

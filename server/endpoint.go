@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"sync"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-micro-sse/go-micro-sse/codec"
+	"github.com/go-micro-sse/go-micro-sse/internal/bridge"
 	"github.com/go-micro-sse/go-micro-sse/internal/compress"
 	"github.com/go-micro-sse/go-micro-sse/internal/hub"
 )
@@ -53,8 +53,8 @@ type endpoint struct {
 	wg     sync.WaitGroup // every goroutine of the endpoint
 
 	limits *limiter
-	bridge *bridge     // with a foreign broker: holds the topics of each stream
-	pool   *writerPool // shared writers of taken-over HTTP/1.1 streams; nil if GoroutinePerStream
+	bridge *bridge.Bridge // with a foreign broker: holds the topics of each stream
+	pool   *writerPool    // shared writers of taken-over HTTP/1.1 streams; nil if GoroutinePerStream
 
 	goMu        sync.Mutex
 	goStreams   map[*stream]struct{} // streams written through their ResponseWriter now (track)
@@ -199,30 +199,27 @@ func (e *endpoint) holdBridge(w http.ResponseWriter, r *http.Request, topics []s
 	if e.bridge == nil {
 		return true
 	}
-	for _, t := range topics { // never subscribe the broker to a topic not served
-		if !e.hub.HasTopic(t) {
-			e.refuse(w, r, http.StatusNotFound, ReasonUnknownTopic, fmt.Sprintf("%v: %q", hub.ErrUnknownTopic, t))
-			return false
-		}
-	}
-	err := e.bridge.acquire(r.Context(), e.done, topics)
+	err := e.bridge.Acquire(r.Context(), e.done, topics)
 	if err == nil {
 		return true
 	}
-	var down *errBridgeDown
-	if errors.As(err, &down) {
-		w.Header().Set("Retry-After", retryAfterOf(max(down.retryAfter, e.cfg.Retry)))
+	var down *bridge.DownError
+	switch {
+	case errors.Is(err, hub.ErrUnknownTopic):
+		e.refuse(w, r, http.StatusNotFound, ReasonUnknownTopic, err.Error())
+	case errors.As(err, &down):
+		w.Header().Set("Retry-After", retryAfterOf(max(down.RetryAfter, e.cfg.Retry)))
 		e.refuse(w, r, http.StatusServiceUnavailable, ReasonBridge, err.Error())
-		return false
+	default:
+		e.refuseForNow(w, r, http.StatusServiceUnavailable, ReasonUnavailable, "server shutting down")
 	}
-	e.refuseForNow(w, r, http.StatusServiceUnavailable, ReasonUnavailable, "server shutting down")
 	return false
 }
 
 // leaveBridge lets go of the bridge's hold on the topics of a stream.
 func (e *endpoint) leaveBridge(topics []string) {
 	if e.bridge != nil {
-		e.bridge.release(topics)
+		e.bridge.Release(topics)
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/go-micro-sse/go-micro-sse/internal/prunemap"
 )
 
 // Limits on what the events endpoint admits, each with a finite default:
@@ -49,8 +51,7 @@ type limiter struct {
 
 	mu      sync.Mutex
 	open    int
-	clients map[string]*client
-	pruneAt int // prune clients when it holds this many
+	clients prunemap.Map[string, *client]
 }
 
 // client is what the limiter holds for one address: its open streams and
@@ -61,9 +62,6 @@ type client struct {
 	at     time.Time
 }
 
-// minPrune is the smallest size at which the limiter prunes its clients.
-const minPrune = 1024
-
 func newLimiter(c *config) *limiter {
 	return &limiter{
 		max:       c.MaxConnections,
@@ -71,8 +69,6 @@ func newLimiter(c *config) *limiter {
 		rate:      c.ConnectRate,
 		burst:     float64(max(c.ConnectBurst, 1)),
 		address:   c.ClientAddress,
-		clients:   make(map[string]*client),
-		pruneAt:   minPrune,
 	}
 }
 
@@ -134,28 +130,22 @@ func (l *limiter) release(addr string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.open--
-	if c := l.clients[addr]; addr != "" && c != nil && c.open > 0 {
+	if c := l.clients.Get(addr); addr != "" && c != nil && c.open > 0 {
 		c.open--
 	}
 }
 
 // clientLocked returns the state of addr, made with a full bucket when
-// new. When the map has grown to pruneAt, it first drops the clients with
-// no open stream whose bucket has refilled (they are as good as new).
+// new. The map forgets, as it grows, the clients with no open stream whose
+// bucket has refilled (they are as good as new).
 func (l *limiter) clientLocked(addr string, now time.Time) *client {
-	if c := l.clients[addr]; c != nil {
+	if c := l.clients.Get(addr); c != nil {
 		return c
 	}
-	if len(l.clients) >= l.pruneAt {
-		for a, c := range l.clients {
-			if c.open == 0 && (l.rate <= 0 || c.tokens+now.Sub(c.at).Seconds()*l.rate >= l.burst) {
-				delete(l.clients, a)
-			}
-		}
-		l.pruneAt = max(minPrune, 2*len(l.clients))
-	}
 	c := &client{tokens: l.burst, at: now}
-	l.clients[addr] = c
+	l.clients.Add(addr, c, func(c *client) bool {
+		return c.open == 0 && (l.rate <= 0 || c.tokens+now.Sub(c.at).Seconds()*l.rate >= l.burst)
+	})
 	return c
 }
 

@@ -102,11 +102,11 @@ func (s *Server) publish(ctx context.Context, topic string, ev *codec.Event, m *
 	if err := r.hub.Check(topic, ev); err != nil && !(errors.Is(err, hub.ErrUnknownTopic) && s.hasSubscriber(topic)) {
 		return fmt.Errorf("sse server: publish to %q: %w", topic, err)
 	}
-	err := r.bridge.broker.Publish(topic, m, broker.PublishContext(ctx))
+	err := r.bridge.Broker().Publish(topic, m, broker.PublishContext(ctx))
 	// go-micro's HTTP broker reports "no subscriber anywhere" as the
 	// registry's not-found; like the memory broker, that is no error.
 	if err != nil && !errors.Is(err, registry.ErrNotFound) {
-		return fmt.Errorf("sse server: publish to %q on broker %s: %w", topic, r.bridge.broker.String(), err)
+		return fmt.Errorf("sse server: publish to %q on broker %s: %w", topic, r.bridge.Broker().String(), err)
 	}
 	return nil
 }

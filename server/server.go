@@ -17,6 +17,7 @@ import (
 	"go-micro.dev/v4/server"
 
 	ssebroker "github.com/go-micro-sse/go-micro-sse/broker"
+	"github.com/go-micro-sse/go-micro-sse/internal/bridge"
 	"github.com/go-micro-sse/go-micro-sse/internal/hub"
 )
 
@@ -47,8 +48,8 @@ type run struct {
 	cfg      *config
 	broker   broker.Broker // as at Start: Stop disconnects this one
 	hub      *hub.Hub
-	ownHub   bool    // the server made the hub (and closes it)
-	bridge   *bridge // set with a broker that is not this module's
+	ownHub   bool           // the server made the hub (and closes it)
+	bridge   *bridge.Bridge // set with a broker that is not this module's
 	endpoint *endpoint
 	http     *http.Server
 	ln       net.Listener
@@ -266,12 +267,12 @@ func (s *Server) Start() (err error) {
 		r.hub = p.SSEHub()
 	} else {
 		r.ownHub = true
-		if opts.Broker != nil {
-			r.bridge = newBridge(opts.Broker, opts.Logger, s.followsTopic, r.cfg.bridgeLinger())
-		}
 		r.hub = hub.New(r.cfg.OwnHub...)
-		if r.bridge != nil {
-			r.bridge.hub = r.hub
+		if opts.Broker != nil {
+			r.bridge = bridge.New(bridge.Config{
+				Broker: opts.Broker, Hub: r.hub, Logger: opts.Logger,
+				Keep: s.followsTopic, Linger: r.cfg.bridgeLinger(),
+			})
 		}
 		undo = append(undo, r.hub.Close)
 	}
@@ -387,7 +388,7 @@ func (s *Server) Stop() error {
 
 	s.unsubscribeAll()
 	if r.bridge != nil {
-		r.bridge.close()
+		r.bridge.Close()
 	}
 	if r.ownHub {
 		r.hub.Close()

@@ -60,8 +60,8 @@ func (s *Server) Stats() Stats {
 	}
 	st := Stats{HubStats: HubStats(r.hub.Stats()), Endpoint: r.endpoint.Stats()}
 	if r.bridge != nil {
-		st.BridgedTopics = r.bridge.subscribed()
-		st.BinarySkipped = r.bridge.binarySkipped.Load()
+		st.BridgedTopics = r.bridge.Subscribed()
+		st.BinarySkipped = r.bridge.BinarySkipped()
 	}
 	return st
 }

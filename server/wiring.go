@@ -131,7 +131,7 @@ func (s *Server) serviceWiring() seenService {
 func logHub(l logger.Logger, r *run) {
 	switch {
 	case r.bridge != nil:
-		b := r.bridge.broker
+		b := r.bridge.Broker()
 		note := ""
 		if identical(b, broker.DefaultBroker) {
 			note = " (go-micro's default broker: no micro.Broker reached this server)"
