@@ -205,8 +205,8 @@ func TestLeaderRendererCrashed(t *testing.T) {
 }
 
 // liveTabs opens 8 tabs of one profile on the page over HTTP/1.1, each
-// navigating without waiting for the others, publishes an event a 50 ms
-// for 3 s, and returns which tabs got any.
+// navigating without waiting for the others, publishes an event every 50 ms
+// for 5 s, and returns which tabs got any.
 func liveTabs(t *testing.T, n *node, page string) []bool {
 	t.Helper()
 	profile := browsertest.Shared(t).NewProfile(t)
@@ -215,7 +215,7 @@ func liveTabs(t *testing.T, n *node, page string) []bool {
 		tabs[i] = profile.Open(t, "about:blank")
 		tabs[i].Eval(fmt.Sprintf(`location.href = %q, true`, page), nil)
 	}
-	for i := 1; i <= 60; i++ {
+	for i := 1; i <= 100; i++ {
 		n.publish(t, "news", i, i)
 		time.Sleep(50 * time.Millisecond)
 	}
