@@ -312,21 +312,25 @@ func TestComesBackAfterRefusal(t *testing.T) {
 	}
 }
 
-// TestStopsForGoodAfter401: after a 401 every tab of the URL is closed for
-// good and asks no more.
-func TestStopsForGoodAfter401(t *testing.T) {
-	n := startNode(t)
-	n.refuse.Store(http.StatusUnauthorized)
-	profile := browsertest.Shared(t).NewProfile(t)
-	tabs := []*browsertest.Page{profile.Open(t, n.pageURL("/flaky?stream=news"))}
-	tabs = append(tabs, profile.Open(t, n.pageURL("/flaky?stream=news")))
-	for _, tab := range tabs {
-		tab.WaitFor(`es.readyState === 2 && errors >= 1`, `({state: es.readyState, errors})`)
-	}
-	asked := n.requests.Load()
-	time.Sleep(2500 * time.Millisecond) // longer than the Retry-After
-	if again := n.requests.Load(); again != asked {
-		t.Errorf("after 401 the tabs asked %d more times, want none", again-asked)
+// TestStopsForGood: after a 204, 401 or 403 every tab of the URL is
+// closed for good and asks no more.
+func TestStopsForGood(t *testing.T) {
+	for _, code := range []int{http.StatusNoContent, http.StatusUnauthorized, http.StatusForbidden} {
+		t.Run(strconv.Itoa(code), func(t *testing.T) {
+			n := startNode(t)
+			n.refuse.Store(int64(code))
+			profile := browsertest.Shared(t).NewProfile(t)
+			tabs := []*browsertest.Page{profile.Open(t, n.pageURL("/flaky?stream=news"))}
+			tabs = append(tabs, profile.Open(t, n.pageURL("/flaky?stream=news")))
+			for _, tab := range tabs {
+				tab.WaitFor(`es.readyState === 2 && errors >= 1`, `({state: es.readyState, errors})`)
+			}
+			asked := n.requests.Load()
+			time.Sleep(2500 * time.Millisecond) // longer than the Retry-After
+			if again := n.requests.Load(); again != asked {
+				t.Errorf("after %d the tabs asked %d more times, want none", code, again-asked)
+			}
+		})
 	}
 }
 
