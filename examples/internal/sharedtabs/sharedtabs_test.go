@@ -464,3 +464,29 @@ func TestHiddenTabsThrottled(t *testing.T) {
 	leaderOf(t, rest)
 	ssetest.Eventually(t, "one stream on the server", func() bool { return n.srv.Stats().Endpoint.Open == 1 })
 }
+
+// TestFrozenNextInQueue: the tab next in the lock's queue is frozen when
+// the leader's tab closes, so the lock goes to a tab that cannot lead: the
+// third tab's pings go unanswered, it steals the lock and leads. Thawed,
+// the frozen tab follows, and every tab has every event exactly once.
+func TestFrozenNextInQueue(t *testing.T) {
+	n := startNode(t)
+	tabs := openTabs(t, browsertest.Shared(t).NewProfile(t), n.pageURL("/events?stream=news", "stale", "1000"), 3)
+	if leader := leaderOf(t, tabs); leader != 0 {
+		t.Fatalf("tab %d leads, want the first opened", leader)
+	}
+	n.publish(t, "news", 1, 10)
+	checkGot(t, tabs, want(1, 10))
+	tabs[1].SetLifecycle(page.SetWebLifecycleStateStateFrozen)
+	tabs[0].Close()
+	for i := 11; i <= 60; i++ {
+		n.publish(t, "news", i, i)
+		time.Sleep(20 * time.Millisecond)
+	}
+	checkGot(t, tabs[2:], want(1, 60))
+	tabs[1].SetLifecycle(page.SetWebLifecycleStateStateActive)
+	n.publish(t, "news", 61, 70)
+	checkGot(t, tabs[1:], want(1, 70))
+	leaderOf(t, tabs[1:])
+	ssetest.Eventually(t, "one stream on the server", func() bool { return n.srv.Stats().Endpoint.Open == 1 })
+}
