@@ -113,7 +113,7 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.refuse(w, r, http.StatusMethodNotAllowed, ReasonMethod, "method not allowed: use GET")
 		return
 	}
-	ctl, err := e.controlOf(w)
+	ctl, err := e.controlOf(w, r)
 	if err != nil {
 		e.refuse(w, r, http.StatusNotImplemented, ReasonNoFlush, "the events endpoint is mounted behind a ResponseWriter that cannot flush")
 		return
@@ -376,11 +376,11 @@ func (e *endpoint) cutGoroutineWrites() {
 	e.goMu.Lock()
 	defer e.goMu.Unlock()
 	for s := range e.goStreams {
-		if rc := s.rc.Load(); rc != nil {
+		if ctl := s.ctl.Load(); ctl != nil {
 			e.wg.Add(1) // the stream's goroutine keeps the count above zero
 			go func() {
 				defer e.wg.Done()
-				_ = rc.SetWriteDeadline(e.byeDeadline())
+				_ = ctl.deadline.SetWriteDeadline(e.byeDeadline())
 			}()
 		}
 	}

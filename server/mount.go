@@ -22,10 +22,12 @@ import (
 // wraps the http.ResponseWriter should offer Unwrap() http.ResponseWriter
 // (or Flush and http.Hijacker). A wrapper without Unwrap that holds the
 // writer underneath in an exported field is looked through that field for
-// flushes and write deadlines; one that hides it serves without write
-// deadlines (stalled clients are not cut off), which is logged once for
-// its type; one that can neither flush nor be looked through is refused
-// with 501 (ReasonNoFlush), logged once.
+// flushes and write deadlines; behind one that hides it, an HTTP/1 stream
+// sets its deadlines on the connection ConnContext recorded (the server's
+// own listener does; set it on an http.Server of your own), and
+// otherwise serves without write deadlines (stalled clients are not cut
+// off), which is logged once for its type; one that can neither flush
+// nor be looked through is refused with 501 (ReasonNoFlush), logged once.
 
 // EventsHandler returns the events endpoint as an http.Handler: it serves
 // every request it is given as an events request, whatever the path it is

@@ -224,3 +224,33 @@ func TestRPCHandlerBehindFlushOnlyWrapperCutsStalledClients(t *testing.T) {
 		t.Fatalf("RPC stream behind a wrapper that cannot flush: %v, want 501", err)
 	}
 }
+
+// TestMountedBehindOpaqueWrapperWithConnContext: behind a wrapper that
+// hides the writer underneath, a server of the user's own with
+// ConnContext set lets a stalled HTTP/1 stream still be cut after
+// WriteTimeout, and nothing is lost to warn about.
+func TestMountedBehindOpaqueWrapperWithConnContext(t *testing.T) {
+	logs := newRecordingLogger()
+	logs.level = logger.WarnLevel
+	srv := newServer(server.WithLogger(logs), sse.WriteTimeout(time.Second))
+	ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "connctx",
+		Broker: ssebroker.NewBroker(ssebroker.MaxHistoryBytes(64<<20), ssebroker.HistoryBudget(64<<20))})
+	h := srv.EventsHandler()
+	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(&hidden{w}, r)
+	}))
+	ts.Config.ConnContext = sse.ConnContext
+	ts.Start()
+	t.Cleanup(ts.Close)
+	addr := ts.Listener.Addr().String()
+	id := bigEventBehind(t, srv, addr)
+	stalledResume(t, addr, "big", id)
+	ssetest.Eventually(t, "the stalled stream open", func() bool { return srv.Stats().Endpoint.Accepted == 2 })
+	ssetest.Eventually(t, "the stalled stream cut", func() bool { return srv.Stats().Endpoint.Open == 0 })
+	if st := srv.Stats().Endpoint; st.WriteFailed != 1 {
+		t.Fatalf("WriteFailed %d, want 1", st.WriteFailed)
+	}
+	if text := logs.Text(); strings.Contains(text, "hidden") {
+		t.Fatalf("a wrapper whose deadlines are set through ConnContext logged:\n%s", text)
+	}
+}

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"context"
 	"errors"
+	"net"
 	"net/http"
 	"reflect"
 	"time"
@@ -18,10 +20,12 @@ import (
 // middleware embeds the ResponseWriter and adds Flush but no Unwrap: then
 // the ResponseWriter held in an exported field of the wrapper (embedded,
 // most often) is the way to them, as Unwrap would have returned it; the
-// writes still go through the wrapper. A wrapper that can neither flush
-// nor be looked into is refused with 501 (ReasonNoFlush): its events
-// would sit in a buffer. One that flushes but hides its deadlines serves,
-// and what is lost is logged once for its type.
+// writes still go through the wrapper. Behind a wrapper that hides them,
+// an HTTP/1 stream sets its deadlines on the connection ConnContext put in
+// the request's context. A wrapper that can neither flush nor be looked
+// into is refused with 501 (ReasonNoFlush): its events would sit in a
+// buffer. One that flushes but hides its deadlines otherwise serves, and
+// what is lost is logged once for its type.
 
 // writeControl is how a stream written through its ResponseWriter flushes
 // and sets write deadlines.
@@ -31,9 +35,28 @@ type writeControl struct {
 	// flush flushes a write: rc, or the controller of the ResponseWriter
 	// a wrapper without Unwrap holds.
 	flush *http.ResponseController
-	// deadline sets write deadlines, found as flush is; rc (which
-	// answers http.ErrNotSupported) when nothing can set them.
-	deadline *http.ResponseController
+	// deadline sets write deadlines, found as flush is, or on an
+	// HTTP/1 connection ConnContext recorded; rc (which answers
+	// http.ErrNotSupported) when nothing can set them.
+	deadline writeDeadliner
+}
+
+// writeDeadliner sets the deadline of the writes of a stream.
+type writeDeadliner interface {
+	SetWriteDeadline(time.Time) error
+}
+
+// connKey is the context key of the connection ConnContext records.
+type connKey struct{}
+
+// ConnContext records c in ctx; set it as the ConnContext of an
+// http.Server of your own that serves EventsHandler or RPCHandler behind
+// middleware whose ResponseWriter hides the one underneath (no Unwrap, no
+// exported field): an HTTP/1 stream then sets its write deadlines on the
+// connection itself, so that a client that stops reading is still cut
+// off. The server's own listener does it already.
+func ConnContext(ctx context.Context, c net.Conn) context.Context {
+	return context.WithValue(ctx, connKey{}, c)
 }
 
 // errNoFlush means a ResponseWriter can neither flush nor be unwrapped.
@@ -42,7 +65,7 @@ var errNoFlush = errors.New("sse server: the ResponseWriter cannot flush")
 // controlOf returns how a stream writes through w, or errNoFlush when w
 // cannot flush. A wrapper that cannot flush, or cannot set deadlines, is
 // logged once for its type.
-func (e *endpoint) controlOf(w http.ResponseWriter) (*writeControl, error) {
+func (e *endpoint) controlOf(w http.ResponseWriter, r *http.Request) (*writeControl, error) {
 	rc := http.NewResponseController(w)
 	c := &writeControl{rc: rc, flush: rc, deadline: rc}
 	held := heldWriter(w)
@@ -64,8 +87,12 @@ func (e *endpoint) controlOf(w http.ResponseWriter) (*writeControl, error) {
 				c.deadline, found = hc, true
 			}
 		}
+		if conn, ok := r.Context().Value(connKey{}).(net.Conn); !found && ok && r.ProtoMajor == 1 {
+			// HTTP/1: the connection is the stream's alone.
+			c.deadline, found = conn, true
+		}
 		if !found {
-			e.warnWrapper(w, "its write deadlines cannot be set: a client that stops reading is not cut off (WriteTimeout, and at Stop a quarter of ShutdownGrace) and may hold Stop for the whole grace; give it Unwrap() http.ResponseWriter")
+			e.warnWrapper(w, "its write deadlines cannot be set: a client that stops reading is not cut off (WriteTimeout, and at Stop a quarter of ShutdownGrace) and may hold Stop for the whole grace; give it Unwrap() http.ResponseWriter, or set ConnContext on the http.Server")
 		}
 	}
 	return c, nil

@@ -91,7 +91,7 @@ type rpcStream struct {
 	req *rpcRequest
 	e   *endpoint
 	w   http.ResponseWriter
-	rc  *http.ResponseController // sets write deadlines (writeControl.deadline)
+	rc  writeDeadliner           // sets write deadlines (writeControl.deadline)
 	fl  *http.ResponseController // flushes (writeControl.flush)
 
 	writing sync.Mutex // held by the one write under way
@@ -324,7 +324,7 @@ func (s *Server) serveRPCStream(ctx context.Context, e *endpoint, w http.Respons
 		w.WriteHeader(http.StatusNoContent) // the stream ended: EventSource stops
 		return
 	}
-	ctl, cerr := e.controlOf(w)
+	ctl, cerr := e.controlOf(w, hr)
 	if cerr != nil {
 		e.refuse(w, hr, http.StatusNotImplemented, ReasonNoFlush, "the RPC endpoint is mounted behind a ResponseWriter that cannot flush")
 		return

@@ -292,6 +292,7 @@ func (s *Server) Start() (err error) {
 		ReadHeaderTimeout: r.cfg.ReadHeaderTimeout,
 		IdleTimeout:       r.cfg.IdleTimeout,
 		MaxHeaderBytes:    r.cfg.MaxHeaderBytes,
+		ConnContext:       ConnContext, // deadlines behind middleware that hides the ResponseWriter
 		ErrorLog:          log.New(httpErrorLog{opts.Logger}, "", 0),
 	}
 	if c := opts.TLSConfig; c != nil {

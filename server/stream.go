@@ -58,10 +58,10 @@ type stream struct {
 	// nil for a stream that may be taken over (it never uses one) until
 	// it falls back to its goroutine.
 	wake atomic.Pointer[chan struct{}]
-	// rc is the stream's ResponseController while it has its own
-	// goroutine: notify cuts a write short with it when the hub ends the
-	// subscriber; cut says it did.
-	rc atomic.Pointer[http.ResponseController]
+	// ctl is how the stream sets its write deadlines while it is written
+	// through its ResponseWriter: notify cuts a write short with it when
+	// the hub ends the subscriber; cut says it did.
+	ctl atomic.Pointer[writeControl]
 
 	conn net.Conn // taken-over streams only
 	// home is the shared writer a stream that may be taken over is
@@ -145,11 +145,11 @@ func (s *stream) notify() {
 		// its write mode starts): when the hub has
 		// ended the subscriber (evicted), cut the write short, from a
 		// goroutine (an HTTP/2 deadline may wait on its connection).
-		if rc := s.rc.Load(); rc != nil && s.sub != nil && errors.Is(s.sub.Err(), hub.ErrEvicted) && !s.cut.Swap(true) {
+		if ctl := s.ctl.Load(); ctl != nil && s.sub != nil && errors.Is(s.sub.Err(), hub.ErrEvicted) && !s.cut.Swap(true) {
 			s.e.wg.Add(1) // the stream's own goroutine keeps the count above zero
 			go func() {
 				defer s.e.wg.Done()
-				_ = rc.SetWriteDeadline(time.Unix(1, 0))
+				_ = ctl.deadline.SetWriteDeadline(time.Unix(1, 0))
 			}()
 		}
 	}
@@ -162,7 +162,7 @@ func (s *stream) finish(err error) {
 		return
 	}
 	e := s.e
-	s.rc.Store(nil) // no write to cut short any more
+	s.ctl.Store(nil) // no write to cut short any more
 	if s.stopExpiry != nil {
 		s.stopExpiry()
 	}
@@ -197,7 +197,7 @@ func (s *stream) finish(err error) {
 // and status written), then hands it to its write mode until it ends.
 func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, s *stream, ctl *writeControl) {
 	rc := ctl.rc
-	s.rc.Store(ctl.deadline)
+	s.ctl.Store(ctl)
 	// Tracked from its first write on (a replay's first batch may be
 	// large): Shutdown cuts a stalled one short in any write.
 	e.track(s)
@@ -227,7 +227,7 @@ func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, s *stream, ctl 
 		s.notify() // the rest goes out from the write mode
 	}
 	if e.mayTakeOver(r) {
-		s.rc.Store(nil)
+		s.ctl.Store(nil)
 		if conn, _, herr := rc.Hijack(); herr == nil {
 			// The request goes, unless OnUnsubscribe needs it or it says
 			// another address than the connection (the log tells r's).
@@ -237,7 +237,7 @@ func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, s *stream, ctl 
 			e.pool.add(s, conn)
 			return
 		}
-		s.rc.Store(ctl.deadline)
+		s.ctl.Store(ctl)
 		// It keeps its goroutine after all: a wake-up for what came
 		// while it had no channel.
 		s.goroutineWake()
