@@ -10,6 +10,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"go-micro.dev/v4/logger"
+
+	"github.com/go-micro-sse/go-micro-sse/internal/hub"
 )
 
 // This file is how a node consumes the stream and keeps consuming: one
@@ -69,7 +71,7 @@ type feedState struct {
 	restarts   atomic.Uint64
 	streamLast atomic.Uint64 // the stream's last sequence, as last seen
 	fedAt      atomic.Int64  // unix ns: lastFed last advanced (or consuming started)
-	currentAt  atomic.Int64  // unix ns: last seen fed up to the stream's end, or advancing
+	behindAt   atomic.Int64  // unix ns: since when the node is known behind the stream or away from NATS; 0 while it keeps up
 }
 
 // consumerRun is one consumer the node feeds from. Once replaced it is
@@ -79,21 +81,28 @@ type consumerRun struct {
 	dseq uint64 // the consumer sequence of the last message fed
 }
 
-// consume starts the consume loop at the sequence after the last one fed;
-// it is a no-op while one runs. deliver gets every stored message once,
+// consume starts the consume loop at the sequence after the last one fed,
+// and the judge of the node's readiness, which ends h's streams while the
+// node is not ready; it is a no-op while they run. deliver gets every stored message once,
 // in stream order.
-func (j *jetStream) consume(deliver func(jetstream.Msg, *jetstream.MsgMetadata)) {
+func (j *jetStream) consume(h *hub.Hub, deliver func(jetstream.Msg, *jetstream.MsgMetadata)) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.quit != nil {
 		return
 	}
-	now := time.Now().UnixNano()
-	j.fedAt.Store(now)
-	j.currentAt.Store(now)
+	j.fedAt.Store(time.Now().UnixNano())
+	j.behindAt.Store(0)
 	j.quit = make(chan struct{})
 	j.stopped = make(chan struct{})
-	go j.loop(deliver, j.quit, j.stopped)
+	loopDone, judgeDone := make(chan struct{}), make(chan struct{})
+	go j.loop(deliver, j.quit, loopDone)
+	go j.judge(h, j.quit, judgeDone)
+	go func(stopped chan struct{}) {
+		<-loopDone
+		<-judgeDone
+		close(stopped)
+	}(j.stopped)
 }
 
 // loop keeps a consumer running from lastFed+1 until quit is closed,
@@ -239,9 +248,6 @@ func (j *jetStream) deliverFrom(run *consumerRun, deliver func(jetstream.Msg, *j
 		if last := meta.Sequence.Stream + meta.NumPending; last > j.streamLast.Load() {
 			j.streamLast.Store(last)
 		}
-		if meta.NumPending == 0 {
-			j.currentAt.Store(time.Now().UnixNano())
-		}
 	}
 }
 
@@ -286,12 +292,10 @@ func (j *jetStream) watch(ctx context.Context, cc jetstream.ConsumeContext) stri
 		now := time.Now()
 		if f := j.lastFed.Load(); f != fed {
 			fed, progress = f, now
-			j.currentAt.Store(now.UnixNano())
 			continue
 		}
 		if last, err := j.streamLastSeq(ctx); err == nil && last <= fed {
 			progress = now
-			j.currentAt.Store(now.UnixNano())
 			continue
 		}
 		if stalled := now.Sub(progress); stalled >= j.limits.stallTimeout {

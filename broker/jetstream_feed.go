@@ -121,7 +121,7 @@ func (b *sseBroker) connectJetStream() error {
 	}
 	b.hub = h
 	b.current.Store(h)
-	j.consume(func(m jetstream.Msg, meta *jetstream.MsgMetadata) { b.feed(j, h, m, meta) })
+	j.consume(h, func(m jetstream.Msg, meta *jetstream.MsgMetadata) { b.feed(j, h, m, meta) })
 	b.connected = true
 	return nil
 }

@@ -104,10 +104,12 @@ func TestJetStreamEventsLostBeforeANodeReadThemAreReset(t *testing.T) {
 }
 
 // TestJetStreamReadyFailsWhileTheNodeCannotFeed: while its NATS server is
-// down the node cannot feed its hub: Ready fails (ErrFeedStalled) after
-// JetStreamUnreadyAfter, Stats say how long it has been behind; once the
-// server is back the node consumes again (a restart counted), Ready
-// passes and what was published meanwhile reaches its browsers.
+// down the node cannot feed its hub: after JetStreamUnreadyAfter Ready
+// fails (ErrFeedStalled), Stats say how long it has been behind, and its
+// streams end with a retry hint (one opened meanwhile too), so browsers
+// move elsewhere; once the server is back the node consumes again (a
+// restart counted), Ready passes, and a browser resuming on it gets what
+// was published meanwhile.
 func TestJetStreamReadyFailsWhileTheNodeCannotFeed(t *testing.T) {
 	dir := t.TempDir()
 	ns := runNATS(t, dir, -1)
@@ -117,21 +119,27 @@ func TestJetStreamReadyFailsWhileTheNodeCannotFeed(t *testing.T) {
 	require.NoError(t, ready(context.Background()))
 	onA := a.open(t, "ticks", "")
 	a.publish(t, "ticks", "1")
-	nextData(t, onA, "1")
+	last := nextData(t, onA, "1").ID
 
 	stopNATS(ns)
 	ssetest.Eventually(t, "Ready fails", func() bool { return errors.Is(ready(context.Background()), ssebroker.ErrFeedStalled) })
 	assert.Greater(t, statsOf(a.broker).JetStreamBehindFor, time.Second)
+	assert.True(t, ssetest.IsEnd(onA.WaitEnd(t)), "the open stream ends: %v", onA.Err())
+	assert.Positive(t, onA.Retry(), "with a retry hint")
+	meanwhile := a.open(t, "ticks", last)
+	assert.True(t, ssetest.IsEnd(meanwhile.WaitEnd(t)), "a stream opened while not ready ends too")
 
 	runNATS(t, dir, natsPort(t, url))
 	b := startNode(t, url, nil)
 	b.publish(t, "ticks", "2")
-	nextData(t, onA, "2")
 	ssetest.Eventually(t, "Ready passes again", func() bool { return ready(context.Background()) == nil })
+	resumed := a.open(t, "ticks", last)
+	nextData(t, resumed, "2")
 	st := statsOf(a.broker)
 	assert.Positive(t, st.JetStreamRestarts, "the node consumed again")
 	assert.Equal(t, uint64(2), st.JetStreamFed)
 	assert.Zero(t, st.JetStreamLag)
+	assert.Zero(t, st.JetStreamBehindFor)
 	assert.Less(t, st.JetStreamSinceFed, ssetest.Timeout)
 
 	require.NoError(t, a.broker.Disconnect())

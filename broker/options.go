@@ -154,8 +154,12 @@ func JetStreamConfig(cfg jetstream.StreamConfig) mbroker.Option {
 }
 
 // JetStreamUnreadyAfter sets how long a node may stay behind the stream
-// (not up to its end, not advancing) before Ready fails with
-// ErrFeedStalled (default DefaultJetStreamUnreadyAfter).
+// without feeding anything (or away from NATS) before it is not ready:
+// Ready fails with ErrFeedStalled, the server leaves the registry and the
+// node's streams are ended with a retry hint, so that browsers move to a
+// node that feeds (default DefaultJetStreamUnreadyAfter). A stream that
+// does not answer while the connection is up (a leader election: the same
+// for every node) does not count.
 func JetStreamUnreadyAfter(d time.Duration) mbroker.Option {
 	return setBrokerOption(jetStreamUnreadyAfterKey{}, d)
 }

@@ -6,12 +6,18 @@ import (
 	"time"
 
 	mbroker "go-micro.dev/v4/broker"
+	"go-micro.dev/v4/logger"
+
+	"github.com/go-micro-sse/go-micro-sse/internal/hub"
 )
 
 // Ready reports whether the broker can deliver what is published: nil
-// while it is connected and, with the JetStream option, its feed has been
-// up to the stream's end (or advancing) within JetStreamUnreadyAfter;
-// otherwise an error wrapping ErrNotConnected or ErrFeedStalled. Its
+// while it is connected and, with the JetStream option, its node has not
+// been behind the stream (or away from NATS) without feeding for longer
+// than JetStreamUnreadyAfter; otherwise an error wrapping ErrNotConnected
+// or ErrFeedStalled. While a JetStream node is not ready its open streams
+// are ended with a retry hint (and those opened meanwhile within a
+// second), so that browsers move to a node that feeds. Its
 // signature is go-micro's register check: with
 // micro.RegisterCheck(HealthCheck(b)) a node that cannot feed its hub
 // leaves the registry at the next RegisterInterval and comes back once it
@@ -27,7 +33,7 @@ func (b *sseBroker) Ready(context.Context) error {
 		return nil
 	}
 	if behind := js.behindFor(); behind > js.limits.unreadyAfter {
-		return fmt.Errorf("%w: not up to the stream's end for %v (fed %d, %d behind)",
+		return fmt.Errorf("%w: behind for %v (fed %d, %d behind)",
 			ErrFeedStalled, behind.Round(time.Millisecond), js.lastFed.Load(), js.lag())
 	}
 	return nil
@@ -47,10 +53,59 @@ func HealthCheck(b mbroker.Broker) func(context.Context) error {
 // stream before Ready fails, unless JetStreamUnreadyAfter says otherwise.
 const DefaultJetStreamUnreadyAfter = 10 * time.Second
 
-// behindFor is the time since the feed was last seen up to the stream's
-// end or advancing.
+// behindFor is how long the node has been known behind the stream (or
+// away from NATS) without advancing; 0 while it keeps up.
 func (j *jetStream) behindFor() time.Duration {
-	return time.Since(time.Unix(0, j.currentAt.Load()))
+	at := j.behindAt.Load()
+	if at == 0 {
+		return 0
+	}
+	return time.Since(time.Unix(0, at))
+}
+
+// judge decides every second whether the node keeps up: it is behind
+// while its NATS connection is down, or while the stream's last sequence
+// (as last seen) is above the last one fed and nothing is fed; a stream
+// that does not answer while the connection is up (a leader election,
+// the same for every node) changes nothing. While the node has been
+// behind for longer than JetStreamUnreadyAfter it is not ready: h's
+// streams are ended (their clients told to come back later: a retry
+// hint), so that browsers move to a node that feeds, and streams opened
+// meanwhile are ended at the next check. It runs until quit is closed.
+func (j *jetStream) judge(h *hub.Hub, quit <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	tick := time.NewTicker(watchInterval)
+	defer tick.Stop()
+	fed, ready := j.lastFed.Load(), true
+	for {
+		select {
+		case <-quit:
+			return
+		case <-tick.C:
+		}
+		f := j.lastFed.Load()
+		switch {
+		case f != fed || j.nc.IsConnected() && j.streamLast.Load() <= f:
+			j.behindAt.Store(0)
+		case j.behindAt.Load() == 0:
+			j.behindAt.Store(time.Now().UnixNano())
+		}
+		fed = f
+		behind := j.behindFor()
+		if behind <= j.limits.unreadyAfter {
+			if !ready {
+				j.log.Logf(logger.InfoLevel, "sse broker: jetstream stream %q: the node feeds its hub again (at %d): ready", j.name, f)
+			}
+			ready = true
+			continue
+		}
+		n := h.EndSubscribers()
+		if ready {
+			j.log.Logf(logger.WarnLevel, "sse broker: jetstream stream %q: the node has not fed its hub for %v (fed %d, %d behind): not ready, %d streams ended with a retry hint",
+				j.name, behind.Round(time.Millisecond), f, j.lag(), n)
+		}
+		ready = false
+	}
 }
 
 // lag is the number of stream sequences this node has yet to feed, as
@@ -72,7 +127,5 @@ func (j *jetStream) addStats(st *Stats) {
 	if at := j.fedAt.Load(); at != 0 {
 		st.JetStreamSinceFed = time.Since(time.Unix(0, at))
 	}
-	if j.currentAt.Load() != 0 {
-		st.JetStreamBehindFor = j.behindFor()
-	}
+	st.JetStreamBehindFor = j.behindFor()
 }

@@ -47,10 +47,10 @@ type Stats struct {
 	// JetStreamSinceFed is the time since the node last fed a sequence to
 	// its hub (or started consuming); it grows while nothing is published.
 	JetStreamSinceFed time.Duration
-	// JetStreamBehindFor is the time since the node was last seen fed up
-	// to the stream's end (or advancing): 0 to about a second while it
-	// keeps up, growing while it cannot feed. Ready fails past
-	// JetStreamUnreadyAfter.
+	// JetStreamBehindFor is how long the node has been behind the stream
+	// without feeding anything (the stream's last sequence above the last
+	// one fed), or away from NATS; 0 while it keeps up. Past
+	// JetStreamUnreadyAfter the node is not ready (see Ready).
 	JetStreamBehindFor time.Duration
 }
 
