@@ -3,15 +3,10 @@ package server
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"strings"
 	"time"
 
 	"go-micro.dev/v4/auth"
-	merrors "go-micro.dev/v4/errors"
-
-	"github.com/go-micro-sse/go-micro-sse/codec"
-	"github.com/go-micro-sse/go-micro-sse/internal/hub"
 )
 
 // A stream opened with a token that expires is ended when it expires (one
@@ -53,12 +48,6 @@ func JWTExpiry(token string, _ *auth.Account) time.Time {
 	return time.Unix(sec, int64((f-float64(sec))*1e9))
 }
 
-// expiredFrame is the last frame of a stream whose token expired.
-func (e *endpoint) expiredFrame() []byte {
-	b, _ := (&codec.Event{Event: EventError, Data: errorJSON("sse", merrors.Unauthorized("sse", "token expired"))}).AppendTo(nil)
-	return b
-}
-
 // watchExpiry ends s when its token expires (expiry zero: never).
 func (e *endpoint) watchExpiry(s *stream, expiry time.Time) {
 	if expiry.IsZero() {
@@ -69,17 +58,4 @@ func (e *endpoint) watchExpiry(s *stream, expiry time.Time) {
 		s.sub.Close() // its writer wakes, drains nothing, writes endFrame and ends it
 	})
 	s.stopExpiry = t.Stop
-}
-
-// endFrame is what the write path appends when Drain reports the end err
-// of s: the shutdown hint when the hub closed, the expiry event when the
-// token expired, else nothing.
-func (e *endpoint) endFrame(s *stream, err error) []byte {
-	switch {
-	case errors.Is(err, hub.ErrClosed):
-		return e.bye()
-	case errors.Is(err, hub.ErrUnsubscribed) && s.expired.Load():
-		return e.expiredFrame()
-	}
-	return nil
 }

@@ -79,7 +79,7 @@ func (e *endpoint) preflight(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	requested, ok := e.allowedHeaders(r.Header.Values("Access-Control-Request-Headers"))
+	requested, ok := e.allowedHeaders(r)
 	if method != http.MethodGet || !ok {
 		e.refusePreflight(w, r, "method or headers not allowed: GET with "+strings.Join(e.cfg.AllowedHeaders, ", "))
 		return
@@ -105,7 +105,7 @@ func (e *endpoint) preflightOrigin(w http.ResponseWriter, r *http.Request, allow
 		h.Add("Vary", "Access-Control-Request-Headers")
 	}
 	if !e.setCORS(h, r) {
-		e.refuse(w, r, http.StatusForbidden, ReasonOrigin, "origin not allowed")
+		e.refuse(w, r, &refusal{status: http.StatusForbidden, reason: ReasonOrigin, text: "origin not allowed"})
 		return "", false
 	}
 	return method, true
@@ -118,7 +118,7 @@ func (e *endpoint) refusePreflight(w http.ResponseWriter, r *http.Request, reaso
 	h := w.Header()
 	h.Del("Access-Control-Allow-Origin")
 	h.Del("Access-Control-Allow-Credentials")
-	e.refuse(w, r, http.StatusForbidden, ReasonOrigin, reason)
+	e.refuse(w, r, &refusal{status: http.StatusForbidden, reason: ReasonOrigin, text: reason})
 }
 
 // grantPreflight answers an allowed preflight: 204 with the methods, the
@@ -133,16 +133,20 @@ func grantPreflight(w http.ResponseWriter, methods string, requested []string) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// allowedHeaders splits the Access-Control-Request-Headers values into
-// names and reports whether each is one of AllowedHeaders.
-func (e *endpoint) allowedHeaders(values []string) (names []string, ok bool) {
-	for _, v := range values {
+// allowedHeaders splits the Access-Control-Request-Headers of r into
+// names and reports whether each is one of AllowedHeaders or of extra.
+func (e *endpoint) allowedHeaders(r *http.Request, extra ...string) (names []string, ok bool) {
+	allowed := func(name string) bool {
+		eq := func(a string) bool { return strings.EqualFold(a, name) }
+		return slices.ContainsFunc(e.cfg.AllowedHeaders, eq) || slices.ContainsFunc(extra, eq)
+	}
+	for _, v := range r.Header.Values("Access-Control-Request-Headers") {
 		for name := range strings.SplitSeq(v, ",") {
 			name = strings.TrimSpace(name)
 			if name == "" {
 				continue
 			}
-			if !slices.ContainsFunc(e.cfg.AllowedHeaders, func(a string) bool { return strings.EqualFold(a, name) }) {
+			if !allowed(name) {
 				return nil, false
 			}
 			names = append(names, name)

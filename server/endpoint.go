@@ -2,8 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
-	"math/rand/v2"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -100,127 +98,42 @@ func newEndpoint(h *hub.Hub, c *config) *endpoint {
 	return e
 }
 
-// ServeHTTP serves one events request: OPTIONS for CORS, GET for a stream.
-// A refused request gets a 4xx or 503 with the reason as text, never 500.
+// ServeHTTP serves one events request: OPTIONS for CORS, GET for a
+// stream. A refused request gets a 4xx or 503 with the reason as text,
+// never 500.
 func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodOptions {
 		e.preflight(w, r)
 		return
 	}
 	e.setCORS(w.Header(), r)
-	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", "GET, OPTIONS")
-		e.refuse(w, r, http.StatusMethodNotAllowed, ReasonMethod, "method not allowed: use GET")
+	a := &admission{r: r}
+	rf := e.admit(w, a)
+	if a.entered {
+		defer e.wg.Done()
+	}
+	if rf != nil {
+		e.refuse(w, a.r, rf)
 		return
 	}
-	ctl, err := e.controlOf(w, r)
-	if err != nil {
-		e.refuse(w, r, http.StatusNotImplemented, ReasonNoFlush, "the events endpoint is mounted behind a ResponseWriter that cannot flush")
-		return
-	}
-	client, ok := e.checkRate(w, r)
-	if !ok {
-		return
-	}
-	q, reason, text := e.queryOf(r)
-	var topics []string
-	if reason == "" {
-		topics, reason, text = e.topicsOf(q)
-	}
-	if reason != "" {
-		e.refuse(w, r, http.StatusBadRequest, reason, text)
-		return
-	}
-	lastID := e.lastEventID(r, q)
-	rewind, reason, text := rewindOf(q)
-	if reason != "" {
-		e.refuse(w, r, http.StatusBadRequest, reason, text)
-		return
-	}
-	r, expiry, status, text := e.authorize(r, topics)
-	if status != 0 {
-		e.refuse(w, r, status, authReason(status), text)
-		return
-	}
-	if !e.enter(w, r) {
-		return
-	}
-	defer e.wg.Done()
-	if !e.acquire(w, r, client) {
-		return
-	}
-	if !e.holdBridge(w, r, topics) {
-		e.release(client)
-		return
-	}
-	s := newStream(e, r, topics)
-	s.client = client
-	sub, err := e.hub.Subscribe(topics, lastID, append(s.wakeOptions(), hub.Rewind(rewind), hub.Compressed(e.encodingOf(r)))...)
-	if err != nil {
-		e.release(client)
-		e.leaveBridge(topics)
-		switch {
-		case errors.Is(err, hub.ErrUnknownTopic):
-			e.refuse(w, r, http.StatusNotFound, ReasonUnknownTopic, err.Error())
-		case errors.Is(err, hub.ErrInvalidTopic):
-			e.refuse(w, r, http.StatusBadRequest, ReasonBadTopic, err.Error())
-		default: // hub closed: come back later
-			e.refuseForNow(w, r, http.StatusServiceUnavailable, ReasonUnavailable, err.Error())
-		}
-		return
-	}
-	s.sub = sub
-	e.watchExpiry(s, expiry)
+	r, s := a.r, a.stream
+	e.watchExpiry(s, a.expiry)
 	e.accepted.Add(1)
-	e.countResume(sub.Resume())
+	e.countResume(s.sub.Resume())
 	if r.ProtoMajor >= 2 {
 		s.http2 = true
 		e.http2.Add(1)
 	}
 	e.logOpen(r, s)
 	e.setStreamHeaders(w.Header(), r)
-	e.setEncodingHeaders(w.Header(), sub.Encoding())
+	e.setEncodingHeaders(w.Header(), s.sub.Encoding())
 	w.WriteHeader(http.StatusOK)
-	if fn := e.cfg.OnSubscribe; fn != nil && !e.callHook("OnSubscribe", topics, func() { fn(r, topics) }) {
+	if fn := e.cfg.OnSubscribe; fn != nil && !e.callHook("OnSubscribe", a.topics, func() { fn(r, a.topics) }) {
 		s.finish(errHookPanic) // releases the slot and the subscription
 		return
 	}
 	e.snapshot(r, s)
-	e.serve(w, r, s, ctl)
-}
-
-// holdBridge holds the stream's topics on the bridge (with a foreign
-// broker), waiting until each is subscribed there, so that the hub places
-// the stream's Last-Event-ID knowing of any gap. When a topic cannot be
-// subscribed now it answers 503 with Retry-After and returns false; a
-// topic the hub does not serve (ExplicitTopics) is answered 404 without
-// asking the broker.
-func (e *endpoint) holdBridge(w http.ResponseWriter, r *http.Request, topics []string) bool {
-	if e.bridge == nil {
-		return true
-	}
-	err := e.bridge.Acquire(r.Context(), e.done, topics)
-	if err == nil {
-		return true
-	}
-	var down *bridge.DownError
-	switch {
-	case errors.Is(err, hub.ErrUnknownTopic):
-		e.refuse(w, r, http.StatusNotFound, ReasonUnknownTopic, err.Error())
-	case errors.As(err, &down):
-		w.Header().Set("Retry-After", retryAfterOf(max(down.RetryAfter, e.cfg.Retry)))
-		e.refuse(w, r, http.StatusServiceUnavailable, ReasonBridge, err.Error())
-	default:
-		e.refuseForNow(w, r, http.StatusServiceUnavailable, ReasonUnavailable, "server shutting down")
-	}
-	return false
-}
-
-// leaveBridge lets go of the bridge's hold on the topics of a stream.
-func (e *endpoint) leaveBridge(topics []string) {
-	if e.bridge != nil {
-		e.bridge.Release(topics)
-	}
+	e.serve(w, r, s, a.ctl)
 }
 
 // setStreamHeaders sets the headers of an event stream.
@@ -236,38 +149,6 @@ func (e *endpoint) setStreamHeaders(h http.Header, r *http.Request) {
 	if r.ProtoMajor == 1 {
 		h.Set("Connection", "keep-alive")
 	}
-}
-
-// refuse answers a request with status and the reason as text, and counts it.
-func (e *endpoint) refuse(w http.ResponseWriter, r *http.Request, status int, reason, text string) {
-	e.refusedMu.Lock()
-	e.refused[reason]++
-	e.refusedMu.Unlock()
-	e.logRefused(r, status, reason)
-	http.Error(w, text, status)
-}
-
-// refuseForNow refuses as refuse does, with a Retry-After of the retry
-// interval: the client may come back then.
-func (e *endpoint) refuseForNow(w http.ResponseWriter, r *http.Request, status int, reason, text string) {
-	w.Header().Set("Retry-After", e.retryAfter())
-	e.refuse(w, r, status, reason, text)
-}
-
-// enter registers the goroutine serving r with the endpoint (the caller
-// then defers e.wg.Done()) unless the endpoint is shut down: then it
-// answers 503 with Retry-After and returns false.
-func (e *endpoint) enter(w http.ResponseWriter, r *http.Request) bool {
-	e.mu.Lock()
-	closed := e.closed
-	if !closed {
-		e.wg.Add(1)
-	}
-	e.mu.Unlock()
-	if closed {
-		e.refuseForNow(w, r, http.StatusServiceUnavailable, ReasonUnavailable, "server shutting down")
-	}
-	return !closed
 }
 
 // Shutdown tells every client to come back (a retry hint), ends every
@@ -338,18 +219,6 @@ func (e *endpoint) byeDeadline() time.Time {
 	return time.Now().Add(min(e.cfg.WriteTimeout, max(e.cfg.ShutdownGrace/4, minByeWrite)))
 }
 
-// bye is the shutdown hint of one stream: its retry is Retry plus a random
-// part of ShutdownJitter, so that the clients of a stopped node do not all
-// come back in the same instant.
-func (e *endpoint) bye() []byte {
-	retry := e.cfg.Retry
-	if j := e.cfg.ShutdownJitter; j > 0 {
-		retry += rand.N(j)
-	}
-	f, _ := (&codec.Event{Comment: "shutdown", Retry: retry}).AppendTo(nil)
-	return f
-}
-
 // track records s, a stream written through its ResponseWriter (its
 // first write, then, unless taken over, all of them), until untrack, so
 // that Shutdown can cut a write of it short.
@@ -369,19 +238,12 @@ func (e *endpoint) untrack(s *stream) {
 }
 
 // cutGoroutineWrites moves the deadline of every write under way on a
-// stream written through its ResponseWriter to byeDeadline: a stalled client no longer
-// holds Stop for its WriteTimeout. Each from a goroutine (an HTTP/2
-// deadline may wait on its connection).
+// stream written through its ResponseWriter to byeDeadline: a stalled
+// client no longer holds Stop for its WriteTimeout.
 func (e *endpoint) cutGoroutineWrites() {
 	e.goMu.Lock()
 	defer e.goMu.Unlock()
 	for s := range e.goStreams {
-		if ctl := s.ctl.Load(); ctl != nil {
-			e.wg.Add(1) // the stream's goroutine keeps the count above zero
-			go func() {
-				defer e.wg.Done()
-				_ = ctl.deadline.SetWriteDeadline(e.byeDeadline())
-			}()
-		}
+		s.cutWrite(e.byeDeadline())
 	}
 }

@@ -174,37 +174,31 @@ func defaultMaxConnections() int {
 	return max(1, int(n-n/16))
 }
 
-// checkRate finds the client address of r and takes a token of its connect
-// rate; when it cannot, it answers the refusal (429 with Retry-After, or
-// 403 if the ClientAddress hook panicked) and returns false.
-func (e *endpoint) checkRate(w http.ResponseWriter, r *http.Request) (client string, ok bool) {
+// checkRate finds the client address of r and takes a token of its
+// connect rate; when it cannot, it refuses (429 with Retry-After, or 403
+// if the ClientAddress hook panicked).
+func (e *endpoint) checkRate(r *http.Request) (client string, rf *refusal) {
 	if !e.callHook("ClientAddress", nil, func() { client = e.limits.clientOf(r) }) {
-		e.refuse(w, r, http.StatusForbidden, ReasonForbidden, "client address unknown")
-		return "", false
+		return "", &refusal{status: http.StatusForbidden, reason: ReasonForbidden, text: "client address unknown"}
 	}
 	if ok, wait := e.limits.allowConnect(client, time.Now()); !ok {
-		w.Header().Set("Retry-After", retryAfterOf(wait))
-		e.refuse(w, r, http.StatusTooManyRequests, ReasonRate, "too many requests: connect rate exceeded")
-		return "", false
+		return "", &refusal{status: http.StatusTooManyRequests, reason: ReasonRate, text: "too many requests: connect rate exceeded", retryAfter: wait}
 	}
-	return client, true
+	return client, nil
 }
 
 // acquire counts a new stream of client against MaxConnections and
-// MaxConnectionsPerClient; when it does not fit, it answers the refusal
-// (503 or 429, with Retry-After) and returns false. Every true must be
-// paired with release(client).
-func (e *endpoint) acquire(w http.ResponseWriter, r *http.Request, client string) bool {
+// MaxConnectionsPerClient, or refuses it (503 or 429, with Retry-After).
+// Every nil must be paired with release(client).
+func (e *endpoint) acquire(client string) *refusal {
 	switch e.limits.acquire(client, time.Now()) {
 	case ReasonOverLimit:
-		e.refuseForNow(w, r, http.StatusServiceUnavailable, ReasonOverLimit, "too many connections")
-		return false
+		return e.forNow(http.StatusServiceUnavailable, ReasonOverLimit, "too many connections")
 	case ReasonClientLimit:
-		e.refuseForNow(w, r, http.StatusTooManyRequests, ReasonClientLimit, "too many connections from this client")
-		return false
+		return e.forNow(http.StatusTooManyRequests, ReasonClientLimit, "too many connections from this client")
 	}
 	e.open.Add(1)
-	return true
+	return nil
 }
 
 // release uncounts a stream of client that acquire admitted.

@@ -124,7 +124,7 @@ func (e *endpoint) refuseRPC(w http.ResponseWriter, service, reason string, err 
 }
 
 // rpcPreflight answers an OPTIONS request to an RPC endpoint as the
-// events endpoint's preflight does (cors.go), with the methods of the
+// events endpoint's preflight does, with the methods of the
 // endpoint (GET, and POST for a unary method, which may also send
 // Content-Type).
 func (e *endpoint) rpcPreflight(w http.ResponseWriter, r *http.Request, m *rpcMethod) {
@@ -133,22 +133,11 @@ func (e *endpoint) rpcPreflight(w http.ResponseWriter, r *http.Request, m *rpcMe
 		return
 	}
 	unary := m != nil && !m.stream
-	var requested []string
-	ok := true
-	for _, v := range r.Header.Values("Access-Control-Request-Headers") {
-		for name := range strings.SplitSeq(v, ",") {
-			if name = strings.TrimSpace(name); name == "" {
-				continue
-			}
-			if unary && strings.EqualFold(name, "Content-Type") {
-				requested = append(requested, name)
-				continue
-			}
-			names, allowed := e.allowedHeaders([]string{name})
-			ok = ok && allowed
-			requested = append(requested, names...)
-		}
+	var extra []string
+	if unary {
+		extra = []string{"Content-Type"}
 	}
+	requested, ok := e.allowedHeaders(r, extra...)
 	if m == nil || !ok || method != http.MethodGet && (!unary || method != http.MethodPost) {
 		e.refusePreflight(w, r, "method or headers not allowed")
 		return

@@ -326,15 +326,20 @@ func (s *Server) serveRPCStream(ctx context.Context, e *endpoint, w http.Respons
 	}
 	ctl, cerr := e.controlOf(w, hr)
 	if cerr != nil {
-		e.refuse(w, hr, http.StatusNotImplemented, ReasonNoFlush, "the RPC endpoint is mounted behind a ResponseWriter that cannot flush")
+		e.refuse(w, hr, &refusal{status: http.StatusNotImplemented, reason: ReasonNoFlush, text: "the RPC endpoint is mounted behind a ResponseWriter that cannot flush"})
 		return
 	}
-	if !e.enter(w, hr) {
+	if rf := e.enter(); rf != nil {
+		e.refuse(w, hr, rf)
 		return
 	}
 	defer e.wg.Done()
-	client, ok := e.checkRate(w, hr)
-	if !ok || !e.acquire(w, hr, client) {
+	client, rf := e.checkRate(hr)
+	if rf == nil {
+		rf = e.acquire(client)
+	}
+	if rf != nil {
+		e.refuse(w, hr, rf)
 		return
 	}
 	defer e.release(client)

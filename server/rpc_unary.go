@@ -16,7 +16,8 @@ import (
 // go-micro error in JSON with its code as the HTTP status (500 for a code
 // outside 400-599), a request that does not decode as 400.
 func (s *Server) serveRPCUnary(ctx context.Context, e *endpoint, w http.ResponseWriter, hr *http.Request, opts server.Options, svc *rpcService, m *rpcMethod, req *rpcRequest) {
-	if !e.enter(w, hr) {
+	if rf := e.enter(); rf != nil {
+		e.refuse(w, hr, rf)
 		return
 	}
 	defer e.wg.Done()

@@ -33,8 +33,8 @@ import (
 // per stream and event.
 type stream struct {
 	sub *hub.Subscriber
-	// w is the shared writer once the stream is taken over; then notify
-	// queues the stream there.
+	// w is the shared writer once the stream is taken over; then the
+	// hub wakes it through that writer's Waker (takeWoken), not notify.
 	w atomic.Pointer[writer]
 	e *endpoint
 
@@ -145,14 +145,27 @@ func (s *stream) notify() {
 		// its write mode starts): when the hub has
 		// ended the subscriber (evicted), cut the write short, from a
 		// goroutine (an HTTP/2 deadline may wait on its connection).
-		if ctl := s.ctl.Load(); ctl != nil && s.sub != nil && errors.Is(s.sub.Err(), hub.ErrEvicted) && !s.cut.Swap(true) {
-			s.e.wg.Add(1) // the stream's own goroutine keeps the count above zero
-			go func() {
-				defer s.e.wg.Done()
-				_ = ctl.deadline.SetWriteDeadline(time.Unix(1, 0))
-			}()
+		if s.ctl.Load() != nil && s.sub != nil && errors.Is(s.sub.Err(), hub.ErrEvicted) && !s.cut.Swap(true) {
+			s.cutWrite(time.Unix(1, 0))
 		}
 	}
+}
+
+// cutWrite moves the deadline of the write under way on s, written
+// through its ResponseWriter, to at: from a goroutine of its own (an HTTP/2
+// deadline may wait on its connection), counted among the endpoint's (the
+// stream's own goroutine keeps the count above zero). The caller never
+// waits on the connection.
+func (s *stream) cutWrite(at time.Time) {
+	ctl := s.ctl.Load()
+	if ctl == nil {
+		return
+	}
+	s.e.wg.Add(1)
+	go func() {
+		defer s.e.wg.Done()
+		_ = ctl.deadline.SetWriteDeadline(at)
+	}()
 }
 
 // finish unsubscribes the stream and accounts for why it ended (err from
