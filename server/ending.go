@@ -61,6 +61,13 @@ func (e *endpoint) writeEnd(s *stream, ctx context.Context, err error, deadline 
 	if end := s.sub.Err(); end != nil {
 		return end
 	}
+	return e.failedWrite(ctx, err, deadline)
+}
+
+// failedWrite is why a write that failed with err ends its stream:
+// errWrite when it timed out (its deadline passed, or Shutdown cut it),
+// errGone when the client left, else errWrite.
+func (e *endpoint) failedWrite(ctx context.Context, err error, deadline time.Time) error {
 	if isTimeout(err) || !time.Now().Before(deadline) || e.closing() {
 		return errWrite
 	}
@@ -68,6 +75,22 @@ func (e *endpoint) writeEnd(s *stream, ctx context.Context, err error, deadline 
 		return errGone
 	}
 	return errWrite
+}
+
+// countEnd counts a stream that ended with the End constant end.
+func (e *endpoint) countEnd(end string) {
+	switch end {
+	case EndSlow:
+		e.cutOffSlow.Add(1)
+	case EndWriteFailed:
+		e.writeFailed.Add(1)
+	case EndClientGone:
+		e.clientGone.Add(1)
+	case EndShutdown:
+		e.shutdownEnded.Add(1)
+	case EndAuthExpired:
+		e.authExpired.Add(1)
+	}
 }
 
 // clientGone reports whether a write error says the client closed or

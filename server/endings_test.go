@@ -54,3 +54,20 @@ func TestClientsLeavingCountAsGone(t *testing.T) {
 		})
 	}
 }
+
+// TestRPCClientsLeavingCountAsGone: RPC streams count their endings as
+// event streams do: clients that read a little and close are gone, not
+// failed writes (they used to be counted nowhere).
+func TestRPCClientsLeavingCountAsGone(t *testing.T) {
+	const clients = 5
+	svc, _, srv := startGreeter(t)
+	for range clients {
+		s := ssetest.OpenT(t, svc.URL("/rpc/Greeter.Stream?name=x&count=100000000"), "")
+		s.Next(t)
+		s.Close()
+	}
+	ssetest.Eventually(t, "the RPC streams ended", func() bool { return srv.Stats().Endpoint.Open == 0 })
+	if st := srv.Stats().Endpoint; st.ClientGone != clients || st.WriteFailed != 0 {
+		t.Fatalf("%d RPC clients that left: ClientGone %d, WriteFailed %d; want %d and 0", clients, st.ClientGone, st.WriteFailed, clients)
+	}
+}

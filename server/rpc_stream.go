@@ -101,6 +101,7 @@ type rpcStream struct {
 	seq       uint64
 	lastID    string
 	err       error   // the write error that ended the stream
+	failed    error   // errGone or errWrite: why that write failed
 	ended     bool    // nothing more is written
 	stop      rpcStop // why the server ended the stream before its handler returned
 	lastWrite time.Time
@@ -194,10 +195,12 @@ func (s *rpcStream) Close() error {
 // write writes b with one write and one flush (writing held); a failed
 // write ends the stream.
 func (s *rpcStream) write(b []byte) error {
+	deadline := time.Now().Add(s.e.cfg.WriteTimeout)
 	err := s.writeCut(b)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err != nil {
+		s.failed = s.e.failedWrite(s.ctx, err, deadline)
 		s.err = fmt.Errorf("%w: write to client: %w", ErrStreamEnded, err)
 		s.ended = true
 		return s.err
@@ -348,6 +351,11 @@ func (s *Server) serveRPCStream(ctx context.Context, e *endpoint, w http.Respons
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	st := &rpcStream{ctx: ctx, req: req, e: e, w: w, rc: ctl.deadline, fl: ctl.flush}
+	defer func() {
+		if end := st.endOf(hr.Context()); end != "" {
+			e.countEnd(end)
+		}
+	}()
 	st.seq, _ = strconv.ParseUint(lastID, 10, 64)
 	if (&codec.Event{ID: lastID}).Validate() == nil {
 		st.lastID = lastID // the client's position until the first Send
@@ -366,6 +374,26 @@ func (s *Server) serveRPCStream(ctx context.Context, e *endpoint, w http.Respons
 	close(returned)
 	watchers.Wait()
 	st.end(opts.Name, err)
+}
+
+// endOf is the End constant of a stream the server or the client ended
+// (counted as event streams' are), "" for one whose handler returned.
+func (s *rpcStream) endOf(client context.Context) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case errors.Is(s.failed, errGone):
+		return EndClientGone
+	case s.failed != nil:
+		return EndWriteFailed
+	case s.stop == stopShutdown:
+		return EndShutdown
+	case s.stop == stopExpired:
+		return EndAuthExpired
+	case client.Err() != nil:
+		return EndClientGone
+	}
+	return ""
 }
 
 // callRPC calls a method through the server's handler wrappers (the first

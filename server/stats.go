@@ -85,6 +85,9 @@ type EndpointStats struct {
 	// expired (AuthExpired). A stream a panicking OnSubscribe ended counts
 	// in HookPanics.
 
+	// The counts below take RPC streams in too (but for one whose
+	// handler returned, which ended as it should).
+
 	// ClientGone counts streams whose client left: it closed or reset the
 	// connection (seen by a write failing with a broken pipe or a reset,
 	// by the heartbeat sweep's peek, or by net/http canceling the

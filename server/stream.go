@@ -181,18 +181,7 @@ func (s *stream) finish(err error) {
 	}
 	s.sub.Close()
 	e.leaveBridge(s.topics)
-	switch s.endOf(err) {
-	case EndSlow:
-		e.cutOffSlow.Add(1)
-	case EndWriteFailed:
-		e.writeFailed.Add(1)
-	case EndClientGone:
-		e.clientGone.Add(1)
-	case EndShutdown:
-		e.shutdownEnded.Add(1)
-	case EndAuthExpired:
-		e.authExpired.Add(1)
-	}
+	e.countEnd(s.endOf(err))
 	if s.conn != nil {
 		e.shared.Add(-1)
 	}
