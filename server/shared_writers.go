@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -25,10 +26,10 @@ import (
 // none of them, and the writer queues them. The writer reads one batch of
 // each one's frames (references to the logs' own, at most hub.BatchBytes)
 // and writes it with one non-blocking writev on the connection's
-// descriptor, each frame one HTTP/1.1 chunk: the hub holds every frame
-// inside its chunk framing (hub.Subscriber.ReadChunks), so a frame is one
-// iovec and no frame is copied. While it writes one stream it asks the
-// processor for the next ones' state (prefetchAhead). A stream with more
+// descriptor as one HTTP/1.1 chunk: the chunk's size line (the writer's)
+// and CRLF around the frames, each frame one iovec, none copied. While it
+// writes one stream it asks the processor for the next ones' state
+// (prefetchAhead). A stream with more
 // due goes to the back of the writer's queue, so a stream far behind (a
 // replay) takes turns with the others. The response keeps the chunked
 // transfer encoding net/http chose for it (the headers, the retry frame
@@ -47,8 +48,11 @@ import (
 // deadline. A closed client is found by a failing write or by the
 // heartbeat sweep's peek (no reader goroutine per connection).
 
-// lastChunk ends a chunked response body.
-var lastChunk = []byte("0\r\n\r\n")
+// lastChunk ends a chunked response body; crlf ends a chunk.
+var (
+	lastChunk = []byte("0\r\n\r\n")
+	crlf      = []byte("\r\n")
+)
 
 // writerPool is the set of shared writers of an endpoint.
 type writerPool struct {
@@ -150,6 +154,7 @@ type writer struct {
 	spare, due []*stream
 	woken      []*hub.Subscriber
 	bufs       [][]byte  // the slices of one writev
+	head       []byte    // the chunk size line of the batch in bufs
 	iov        iovecs    // their iovecs
 	one        [1][]byte // a write of one static slice
 	// now is monoNow when the current pass (flushReady, heartbeat)
@@ -281,9 +286,9 @@ func prefetchAhead(streams []*stream, i int) {
 	}
 }
 
-// flush reads one batch of s, each frame one chunk (the hub's own bytes),
-// and writes it with one writev; with more due, s goes to the back of the
-// queue.
+// flush reads one batch of s (the hub's own bytes), frames it as one
+// chunk and writes it with one writev; with more due, s goes to the back
+// of the queue.
 func (w *writer) flush(s *stream) {
 	if s.ended {
 		return
@@ -292,7 +297,18 @@ func (w *writer) flush(s *stream) {
 		w.end(s, s.endErr)
 		return
 	}
-	bufs, more, err := s.sub.ReadChunks(w.bufs[:0])
+	bufs, more, err := s.sub.Read(append(w.bufs[:0], nil)) // bufs[0]: the size line
+	if len(bufs) == 1 {
+		bufs = bufs[:0]
+	} else {
+		size := 0
+		for _, f := range bufs[1:] {
+			size += len(f)
+		}
+		w.head = append(strconv.AppendInt(w.head[:0], int64(size), 16), "\r\n"...)
+		bufs[0] = w.head
+		bufs = append(bufs, crlf)
+	}
 	if f := w.p.e.endFrame(s, err); f != nil {
 		bufs = append(bufs, appendChunk(nil, s.encode(nil, f)))
 	}
@@ -336,7 +352,8 @@ const (
 )
 
 // send writes bufs to s with one writev without blocking; what the socket
-// does not take goes to a flusher. The slices must be immutable.
+// does not take goes to a flusher. The slices must be immutable, but for
+// the writer's chunk size line (w.head), of which a flusher gets a copy.
 func (w *writer) send(s *stream, bufs [][]byte) sendResult {
 	total := 0
 	for _, b := range bufs {
@@ -360,6 +377,9 @@ func (w *writer) send(s *stream, bufs [][]byte) sendResult {
 		return sendDone
 	}
 	rest := restOf(bufs, n)
+	if n < len(bufs[0]) && len(w.head) > 0 && &bufs[0][0] == &w.head[0] {
+		rest[0] = slices.Clone(rest[0]) // the writer's size line: the flusher's own copy
+	}
 	s.midChunk = true
 	w.mu.Lock()
 	s.flushing = true

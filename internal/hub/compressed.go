@@ -13,8 +13,8 @@ import "github.com/go-micro-sse/go-micro-sse/internal/compress"
 // checksum (12 bytes); its owner writes the header first (AppendHeader)
 // and, at a clean end, the trailer (AppendTrailer).
 
-// zframe is a frame's compressed form: its deflate blocks inside the same
-// HTTP/1.1 chunk framing as a frame, and the checksums a stream needs.
+// zframe is a frame's compressed form: its deflate blocks, and the
+// checksums a stream needs.
 type zframe struct {
 	frame frame
 	d     compress.Deflated
@@ -30,21 +30,21 @@ func Compressed(enc compress.Encoding) SubscribeOption {
 	}
 }
 
-// zroom is the room left before a frame's compressed body for the chunk
-// size line and the id line as a stored block.
-const zroom = chunkRoom + idReserve + 5
+// zroom is the room left before a frame's compressed body for the id line
+// as a stored block.
+const zroom = idReserve + 5
 
-// compressBody compresses the frame encode made in buf (chunkRoom free
-// bytes first; without a publisher id, idReserve more for the id line),
+// compressBody compresses the frame encode made in buf (without a
+// publisher id, after idReserve free bytes for the id line),
 // without its id line when it has none yet, outside the lock; compressed
 // says whether it did (some subscriber reads compressed).
 func (h *Hub) compressBody(buf []byte, pubID string) (z []byte, body compress.Deflated, compressed bool) {
 	if h.zreaders.Load() == 0 {
 		return nil, body, false
 	}
-	start := chunkRoom
+	start := 0
 	if pubID == "" {
-		start += idReserve
+		start = idReserve
 	}
 	z, body = compress.DeflateFrame(make([]byte, zroom, zroom+len(buf)/2+64), buf[start:])
 	return z, body, true
@@ -65,9 +65,9 @@ func finishCompressed(z []byte, body compress.Deflated, plain []byte) *zframe {
 // compressFrame compresses a whole frame alone (for frames appended while
 // nobody read compressed, resets, frames from the Source).
 func compressFrame(f frame) *zframe {
-	z, d := compress.DeflateFrame(make([]byte, chunkRoom, chunkRoom+f.len()/2+64), f.bytes())
+	z, d := compress.DeflateFrame(make([]byte, 0, f.len()/2+64), f.bytes())
 	d.Blocks = nil // the frame holds them
-	return &zframe{frame: makeFrame(z, chunkRoom), d: d}
+	return &zframe{frame: makeFrame(z, 0), d: d}
 }
 
 // zframeLocked returns e's compressed form, compressing it now (and

@@ -6,7 +6,6 @@ import (
 	"compress/zlib"
 	"fmt"
 	"io"
-	"net/http/httputil"
 	"strings"
 	"testing"
 
@@ -14,18 +13,12 @@ import (
 	"github.com/go-micro-sse/go-micro-sse/internal/compress"
 )
 
-// readAllNow reads s until nothing more is due, as frames or chunks.
-func readAllNow(t *testing.T, s *Subscriber, chunks bool) [][]byte {
+// readAllNow reads s's frames until nothing more is due.
+func readAllNow(t *testing.T, s *Subscriber) [][]byte {
 	t.Helper()
 	var out, batch [][]byte
 	for {
-		var more bool
-		var err error
-		if chunks {
-			batch, more, err = s.ReadChunks(batch[:0])
-		} else {
-			batch, more, err = s.Read(batch[:0])
-		}
+		batch, more, err := s.Read(batch[:0])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,7 +60,7 @@ func decodeStream(t *testing.T, s *Subscriber, frames [][]byte) []byte {
 
 // TestCompressedReadersGetThePlainStream: gzip and zlib subscribers, live
 // and resuming (exactly, and from an unknown id: the reset), on two topics,
-// decode their frames, chunks, heartbeats and a hint of their own to
+// decode their frames, heartbeats and a hint of their own to
 // exactly what a plain subscriber reads; events published before any
 // compressed reader existed are compressed once when first read, later ones
 // at publish, and every reader shares the same compressed bytes.
@@ -107,16 +100,7 @@ func TestCompressedReadersGetThePlainStream(t *testing.T) {
 		}
 		var want []byte
 		for k, s := range subs {
-			chunks := k%2 == 1
-			frames := readAllNow(t, s, chunks)
-			if chunks {
-				body := append(bytes.Join(frames, nil), "0\r\n\r\n"...)
-				dechunked, err := io.ReadAll(httputil.NewChunkedReader(bytes.NewReader(body)))
-				if err != nil {
-					t.Fatal(err)
-				}
-				frames = [][]byte{dechunked}
-			}
+			frames := readAllNow(t, s)
 			frames = append(frames, s.AppendFrame(nil, heartbeat), s.AppendPlain(nil, []byte("retry: 1234\n\n")))
 			got := decodeStream(t, s, frames)
 			if k == 0 {
@@ -152,10 +136,10 @@ func TestCompressedFramesAreShared(t *testing.T) {
 	}
 	p, _ := h.Subscribe([]string{"t"}, formatID(h.epoch, 0))
 	defer p.Close()
-	for _, f := range readAllNow(t, p, false) {
+	for _, f := range readAllNow(t, p) {
 		plainBytes += len(f)
 	}
-	fa, fb := readAllNow(t, a, false), readAllNow(t, b, false)
+	fa, fb := readAllNow(t, a), readAllNow(t, b)
 	if len(fa) != 10 || len(fb) != 10 {
 		t.Fatalf("%d and %d frames, want 10", len(fa), len(fb))
 	}
@@ -182,7 +166,7 @@ func TestUnsupportedEncodingReadsPlain(t *testing.T) {
 	s, _ := h.Subscribe([]string{"t"}, "", Compressed(compress.Zstd), Notify(func() {}))
 	defer s.Close()
 	h.Publish("t", &codec.Event{Data: []byte("x")})
-	frames := readAllNow(t, s, false)
+	frames := readAllNow(t, s)
 	if s.Encoding() != compress.Identity || len(frames) != 1 || !bytes.HasSuffix(frames[0], []byte("data: x\n\n")) {
 		t.Fatalf("encoding %v, frames %q", s.Encoding(), frames)
 	}

@@ -24,8 +24,8 @@
 // move. A subscriber is its last sequence read and, per topic, the
 // absolute index it reads next: a few words, whatever it is behind by.
 // Read hands out, in id order merged across the subscriber's topics, the
-// frames after its position, in bounded batches (batchFrames frames,
-// BatchBytes bytes): references to the log's own frames, which are never
+// frames after its position, in bounded batches (512 frames, BatchBytes
+// bytes): references to the log's own frames, which are never
 // modified, so a server writes them as they are (one writev) and a
 // connection holds of its own at most one batch, whatever the history
 // holds and whatever Last-Event-ID it sent. Live delivery and replay are
@@ -40,6 +40,34 @@
 // with its last id and gets a reset at the gap. How far behind readers are
 // is Lag: per topic, the age of the oldest event one has yet to read; how
 // late a write is, TakeReadAge: the age of the newest live event it read.
+//
+// # Frames carry no transport framing
+//
+// A frame is the event's text/event-stream bytes, nothing else: the hub
+// knows the codec, not HTTP. The server's shared writers frame each batch
+// as one HTTP/1.1 chunk (a size line and CRLF around the batch's frames,
+// two more iovecs per writev). Until December 2026 the log stored every
+// frame inside its own chunk framing (one iovec per frame, no work per
+// batch). The two were measured against each other and the limit server
+// with examples/bench's loadgen (600 events at 100/s, CPU per delivered
+// event, medians of 9 runs of each server in turn; two runs, 2 shared
+// cores at load 10-17):
+//
+//	                          in the log   per batch         limit
+//	1,000 x 100 ev/s, 100 B   3,867 ns     4,383 ns (1.13x)  4,433 ns
+//	  second run              3,567 ns     3,833 ns (1.07x)  2,833 ns
+//	  user part             283, 250 ns  333, 250 ns       233, 117 ns
+//	500 x 4 KiB, 100 ev/s     6,100 ns     6,400 ns (1.05x)  6,033 ns
+//	  second run              6,167 ns     6,433 ns (1.04x)  6,667 ns
+//	  user part             467, 500 ns  533, 533 ns       367, 367 ns
+//
+// The runs of one server spread far wider than the difference (in the
+// log: 2,017-4,967 and 2,950-4,633 ns at 1,000 x 100; 5,167-7,133 and
+// 2,933-8,600 ns at 500 x 4 KiB), and the limit server measured slower
+// than both in two of the four: the framing in the log did not win by
+// more than the noise, so it left the log. On a quiet machine the
+// difference may show as a few percent at live rates (one frame a batch:
+// three iovecs instead of one); remeasure before putting it back.
 //
 // # Publisher ids (KeepPublisherIDs)
 //

@@ -7,8 +7,8 @@ import (
 	"github.com/go-micro-sse/go-micro-sse/codec"
 )
 
-// ErrAlreadyRead is returned by Follow on a subscriber that was read.
-var ErrAlreadyRead = errors.New("hub: subscriber already read")
+// errAlreadyRead is returned by Follow on a subscriber that was read.
+var errAlreadyRead = errors.New("hub: subscriber already read")
 
 // Follow puts evs into s's stream before s is first read: right after its
 // reset frame when its resume was lost, else first, before every event
@@ -17,7 +17,7 @@ var ErrAlreadyRead = errors.New("hub: subscriber already read")
 // they stand at (the reset's id, or the hub id of s's position), so that
 // a client reconnecting after them resumes from there exactly. An event
 // that cannot be encoded makes Follow put none and return the error; on
-// a subscriber already read it returns ErrAlreadyRead.
+// a subscriber already read it returns errAlreadyRead.
 func (s *Subscriber) Follow(evs []codec.Event) error {
 	if len(evs) == 0 {
 		return nil
@@ -26,7 +26,7 @@ func (s *Subscriber) Follow(evs []codec.Event) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if s.wasRead {
-		return ErrAlreadyRead
+		return errAlreadyRead
 	}
 	at, prefix := s.pos, []byte(nil)
 	if r := s.reset; r != nil {
@@ -47,6 +47,6 @@ func (s *Subscriber) Follow(evs []codec.Event) error {
 	if s.reset == nil {
 		s.reset = &pendingReset{seq: at}
 	}
-	s.reset.frame = makeFrame(buf, chunkRoom)
+	s.reset.frame = makeFrame(buf, 0)
 	return nil
 }

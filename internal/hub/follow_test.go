@@ -55,8 +55,8 @@ func TestFollow(t *testing.T) {
 		if again.Resume().Outcome != ResumeExact || len(evs) != 1 || evs[0].ID != live[0] {
 			t.Fatalf("resumed from the snapshot's id: %v %v, want exact and %s", again.Resume(), ids(evs), live[0])
 		}
-		if err := again.Follow(snap); !errors.Is(err, ErrAlreadyRead) {
-			t.Fatalf("Follow after Read: %v, want ErrAlreadyRead", err)
+		if err := again.Follow(snap); !errors.Is(err, errAlreadyRead) {
+			t.Fatalf("Follow after Read: %v, want errAlreadyRead", err)
 		}
 	})
 }

@@ -156,7 +156,7 @@ func (h *Hub) Check(name string, ev *codec.Event) error {
 	if err != nil {
 		return err
 	}
-	if err := h.fits(len(buf) - chunkRoom); err != nil {
+	if err := h.fits(len(buf)); err != nil {
 		return err
 	}
 	h.mu.Lock()
@@ -211,7 +211,7 @@ func (h *Hub) add(name string, seq uint64, at int64, ev *codec.Event) (string, e
 	if seq == 0 {
 		// The upper bound of the frame's size (the id line's whole room):
 		// whether an event fits does not depend on its sequence.
-		if err := h.fits(len(buf) - chunkRoom); err != nil {
+		if err := h.fits(len(buf)); err != nil {
 			return "", err
 		}
 	}
@@ -239,7 +239,7 @@ func (h *Hub) add(name string, seq uint64, at int64, ev *codec.Event) (string, e
 	if at == 0 {
 		at = h.clock()
 	}
-	start, idLen := chunkRoom, 0
+	start, idLen := 0, 0
 	if pubID == "" {
 		start, idLen = h.putID(buf, seq)
 	}
@@ -260,10 +260,10 @@ func (h *Hub) add(name string, seq uint64, at int64, ev *codec.Event) (string, e
 	return string(ent.frame.bytes()[len("id: ") : len("id: ")+idLen]), nil
 }
 
-// encode encodes ev once, outside the lock, after chunkRoom free bytes
-// (newFrameBuf: makeFrame wraps it). Without a publisher id (or without
-// KeepPublisherIDs) the frame is encoded after idReserve more free bytes
-// where the id line goes once the sequence is known (putID).
+// encode encodes ev once, outside the lock (newFrameBuf: makeFrame wraps
+// it). Without a publisher id (or without KeepPublisherIDs) the frame is
+// encoded after idReserve free bytes where the id line goes once the
+// sequence is known (putID).
 func (h *Hub) encode(ev *codec.Event) (buf []byte, pubID string, err error) {
 	e := *ev
 	enc := codec.DataEncoding(h.enc.Load())
@@ -286,7 +286,7 @@ func (h *Hub) encode(ev *codec.Event) (buf []byte, pubID string, err error) {
 func (h *Hub) putID(buf []byte, seq uint64) (start, idLen int) {
 	var idb [maxIDLen]byte
 	id := appendID(idb[:0], h.epoch, seq)
-	end := chunkRoom + idReserve
+	end := idReserve
 	start = end - len("id: ") - len(id) - len("\n")
 	n := copy(buf[start:], "id: ")
 	copy(buf[start+n:], id)

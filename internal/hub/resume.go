@@ -260,5 +260,5 @@ func (h *Hub) resetFrame(seq uint64, reason, lastID string) frame {
 	}{reason, lastID})
 	ev := codec.Event{ID: formatID(h.epoch, seq), Event: codec.ResetEventType, Data: data}
 	buf, _ := ev.AppendTo(newFrameBuf(0, len(data)+len(codec.ResetEventType)+64)) // valid by construction: json.Marshal gives UTF-8
-	return makeFrame(buf, chunkRoom)
+	return makeFrame(buf, 0)
 }

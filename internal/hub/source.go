@@ -115,7 +115,7 @@ func (s *Subscriber) fetch(f fetchRange) {
 		if eerr != nil {
 			continue // the log holds what the hub would have refused
 		}
-		start := chunkRoom
+		start := 0
 		if pubID == "" {
 			start, _ = h.putID(buf, rec.Seq)
 		}

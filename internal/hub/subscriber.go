@@ -216,23 +216,10 @@ func (s *Subscriber) PrefetchOwner() {
 // the history reaches), ErrUnsubscribed (Close was called), a Source
 // error, or ErrClosed once everything the logs held at Close is read.
 func (s *Subscriber) Read(dst [][]byte) (frames [][]byte, more bool, err error) {
-	return s.read(dst, false)
-}
-
-// ReadChunks is Read for a writer of an HTTP/1.1 chunked response: it
-// appends each frame as one chunk (its size line, the frame, CRLF), the
-// hub's own bytes as Read's are, so that the writer writes the batch with
-// one iovec per frame and no framing of its own.
-func (s *Subscriber) ReadChunks(dst [][]byte) (chunks [][]byte, more bool, err error) {
-	return s.read(dst, true)
-}
-
-// read is Read, of frames or of chunks.
-func (s *Subscriber) read(dst [][]byte, chunks bool) (out [][]byte, more bool, err error) {
 	h := s.h
 	h.mu.Lock()
 	n0 := len(dst)
-	dst, more, err, fetch := s.readLocked(dst, chunks)
+	dst, more, err, fetch := s.readLocked(dst)
 	h.delivered += uint64(len(dst) - n0)
 	var r fetchRange
 	if fetch {
@@ -247,7 +234,7 @@ func (s *Subscriber) read(dst [][]byte, chunks bool) (out [][]byte, more bool, e
 
 // readLocked is Read under the hub's lock; fetch says a Source fetch must
 // be started.
-func (s *Subscriber) readLocked(dst [][]byte, chunks bool) (out [][]byte, more bool, err error, fetch bool) {
+func (s *Subscriber) readLocked(dst [][]byte) (out [][]byte, more bool, err error, fetch bool) {
 	s.wasRead = true
 	if s.err != nil && s.err != ErrClosed {
 		return dst, false, s.err, false
@@ -264,11 +251,7 @@ func (s *Subscriber) readLocked(dst [][]byte, chunks bool) (out [][]byte, more b
 			s.z.Add(&z.d)
 			f = z.frame
 		}
-		if chunks {
-			dst = append(dst, f.chunk)
-		} else {
-			dst = append(dst, f.bytes())
-		}
+		dst = append(dst, f.bytes())
 	}
 	takeEntry := func(t *topic, e *entry) {
 		f := e.frame
@@ -277,11 +260,7 @@ func (s *Subscriber) readLocked(dst [][]byte, chunks bool) (out [][]byte, more b
 			s.z.Add(&z.d)
 			f = z.frame
 		}
-		if chunks {
-			dst = append(dst, f.chunk)
-		} else {
-			dst = append(dst, f.bytes())
-		}
+		dst = append(dst, f.bytes())
 		frames++
 		size += e.frame.len()
 	}
