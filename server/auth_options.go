@@ -19,15 +19,6 @@ import (
 // micro.NewService(micro.Server(sse.NewServer(sse.Auth(a))), micro.Auth(a), ...),
 // or, after NewService, srv.Init(sse.Auth(svc.Options().Auth)).
 
-// Defaults of the auth options.
-const (
-	// DefaultAuthCookie is the cookie a token is read from.
-	DefaultAuthCookie = "access_token"
-	// DefaultAuthQueryParam is the query parameter a token is read from
-	// (RFC 6750's name).
-	DefaultAuthQueryParam = "access_token"
-)
-
 // The keys of the auth options in server.Options.Context.
 type (
 	authKey           struct{}

@@ -20,11 +20,6 @@ import (
 // cookie-authenticated streams. Even if it got through, "*" never echoes
 // an origin with credentials.
 
-// DefaultAllowedHeaders are the request headers a cross-origin events
-// request may carry unless AllowedHeaders says otherwise: the ones an
-// EventSource or a polyfill sends.
-var DefaultAllowedHeaders = []string{"Last-Event-ID", "Cache-Control", "Accept", "Authorization"}
-
 // corsMaxAge is how long, in seconds, a browser may cache a preflight.
 const corsMaxAge = "600"
 

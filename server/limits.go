@@ -31,13 +31,6 @@ import (
 // exempt from the per-client limits. Every refusal is counted by reason
 // (EndpointStats.Refused).
 
-// Defaults of the limits per client address.
-const (
-	DefaultMaxConnectionsPerClient = 256  // streams open at once per client address
-	DefaultConnectRate             = 20.0 // new requests per second per client address
-	DefaultConnectBurst            = 40   // requests a client address may make at once above the rate
-)
-
 // ClientAddressFunc returns the address a request comes from, the key of
 // the per-client limits. An empty result exempts the request from them.
 type ClientAddressFunc func(r *http.Request) string

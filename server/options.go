@@ -13,7 +13,11 @@ import (
 	"github.com/go-micro-sse/go-micro-sse/internal/hub"
 )
 
-// Defaults of the SSE options, used when an option is not given.
+// Defaults of the server's options, used when an option is not given: the
+// one place they are defined, but for MaxConnections', which follows the
+// process's file limit (see MaxConnections). The hub's (MaxHistoryEvents
+// and the other options of ssebroker.NewBroker and OwnHub) are the
+// broker's.
 const (
 	DefaultEventsPath             = "/events"        // EventsPath
 	DefaultStreamParam            = "stream"         // StreamParam
@@ -29,6 +33,14 @@ const (
 	DefaultMaxHeaderBytes         = 64 << 10         // MaxHeaderBytes
 	DefaultBridgeLinger           = 30 * time.Second // BridgeLinger: how long a bridged topic outlives its last stream
 	DefaultShutdownJitter         = 10 * time.Second // ShutdownJitter: the spread of the clients' return after Stop
+	DefaultRPCPath                = "/rpc/"          // RPCPath: the path prefix of the RPC endpoints
+
+	DefaultMaxConnectionsPerClient = 256  // MaxConnectionsPerClient: streams open at once per client address
+	DefaultConnectRate             = 20.0 // ConnectRate: new requests per second per client address
+	DefaultConnectBurst            = 40   // ConnectRate: requests a client address may make at once above the rate
+
+	DefaultAuthCookie     = "access_token" // AuthCookie: the cookie a token is read from
+	DefaultAuthQueryParam = "access_token" // AuthQueryParam: the query parameter a token is read from (RFC 6750's name)
 )
 
 // bridgeLingerMargin is what the bridge's linger keeps beyond Retry at
@@ -39,6 +51,11 @@ const bridgeLingerMargin = 2 * time.Second
 // given: letters, digits and "_ . : / @ -" (no spaces, no wildcards of
 // brokers such as NATS' "*" and ">").
 var DefaultTopicPattern = regexp.MustCompile(`^[A-Za-z0-9_.:/@-]+$`)
+
+// DefaultAllowedHeaders are the request headers a cross-origin events
+// request may carry unless AllowedHeaders says otherwise: the ones an
+// EventSource or a polyfill sends.
+var DefaultAllowedHeaders = []string{"Last-Event-ID", "Cache-Control", "Accept", "Authorization"}
 
 // The private keys under which the SSE options ride in go-micro's
 // server.Options.Context, one type per option.

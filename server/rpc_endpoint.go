@@ -19,9 +19,6 @@ import (
 // unknown endpoint, 405 for another method, 401/403 from Auth, 415/413 for
 // a body no codec reads or too large, 503 while not running or stopping.
 
-// DefaultRPCPath is the path prefix of the RPC endpoints.
-const DefaultRPCPath = "/rpc/"
-
 // Reasons an RPC request is refused, counted in EndpointStats.Refused
 // beside the events endpoint's.
 const (
