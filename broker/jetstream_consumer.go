@@ -24,7 +24,7 @@ import (
 // The bound: a consumer error restarts consuming at once; lost heartbeats
 // are noticed after 2 x consumerHeartbeat (2s); a feed behind the stream
 // without progress after the stall timeout (default 3s) plus one check
-// (1s). Each attempt to make a consumer is bounded by consumerCreate
+// (1s), or after three stall timeouts while the stream does not answer. Each attempt to make a consumer is bounded by consumerCreate
 // (1.5s) and they are retried at most maxConsumeRetry (1s) apart, so a
 // node feeds again within seconds of the stream having a leader again
 // (the cluster failover test checks 10s from the leader's crash).
@@ -42,6 +42,11 @@ const (
 	// stream look-up before it): one placed on a server that just died
 	// never answers, the next one is placed anew.
 	consumerCreate = 1500 * time.Millisecond
+	// unknownStall is how many stall timeouts a node without progress
+	// waits before it replaces its consumer while the stream does not
+	// answer (an election: every node alike, and a consumer whose server
+	// is gone is told by its heartbeats).
+	unknownStall = 3
 	// watchInterval is how often the feed's progress is checked.
 	watchInterval = time.Second
 	// maxConsumeRetry bounds the wait between two attempts to start
@@ -70,6 +75,7 @@ type feedState struct {
 	restartNow chan string // a reason to replace the consumer now
 	restarts   atomic.Uint64
 	streamLast atomic.Uint64 // the stream's last sequence, as last seen
+	streamAt   atomic.Int64  // unix ns: when streamLast was last seen
 	fedAt      atomic.Int64  // unix ns: lastFed last advanced (or consuming started)
 	behindAt   atomic.Int64  // unix ns: since when the node is known behind the stream or away from NATS; 0 while it keeps up
 }
@@ -189,7 +195,7 @@ func (j *jetStream) startConsumer(ctx context.Context, deliver func(jetstream.Ms
 	if e := streamEpoch(info.Created); e != j.epoch {
 		return nil, nil, fmt.Errorf("%w: epoch %s, this node serves %s: restart the node", errStreamMadeAgain, e, j.epoch)
 	}
-	j.streamLast.Store(info.State.LastSeq)
+	j.sawStreamLast(info.State.LastSeq)
 	cons, err := j.js.CreateConsumer(ctx, j.name, jetstream.ConsumerConfig{
 		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
 		OptStartSeq:       j.lastFed.Load() + 1,
@@ -245,9 +251,7 @@ func (j *jetStream) deliverFrom(run *consumerRun, deliver func(jetstream.Msg, *j
 		}
 		run.dseq = meta.Sequence.Consumer
 		deliver(msg, meta)
-		if last := meta.Sequence.Stream + meta.NumPending; last > j.streamLast.Load() {
-			j.streamLast.Store(last)
-		}
+		j.sawStreamLast(meta.Sequence.Stream + meta.NumPending)
 	}
 }
 
@@ -271,8 +275,8 @@ func (j *jetStream) signal(reason string) {
 }
 
 // watch returns why cc must be replaced: a signal, cc closed, or no
-// progress against the stream for the stall timeout. It returns "" when
-// ctx ends.
+// progress while the stream is ahead for the stall timeout (while it does
+// not answer, for unknownStall times that). It returns "" when ctx ends.
 func (j *jetStream) watch(ctx context.Context, cc jetstream.ConsumeContext) string {
 	tick := time.NewTicker(watchInterval)
 	defer tick.Stop()
@@ -294,12 +298,17 @@ func (j *jetStream) watch(ctx context.Context, cc jetstream.ConsumeContext) stri
 			fed, progress = f, now
 			continue
 		}
-		if last, err := j.streamLastSeq(ctx); err == nil && last <= fed {
+		last, err := j.streamLastSeq(ctx)
+		stalled := now.Sub(progress)
+		switch {
+		case err == nil && last <= fed:
 			progress = now
-			continue
-		}
-		if stalled := now.Sub(progress); stalled >= j.limits.stallTimeout {
-			return fmt.Sprintf("no progress for %v (fed %d, stream at %d when last seen)", stalled.Round(time.Millisecond), fed, j.streamLast.Load())
+		case err == nil && stalled >= j.limits.stallTimeout:
+			return fmt.Sprintf("no progress for %v (fed %d, stream at %d)", stalled.Round(time.Millisecond), fed, last)
+		case err != nil && stalled >= unknownStall*j.limits.stallTimeout:
+			// The stream does not answer (an election: the consumer may
+			// be fine and heartbeats tell when it is not), for long.
+			return fmt.Sprintf("no progress for %v and the stream does not answer (%v)", stalled.Round(time.Millisecond), err)
 		}
 	}
 }
@@ -312,8 +321,14 @@ func (j *jetStream) streamLastSeq(ctx context.Context) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	j.streamLast.Store(info.State.LastSeq)
+	j.sawStreamLast(info.State.LastSeq)
 	return info.State.LastSeq, nil
+}
+
+// sawStreamLast records last as the stream's last sequence, seen now.
+func (j *jetStream) sawStreamLast(last uint64) {
+	j.streamLast.Store(last)
+	j.streamAt.Store(time.Now().UnixNano())
 }
 
 // stopRun makes run stale and stops its consumer, waiting at most a

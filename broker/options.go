@@ -115,8 +115,9 @@ func JetStreamFetchTimeout(d time.Duration) mbroker.Option {
 // without feeding its hub anything before it drops its consumer and
 // consumes again, from the sequence after the last one fed, through
 // whichever server its connection is on (default
-// DefaultJetStreamStallTimeout). A consumer error, the server's shutdown
-// notice or two missed heartbeats (2s) do the same at once.
+// DefaultJetStreamStallTimeout; three times that while the stream does
+// not answer). A consumer error, the server's shutdown notice or two
+// missed heartbeats (2s) do the same at once.
 func JetStreamStallTimeout(d time.Duration) mbroker.Option {
 	return setBrokerOption(jetStreamStallTimeoutKey{}, d)
 }

@@ -65,9 +65,9 @@ func (j *jetStream) behindFor() time.Duration {
 
 // judge decides every second whether the node keeps up: it is behind
 // while its NATS connection is down, or while the stream's last sequence
-// (as last seen) is above the last one fed and nothing is fed; a stream
-// that does not answer while the connection is up (a leader election,
-// the same for every node) changes nothing. While the node has been
+// (seen within the last 3s) is above the last one fed and nothing is fed;
+// a stream that does not answer while the connection is up (a leader
+// election, the same for every node) is no reason. While the node has been
 // behind for longer than JetStreamUnreadyAfter it is not ready: h's
 // streams are ended (their clients told to come back later: a retry
 // hint), so that browsers move to a node that feeds, and streams opened
@@ -84,15 +84,17 @@ func (j *jetStream) judge(h *hub.Hub, quit <-chan struct{}, done chan<- struct{}
 		case <-tick.C:
 		}
 		f := j.lastFed.Load()
+		seen := time.Since(time.Unix(0, j.streamAt.Load())) < 3*watchInterval
+		behind := !j.nc.IsConnected() || seen && j.streamLast.Load() > f
 		switch {
-		case f != fed || j.nc.IsConnected() && j.streamLast.Load() <= f:
+		case f != fed || !behind:
 			j.behindAt.Store(0)
 		case j.behindAt.Load() == 0:
 			j.behindAt.Store(time.Now().UnixNano())
 		}
 		fed = f
-		behind := j.behindFor()
-		if behind <= j.limits.unreadyAfter {
+		behindFor := j.behindFor()
+		if behindFor <= j.limits.unreadyAfter {
 			if !ready {
 				j.log.Logf(logger.InfoLevel, "sse broker: jetstream stream %q: the node feeds its hub again (at %d): ready", j.name, f)
 			}
@@ -102,7 +104,7 @@ func (j *jetStream) judge(h *hub.Hub, quit <-chan struct{}, done chan<- struct{}
 		n := h.EndSubscribers()
 		if ready {
 			j.log.Logf(logger.WarnLevel, "sse broker: jetstream stream %q: the node has not fed its hub for %v (fed %d, %d behind): not ready, %d streams ended with a retry hint",
-				j.name, behind.Round(time.Millisecond), f, j.lag(), n)
+				j.name, behindFor.Round(time.Millisecond), f, j.lag(), n)
 		}
 		ready = false
 	}

@@ -306,7 +306,7 @@ func (c *NATSCluster) stopAll() {
 }
 
 // WaitJetStream waits until JetStream answers on every running server (its
-// meta group has a leader).
+// meta group has a leader) and a stream can be placed on all of them.
 func (c *NATSCluster) WaitJetStream() {
 	c.t.Helper()
 	for i, s := range c.servers {
@@ -334,6 +334,50 @@ func (c *NATSCluster) WaitJetStream() {
 			c.t.Fatalf("ssetest: jetstream on %s: %v", s.cfg.Name, lastErr)
 		}
 	}
+	c.waitPlacement()
+}
+
+// waitPlacement waits until a stream can be placed on every running
+// server (the meta group knows them all): it creates and deletes a small
+// in-memory stream with that many replicas, trying again until Timeout.
+func (c *NATSCluster) waitPlacement() {
+	c.t.Helper()
+	running := 0
+	first := -1
+	for i, s := range c.servers {
+		if s.cmd != nil {
+			running++
+			if first < 0 {
+				first = i
+			}
+		}
+	}
+	if running == 0 {
+		return
+	}
+	nc, err := nats.Connect(c.URL(first), nats.Timeout(time.Second))
+	if err != nil {
+		c.t.Fatalf("ssetest: connect: %v", err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	var lastErr error
+	deadline := time.Now().Add(Timeout)
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, lastErr = js.CreateStream(ctx, jetstream.StreamConfig{
+			Name: "ssetest_placement", Subjects: []string{"ssetest_placement"}, Storage: jetstream.MemoryStorage, Replicas: running,
+		})
+		if lastErr == nil {
+			lastErr = js.DeleteStream(ctx, "ssetest_placement")
+		}
+		cancel()
+		if lastErr == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	c.t.Fatalf("ssetest: no stream placed on the %d servers within %v: %v", running, Timeout, lastErr)
 }
 
 // StreamLeader returns the index of the server leading stream (waiting, at
