@@ -68,10 +68,19 @@ var errNoFlush = errors.New("sse server: the ResponseWriter cannot flush")
 func (e *endpoint) controlOf(w http.ResponseWriter, r *http.Request) (*writeControl, error) {
 	rc := http.NewResponseController(w)
 	c := &writeControl{rc: rc, flush: rc, deadline: rc}
-	held := heldWriter(w)
+	// The ResponseWriter a wrapper without Unwrap holds, looked for only
+	// when w falls short (net/http's own never does).
+	var held http.ResponseWriter
+	looked := false
+	heldOf := func() http.ResponseWriter {
+		if !looked {
+			held, looked = heldWriter(w), true
+		}
+		return held
+	}
 	if !canFlush(w) {
 		c.flush = nil
-		if held != nil && canFlush(held) {
+		if held := heldOf(); held != nil && canFlush(held) {
 			c.flush = http.NewResponseController(held)
 		}
 	}
@@ -82,7 +91,7 @@ func (e *endpoint) controlOf(w http.ResponseWriter, r *http.Request) (*writeCont
 	// A zero deadline is none: this only asks whether it can be set.
 	if errors.Is(rc.SetWriteDeadline(time.Time{}), http.ErrNotSupported) {
 		found := false
-		if held != nil {
+		if held := heldOf(); held != nil {
 			if hc := http.NewResponseController(held); !errors.Is(hc.SetWriteDeadline(time.Time{}), http.ErrNotSupported) {
 				c.deadline, found = hc, true
 			}
