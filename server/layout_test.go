@@ -16,7 +16,7 @@ func TestStreamLayout(t *testing.T) {
 	}
 	hot := map[string]uintptr{
 		"sub": unsafe.Offsetof(s.sub) + unsafe.Sizeof(s.sub), "w": unsafe.Offsetof(s.w) + unsafe.Sizeof(s.w),
-		"fd": unsafe.Offsetof(s.fd) + unsafe.Sizeof(s.fd), "lastWrite": unsafe.Offsetof(s.lastWrite) + unsafe.Sizeof(s.lastWrite),
+		"conn.fd+state": unsafe.Offsetof(s.conn) + 8, "lastWrite": unsafe.Offsetof(s.lastWrite) + unsafe.Sizeof(s.lastWrite),
 		"endErr": unsafe.Offsetof(s.endErr) + unsafe.Sizeof(s.endErr), "midChunk": unsafe.Offsetof(s.midChunk) + 1,
 	}
 	for name, end := range hot {

@@ -93,8 +93,7 @@ func appendChunk(dst, frames []byte) []byte {
 
 // add hands a taken-over stream to a writer.
 func (p *writerPool) add(s *stream, conn net.Conn) {
-	s.conn = conn
-	s.fd = fdOf(conn)
+	s.conn.Init(conn)
 	s.lastWrite.Store(monoNow())
 	p.e.shared.Add(1)
 	w := s.home
@@ -102,7 +101,7 @@ func (p *writerPool) add(s *stream, conn net.Conn) {
 	if w.closed {
 		w.mu.Unlock()
 		s.say(p.byeChunk(s), p.e.byeDeadline())
-		conn.Close()
+		s.conn.Close()
 		s.finish(hub.ErrClosed)
 		return
 	}
@@ -414,7 +413,7 @@ func (w *writer) flushRest(s *stream, rest net.Buffers) {
 	err := s.conn.SetWriteDeadline(deadline)
 	if err == nil {
 		var n int64
-		n, err = rest.WriteTo(s.conn)
+		n, err = s.conn.WriteBuffers(&rest)
 		w.counters.written.Add(uint64(n))
 	}
 	clear(rest)
@@ -503,7 +502,7 @@ func (w *writer) shutdown() {
 // say writes b to a taken-over stream that is ending: without blocking
 // when possible, else by deadline.
 func (s *stream) say(b []byte, deadline time.Time) {
-	if s.fd >= 0 {
+	if s.conn.HasFD() {
 		var iov iovecs
 		s.tryWritev(&iov, [][]byte{b})
 		return

@@ -2,13 +2,13 @@ package server
 
 import (
 	"errors"
-	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/go-micro-sse/go-micro-sse/internal/hub"
+	"github.com/go-micro-sse/go-micro-sse/internal/writepath"
 )
 
 // The write path. A stream is a position in the hub's logs (its
@@ -36,10 +36,8 @@ type stream struct {
 	// w is the shared writer once the stream is taken over; then the
 	// hub wakes it through that writer's Waker (takeWoken), not notify.
 	w atomic.Pointer[writer]
-	e *endpoint
 
 	// Taken-over streams only.
-	fd        int          // conn's descriptor (-1: none), written by its owner (writev_unix.go)
 	lastWrite atomic.Int64 // monoNow of the last write
 	endErr    error        // why the stream must end; set by its owner
 	queued    bool         // in w.ready; guarded by w.mu
@@ -49,6 +47,12 @@ type stream struct {
 	// midChunk: a chunk was left unfinished (a write failed or was cut
 	// short): the last-chunk marker must not follow.
 	midChunk bool
+	// conn owns the taken-over connection and its descriptor (its hot
+	// words, the descriptor and its state, in this cache line): the only
+	// way to write, peek at or close it.
+	conn writepath.Conn
+
+	e *endpoint
 
 	r      *http.Request // nil once taken over, unless OnUnsubscribe needs it
 	topics []string
@@ -63,7 +67,6 @@ type stream struct {
 	// the hub ends the subscriber; cut says it did.
 	ctl atomic.Pointer[writeControl]
 
-	conn net.Conn // taken-over streams only
 	// home is the shared writer a stream that may be taken over is
 	// subscribed with (its Waker) and goes to; nil for the others.
 	home *writer
@@ -83,7 +86,7 @@ type stream struct {
 
 // newStream returns a stream of r on topics, not yet subscribed.
 func newStream(e *endpoint, r *http.Request, topics []string) *stream {
-	s := &stream{e: e, r: r, topics: topics, fd: -1, opened: time.Now().UnixNano()}
+	s := &stream{e: e, r: r, topics: topics, opened: time.Now().UnixNano()}
 	if e.mayTakeOver(r) {
 		s.home = e.pool.pick()
 	} else {
@@ -112,8 +115,8 @@ func (s *stream) remoteAddr() string {
 	if s.r != nil {
 		return s.r.RemoteAddr
 	}
-	if s.conn != nil && s.conn.RemoteAddr() != nil {
-		return s.conn.RemoteAddr().String()
+	if a := s.conn.RemoteAddr(); a != nil {
+		return a.String()
 	}
 	return ""
 }
@@ -182,7 +185,7 @@ func (s *stream) finish(err error) {
 	s.sub.Close()
 	e.leaveBridge(s.topics)
 	e.countEnd(s.endOf(err))
-	if s.conn != nil {
+	if s.conn.Taken() {
 		e.shared.Add(-1)
 	}
 	if s.http2 {
