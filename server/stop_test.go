@@ -132,3 +132,33 @@ func TestStopWithStalledHTTP2Clients(t *testing.T) {
 		t.Fatalf("Stop returned with %d of %d OnUnsubscribe calls made", got, clients)
 	}
 }
+
+// TestStopWhileHTTP2ClientsLeave stops the server while its HTTP/2
+// clients go away: Stop cuts the writes of the streams it knows from
+// goroutines of its own, and none may touch a stream whose handler has
+// returned (the HTTP/2 ResponseWriter panics then).
+func TestStopWhileHTTP2ClientsLeave(t *testing.T) {
+	const clients, rounds = 100, 5
+	cert, pool := selfSigned(t)
+	for round := range rounds {
+		srv := newServer(server.TLSConfig(&tls.Config{Certificates: []tls.Certificate{cert}}),
+			sse.ShutdownGrace(2*time.Second))
+		svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: fmt.Sprintf("leaveh2%d", round)})
+		tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}
+		ctx, cancel := context.WithCancel(context.Background())
+		for range clients {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+svc.Addr()+"/events?stream=leave", nil)
+			resp, err := tr.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+		}
+		ssetest.Eventually(t, "the streams open", func() bool { return srv.Stats().Endpoint.Open == clients })
+		go cancel() // the clients leave while the server stops
+		if err := svc.Stop(); err != nil {
+			t.Fatalf("round %d: Stop while HTTP/2 clients leave: %v", round, err)
+		}
+		tr.CloseIdleConnections()
+	}
+}

@@ -66,6 +66,11 @@ type stream struct {
 	// through its ResponseWriter: notify cuts a write short with it when
 	// the hub ends the subscriber; cut says it did.
 	ctl atomic.Pointer[writeControl]
+	// ctlMu is held while ctl changes and while a write is cut from
+	// another goroutine: an HTTP/2 ResponseWriter must not be touched
+	// after its handler returned, and the handler returns only after the
+	// stream let go of ctl (setControl(nil)).
+	ctlMu sync.Mutex
 
 	// home is the shared writer a stream that may be taken over is
 	// subscribed with (its Waker) and goes to; nil for the others.
@@ -167,8 +172,20 @@ func (s *stream) cutWrite(at time.Time) {
 	s.e.wg.Add(1)
 	go func() {
 		defer s.e.wg.Done()
-		_ = ctl.deadline.SetWriteDeadline(at)
+		s.ctlMu.Lock()
+		defer s.ctlMu.Unlock()
+		if s.ctl.Load() == ctl { // not let go of (finished, taken over) in between
+			_ = ctl.deadline.SetWriteDeadline(at)
+		}
 	}()
+}
+
+// setControl sets how the stream's writes are cut from other goroutines
+// (nil: they are not any more); it waits for a cut under way.
+func (s *stream) setControl(ctl *writeControl) {
+	s.ctlMu.Lock()
+	s.ctl.Store(ctl)
+	s.ctlMu.Unlock()
 }
 
 // finish unsubscribes the stream and accounts for why it ended (err from
@@ -178,7 +195,7 @@ func (s *stream) finish(err error) {
 		return
 	}
 	e := s.e
-	s.ctl.Store(nil) // no write to cut short any more
+	s.setControl(nil) // no write to cut short any more
 	if s.stopExpiry != nil {
 		s.stopExpiry()
 	}
@@ -202,7 +219,7 @@ func (s *stream) finish(err error) {
 // and status written), then hands it to its write mode until it ends.
 func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, s *stream, ctl *writeControl) {
 	rc := ctl.rc
-	s.ctl.Store(ctl)
+	s.setControl(ctl)
 	// Tracked from its first write on (a replay's first batch may be
 	// large): Shutdown cuts a stalled one short in any write.
 	e.track(s)
@@ -232,7 +249,7 @@ func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, s *stream, ctl 
 		s.notify() // the rest goes out from the write mode
 	}
 	if e.mayTakeOver(r) {
-		s.ctl.Store(nil)
+		s.setControl(nil)
 		if conn, _, herr := rc.Hijack(); herr == nil {
 			// The request goes, unless OnUnsubscribe needs it or it says
 			// another address than the connection (the log tells r's).
@@ -242,7 +259,7 @@ func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, s *stream, ctl 
 			e.pool.add(s, conn)
 			return
 		}
-		s.ctl.Store(ctl)
+		s.setControl(ctl)
 		// It keeps its goroutine after all: a wake-up for what came
 		// while it had no channel.
 		s.goroutineWake()
