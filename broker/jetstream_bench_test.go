@@ -12,6 +12,7 @@ import (
 
 	mbroker "go-micro.dev/v4/broker"
 
+	ssebroker "github.com/go-micro-sse/go-micro-sse/broker"
 	"github.com/go-micro-sse/go-micro-sse/internal/ssetest"
 )
 
@@ -21,6 +22,37 @@ import (
 func BenchmarkJetStreamPublish(b *testing.B) {
 	ns := runNATS(b, b.TempDir(), -1)
 	node := startNode(b, ns.ClientURL(), nil)
+	m := msg(`{"n":12345,"text":"a typical small JSON event body"}`+"\n", "Content-Type", "application/json")
+	b.Run("sequential", func(b *testing.B) {
+		for b.Loop() {
+			if err := node.broker.Publish("bench", m); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "acked/s")
+	})
+	b.Run("parallel=16", func(b *testing.B) {
+		start := time.Now()
+		b.SetParallelism(8) // 8 x GOMAXPROCS(2) = 16 publishers
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := node.broker.Publish("bench", m); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "acked/s")
+	})
+}
+
+// BenchmarkJetStreamPublishReplicated is BenchmarkJetStreamPublish on a
+// cluster of three nats-servers (child processes) with a 3-replica stream
+// the broker creates (JetStreamReplicas(3)): each acknowledgement waits for
+// a quorum of two servers.
+func BenchmarkJetStreamPublishReplicated(b *testing.B) {
+	c := ssetest.StartNATSCluster(b, 3)
+	node := clusterNode(b, c, 0, ssebroker.JetStreamReplicas(3))
 	m := msg(`{"n":12345,"text":"a typical small JSON event body"}`+"\n", "Content-Type", "application/json")
 	b.Run("sequential", func(b *testing.B) {
 		for b.Loop() {

@@ -31,7 +31,7 @@ const resumeBound = 10 * time.Second
 
 // clusterNode starts an SSE node whose NATS connection is on server i of
 // c first, with every server's URL.
-func clusterNode(t *testing.T, c *ssetest.NATSCluster, i int, bopts ...mbroker.Option) *jsNode {
+func clusterNode(t testing.TB, c *ssetest.NATSCluster, i int, bopts ...mbroker.Option) *jsNode {
 	t.Helper()
 	nc := c.Connect(i)
 	b := ssebroker.NewBroker(append([]mbroker.Option{ssebroker.JetStream(nc, stream)}, bopts...)...)
