@@ -52,6 +52,9 @@ const (
 	// maxConsumeRetry bounds the wait between two attempts to start
 	// consuming.
 	maxConsumeRetry = time.Second
+	// logEveryFailures is how many failed tries to start consuming in a
+	// row make one warning (the others are logged at debug level).
+	logEveryFailures = 30
 	// minRunGap is the least time between the starts of two consumers, so
 	// that a consumer failing at once is not remade in a loop.
 	minRunGap = 250 * time.Millisecond
@@ -144,7 +147,11 @@ func (j *jetStream) loop(deliver func(jetstream.Msg, *jetstream.MsgMetadata), qu
 				// placed elsewhere, at once.
 				wait = minRunGap
 			}
-			j.log.Logf(logger.WarnLevel, "sse broker: jetstream stream %q: consume from %d: %v (retrying in %v)", j.name, j.lastFed.Load()+1, err, wait)
+			level := logger.DebugLevel
+			if failures%logEveryFailures == 1 { // the first, then one in logEveryFailures
+				level = logger.WarnLevel
+			}
+			j.log.Logf(level, "sse broker: jetstream stream %q: consume from %d: %v (try %d, again in %v)", j.name, j.lastFed.Load()+1, err, failures, wait)
 			continue
 		}
 		if failures > 0 || j.restarts.Load() > 0 {
