@@ -61,9 +61,20 @@
 // is the NATS JetStream stream: Publish stores the message in the stream
 // and returns once JetStream acknowledged it, and every node consumes the
 // stream and feeds its hub and its in-process subscriptions from it, this
-// node included. Each node reads the stream with an ordered consumer; see
-// Subject for the topic to subject rule, and the README's "Many nodes" for
-// ids, resume and failure behaviour.
+// node included. Each node reads the stream with a consumer it makes and
+// watches: it replaces it on a consumer error, the server's shutdown
+// notice, lost heartbeats, or no progress while the stream is ahead
+// (JetStreamStallTimeout). Publishes carry a message id (Nats-Msg-Id,
+// go-micro's Micro-ID, or a new one), so a retry within the stream's
+// duplicate window is stored once. In production the stream is replicated
+// on three servers (JetStreamReplicas, JetStreamConfig) and each node is
+// given every server's URL; Connect waits for the stream through an
+// election (JetStreamConnectWait). A node behind the stream for longer than
+// JetStreamUnreadyAfter is not ready (Ready, HealthCheck: ErrFeedStalled):
+// it ends its streams with a retry hint and its server leaves the
+// registry, until it feeds again. See Subject for the topic to subject
+// rule, and the README's "Many nodes" for ids, resume and failure
+// behaviour.
 //
 // # The hub and its options
 //
