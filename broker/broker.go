@@ -46,8 +46,9 @@ type sseBroker struct {
 // broker.Codec, broker.Secure and broker.TLSConfig are kept in Options but
 // not used (the broker has no network side and carries headers natively).
 //
-// Besides broker.Broker, the returned value has Stats() Stats. It is safe
-// for concurrent use.
+// Besides broker.Broker, the returned value has Stats() Stats and
+// Ready(context.Context) error (see HealthCheck). It is safe for concurrent
+// use.
 func NewBroker(opts ...mbroker.Option) mbroker.Broker {
 	b := &sseBroker{
 		current: new(atomic.Pointer[hub.Hub]),
