@@ -1,6 +1,10 @@
 package server
 
-import "time"
+import (
+	"time"
+
+	"github.com/go-micro-sse/go-micro-sse/internal/writepath"
+)
 
 // Heartbeats are comment frames (": heartbeat") that keep an idle stream
 // through proxies and reveal a closed client by a failing write. No
@@ -10,15 +14,6 @@ import "time"
 // for Heartbeat/4 (so at most 3/4 of Heartbeat goes by without a write,
 // a quarter of it left for scheduling). The sweep also peeks at each
 // socket to find the clients that left.
-
-// clockStart is the origin of monoNow.
-var clockStart = time.Now()
-
-// monoNow is the time on the monotonic clock, in nanoseconds since
-// clockStart: what a taken-over stream's lastWrite holds. It reads only
-// the monotonic clock (time.Now reads the wall clock too); a writer reads
-// it once per pass over its ready streams, not once per write.
-func monoNow() int64 { return int64(time.Since(clockStart)) }
 
 // heartbeatTick is the sweep interval of the shared writers, and the
 // silence after which a stream with its own goroutine sends a heartbeat.
@@ -36,7 +31,7 @@ func (e *endpoint) heartbeatQuiet() time.Duration { return e.heartbeatTick() / 2
 // ends the streams whose client has closed the connection (a peek at each
 // socket, so an idle client that left frees its place within Heartbeat/2).
 func (w *writer) heartbeat() {
-	now := monoNow()
+	now := writepath.MonoNow()
 	w.now = now
 	idle := int64(w.p.e.heartbeatQuiet())
 	w.mu.Lock()

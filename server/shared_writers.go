@@ -14,6 +14,7 @@ import (
 	"github.com/go-micro-sse/go-micro-sse/internal/compress"
 	"github.com/go-micro-sse/go-micro-sse/internal/hub"
 	"github.com/go-micro-sse/go-micro-sse/internal/prefetch"
+	"github.com/go-micro-sse/go-micro-sse/internal/writepath"
 )
 
 // Shared writers for HTTP/1.1 streams taken over after their headers.
@@ -94,7 +95,7 @@ func appendChunk(dst, frames []byte) []byte {
 // add hands a taken-over stream to a writer.
 func (p *writerPool) add(s *stream, conn net.Conn) {
 	s.conn.Init(conn)
-	s.lastWrite.Store(monoNow())
+	s.lastWrite.Store(writepath.MonoNow())
 	p.e.shared.Add(1)
 	w := s.home
 	w.mu.Lock()
@@ -156,7 +157,7 @@ type writer struct {
 	head       []byte    // the chunk size line of the batch in bufs
 	iov        iovecs    // their iovecs
 	one        [1][]byte // a write of one static slice
-	// now is monoNow when the current pass (flushReady, heartbeat)
+	// now is writepath.MonoNow when the current pass (flushReady, heartbeat)
 	// began: the lastWrite of what it writes, one clock read a pass.
 	now int64
 
@@ -261,7 +262,7 @@ func (w *writer) flushReady() {
 		}
 	}
 	w.mu.Unlock()
-	w.now = monoNow()
+	w.now = writepath.MonoNow()
 	for i, s := range batch[:n] {
 		prefetchAhead(batch[:n], i)
 		w.flush(s)
@@ -417,7 +418,7 @@ func (w *writer) flushRest(s *stream, rest net.Buffers) {
 		w.counters.written.Add(uint64(n))
 	}
 	clear(rest)
-	s.lastWrite.Store(monoNow())
+	s.lastWrite.Store(writepath.MonoNow())
 	if err != nil {
 		// Cut short because the hub ended the subscriber (evicted), the
 		// client took nothing for WriteTimeout, or it left.

@@ -38,7 +38,7 @@ type stream struct {
 	w atomic.Pointer[writer]
 
 	// Taken-over streams only.
-	lastWrite atomic.Int64 // monoNow of the last write
+	lastWrite atomic.Int64 // writepath.MonoNow of the last write
 	endErr    error        // why the stream must end; set by its owner
 	queued    bool         // in w.ready; guarded by w.mu
 	flushing  bool         // a flusher goroutine owns the stream; guarded by w.mu
