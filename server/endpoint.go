@@ -11,6 +11,7 @@ import (
 	"github.com/go-micro-sse/go-micro-sse/internal/bridge"
 	"github.com/go-micro-sse/go-micro-sse/internal/compress"
 	"github.com/go-micro-sse/go-micro-sse/internal/hub"
+	"github.com/go-micro-sse/go-micro-sse/internal/writepath"
 )
 
 // Reasons a request to the events endpoint is refused: the keys of
@@ -68,7 +69,7 @@ type endpoint struct {
 	hookPanics    atomic.Uint64
 	http2         atomic.Int64
 	exact         atomic.Uint64
-	counters      writeCounters // of the streams with their own goroutine
+	counters      writepath.Counters // of the streams with their own goroutine
 	// warnedWrappers holds the ResponseWriter wrapper types logged
 	// (warnWrapper).
 	warnedWrappers sync.Map

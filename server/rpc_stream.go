@@ -222,7 +222,7 @@ func (s *rpcStream) writeCut(b []byte) error {
 		_ = s.rc.SetWriteDeadline(s.e.byeDeadline())
 	}
 	n, err := s.w.Write(b)
-	s.e.counters.written.Add(uint64(n))
+	s.e.counters.Wrote(n)
 	if err != nil {
 		return err
 	}

@@ -161,7 +161,7 @@ type writer struct {
 	// began: the lastWrite of what it writes, one clock read a pass.
 	now int64
 
-	counters writeCounters // of this writer's streams
+	counters writepath.Counters // of this writer's streams
 }
 
 // signal wakes the writer; it never blocks.
@@ -320,7 +320,7 @@ func (w *writer) flush(s *stream) {
 	clear(bufs) // let eviction free the frames
 	w.bufs = bufs[:0]
 	if res == sendDone {
-		w.counters.observeWrite(s)
+		w.counters.ObserveWrite(s.sub)
 	}
 	switch {
 	case res != sendDone:
@@ -360,7 +360,7 @@ func (w *writer) send(s *stream, bufs [][]byte) sendResult {
 		total += len(b)
 	}
 	n, err := s.tryWritev(&w.iov, bufs)
-	w.counters.written.Add(uint64(n))
+	w.counters.Wrote(int(n))
 	if err != nil {
 		s.midChunk = true
 		end := errWrite
@@ -415,7 +415,7 @@ func (w *writer) flushRest(s *stream, rest net.Buffers) {
 	if err == nil {
 		var n int64
 		n, err = s.conn.WriteBuffers(&rest)
-		w.counters.written.Add(uint64(n))
+		w.counters.Wrote(int(n))
 	}
 	clear(rest)
 	s.lastWrite.Store(writepath.MonoNow())
@@ -425,7 +425,7 @@ func (w *writer) flushRest(s *stream, rest net.Buffers) {
 		s.endErr = w.p.e.writeEnd(s, nil, err, deadline)
 	} else {
 		s.midChunk = false
-		w.counters.observeWrite(s)
+		w.counters.ObserveWrite(s.sub)
 	}
 	w.mu.Lock()
 	s.flushing = false

@@ -1,6 +1,10 @@
 package server
 
-import "maps"
+import (
+	"maps"
+
+	"github.com/go-micro-sse/go-micro-sse/internal/writepath"
+)
 
 // What a server counts: Server.Stats is the hub's counters (HubStats),
 // the bridge's and the events endpoint's (EndpointStats), all atomic
@@ -152,10 +156,15 @@ func (e *endpoint) Stats() EndpointStats {
 		ResumedExact: e.exact.Load(),
 		Resets:       resets,
 	}
-	e.counters.addTo(&st)
+	st.Latency.Bounds = writepath.LatencyBounds[:]
+	st.Latency.Counts = make([]uint64, len(writepath.LatencyBounds)+1)
+	add := func(c *writepath.Counters) {
+		c.AddTo(&st.BytesWritten, st.Latency.Counts, &st.Latency.Count, &st.Latency.Sum)
+	}
+	add(&e.counters)
 	if e.pool != nil {
 		for _, w := range e.pool.writers {
-			w.counters.addTo(&st)
+			add(&w.counters)
 		}
 	}
 	return st

@@ -239,7 +239,7 @@ func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, s *stream, ctl 
 		s.finish(e.writeEnd(s, r.Context(), werr, deadline))
 		return
 	}
-	e.counters.observeWrite(s)
+	e.counters.ObserveWrite(s.sub)
 	if err != nil {
 		s.finish(err)
 		return
@@ -335,7 +335,7 @@ func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, ctl *w
 			if err := e.writeResponse(w, ctl, frames, deadline); err != nil {
 				end = e.writeEnd(s, r.Context(), err, deadline)
 			} else if batch {
-				e.counters.observeWrite(s)
+				e.counters.ObserveWrite(s.sub)
 			}
 			hb.Reset(e.heartbeatTick())
 		}
@@ -366,7 +366,7 @@ func (e *endpoint) writeResponse(w http.ResponseWriter, ctl *writeControl, b []b
 	default:
 	}
 	n, err := w.Write(b)
-	e.counters.written.Add(uint64(n))
+	e.counters.Wrote(n)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,8 @@
-// Package writepath is the write path of the events endpoint for the
-// connections it takes over. Each connection is owned by a Conn, the only
-// way to its descriptor: it writes (one non-blocking writev), peeks (is
-// the client gone?) and closes, and a write or peek after Close never
-// reaches the descriptor number.
+// Package writepath holds the pieces of the events endpoint's write path
+// that know nothing of HTTP admission: the Conn that owns each taken-over
+// connection and its descriptor (the only way to write to, peek at or
+// close it; a write or peek after Close never reaches the descriptor
+// number), the monotonic clock of the heartbeat sweep, and the Counters
+// of bytes written and publish-to-write latency. It knows the hub, nothing
+// of the server.
 package writepath
