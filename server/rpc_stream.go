@@ -17,6 +17,7 @@ import (
 	"go-micro.dev/v4/server"
 
 	"github.com/go-micro-sse/go-micro-sse/codec"
+	"github.com/go-micro-sse/go-micro-sse/internal/compress"
 )
 
 // A stream method as an SSE endpoint.
@@ -95,6 +96,12 @@ type rpcStream struct {
 	fl  *http.ResponseController // flushes (writeControl.flush)
 
 	writing sync.Mutex // held by the one write under way
+	// z is the response's content coding (compression.go), guarded by
+	// writing: each frame compressed alone (an RPC stream's events are
+	// its own: nothing to share), the header before the first, the
+	// trailer after the last of a clean end.
+	z      compress.Stream
+	opened bool // the header is written
 
 	mu        sync.Mutex // guards the fields below; never held during a write
 	received  bool
@@ -194,7 +201,23 @@ func (s *rpcStream) Close() error {
 
 // write writes b with one write and one flush (writing held); a failed
 // write ends the stream.
-func (s *rpcStream) write(b []byte) error {
+func (s *rpcStream) write(b []byte) error { return s.writeFrame(b, false) }
+
+// writeFrame writes frame b in the response's encoding, with the trailer
+// when last (writing held); a failed write ends the stream.
+func (s *rpcStream) writeFrame(b []byte, last bool) error {
+	if s.z.Encoding() != compress.Identity {
+		var out []byte
+		if !s.opened {
+			out = s.z.Header(out)
+			s.opened = true
+		}
+		out = s.z.Encode(out, b)
+		if last {
+			out = s.z.Trailer(out)
+		}
+		b = out
+	}
 	deadline := time.Now().Add(s.e.cfg.WriteTimeout)
 	err := s.writeCut(b)
 	s.mu.Lock()
@@ -281,7 +304,7 @@ func (s *rpcStream) end(service string, err error) {
 			return
 		}
 	}
-	_ = s.write(b)
+	_ = s.writeFrame(b, true)
 }
 
 // eventOf is the event msg is sent as.
@@ -361,6 +384,9 @@ func (s *Server) serveRPCStream(ctx context.Context, e *endpoint, w http.Respons
 		st.lastID = lastID // the client's position until the first Send
 	}
 	e.setStreamHeaders(w.Header(), hr)
+	enc := e.encodingOf(hr)
+	e.setEncodingHeaders(w.Header(), enc)
+	st.z = compress.NewStream(enc)
 	w.WriteHeader(http.StatusOK)
 	if err := st.write(e.openFrame); err != nil {
 		return

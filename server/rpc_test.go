@@ -665,7 +665,8 @@ func TestStopCutsStalledRPCStreams(t *testing.T) {
 					stalledRPCClient(t, svc.Addr(), "/rpc/flood.Pour")
 				}
 			} else {
-				tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}
+				tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true,
+					DisableCompression: true} // the flood's bytes as they are: it must fill the window
 				defer tr.CloseIdleConnections()
 				for range clients { // one connection, a stream each, never read past its window
 					req, _ := http.NewRequest(http.MethodGet, "https://"+svc.Addr()+"/rpc/flood.Pour", nil)
