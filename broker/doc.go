@@ -71,7 +71,8 @@
 // given every server's URL; Connect waits for the stream through an
 // election (JetStreamConnectWait). A node behind the stream for longer than
 // JetStreamUnreadyAfter is not ready (Ready, HealthCheck: ErrFeedStalled):
-// it ends its streams with a retry hint and its server leaves the
+// it ends its streams with a retry hint, its server refuses new ones
+// (503, Retry-After) and leaves the
 // registry, until it feeds again. See Subject for the topic to subject
 // rule, and the README's "Many nodes" for ids, resume and failure
 // behaviour.

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -106,8 +108,8 @@ func TestJetStreamEventsLostBeforeANodeReadThemAreReset(t *testing.T) {
 // TestJetStreamReadyFailsWhileTheNodeCannotFeed: while its NATS server is
 // down the node cannot feed its hub: after JetStreamUnreadyAfter Ready
 // fails (ErrFeedStalled), Stats say how long it has been behind, and its
-// streams end with a retry hint (one opened meanwhile too), so browsers
-// move elsewhere; once the server is back the node consumes again (a
+// streams end with a retry hint and new ones are refused (503,
+// Retry-After, counted as not ready), so browsers move elsewhere; once the server is back the node consumes again (a
 // restart counted), Ready passes, and a browser resuming on it gets what
 // was published meanwhile.
 func TestJetStreamReadyFailsWhileTheNodeCannotFeed(t *testing.T) {
@@ -126,8 +128,14 @@ func TestJetStreamReadyFailsWhileTheNodeCannotFeed(t *testing.T) {
 	assert.Greater(t, statsOf(a.broker).JetStreamBehindFor, time.Second)
 	assert.True(t, ssetest.IsEnd(onA.WaitEnd(t)), "the open stream ends: %v", onA.Err())
 	assert.Positive(t, onA.Retry(), "with a retry hint")
-	meanwhile := a.open(t, "ticks", last)
-	assert.True(t, ssetest.IsEnd(meanwhile.WaitEnd(t)), "a stream opened while not ready ends too")
+	_, err := ssetest.Open(context.Background(), nil, ssetest.EventsURL(a.svc.URL("/events"), "ticks"), last)
+	var refused *ssetest.StatusError
+	require.ErrorAs(t, err, &refused, "a stream asked for while not ready is refused")
+	assert.Equal(t, http.StatusServiceUnavailable, refused.Code)
+	after, _ := strconv.Atoi(refused.Header.Get("Retry-After"))
+	assert.GreaterOrEqual(t, after, int(sse.DefaultRetry/time.Second), "Retry-After: Retry and a jitter")
+	assert.LessOrEqual(t, after, int((sse.DefaultRetry+sse.DefaultShutdownJitter)/time.Second))
+	assert.Equal(t, uint64(1), a.srv.Stats().Endpoint.Refused[sse.ReasonNotReady], "counted as not_ready")
 
 	runNATS(t, dir, natsPort(t, url))
 	b := startNode(t, url, nil)

@@ -64,6 +64,7 @@ func connectNATS(t testing.TB, url string) *nats.Conn {
 // jsNode is one SSE node of a cluster: a go-micro service with the SSE
 // server and a JetStream broker on its own NATS connection.
 type jsNode struct {
+	srv    *sse.Server
 	svc    *ssetest.Service
 	broker mbroker.Broker
 	nc     *nats.Conn
@@ -74,8 +75,9 @@ func startNode(t testing.TB, url string, bopts []mbroker.Option, sopts ...server
 	t.Helper()
 	nc := connectNATS(t, url)
 	b := ssebroker.NewBroker(append([]mbroker.Option{ssebroker.JetStream(nc, stream)}, bopts...)...)
-	svc := ssetest.StartService(t, sse.NewServer(sopts...), ssetest.ServiceOptions{Name: "sse", Broker: b})
-	return &jsNode{svc: svc, broker: b, nc: nc}
+	srv := sse.NewServer(sopts...)
+	svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "sse", Broker: b})
+	return &jsNode{srv: srv, svc: svc, broker: b, nc: nc}
 }
 
 // open opens an events stream of topic on n, resuming after last.

@@ -15,9 +15,11 @@ import (
 // while it is connected and, with the JetStream option, its node has not
 // been behind the stream (or away from NATS) without feeding for longer
 // than JetStreamUnreadyAfter; otherwise an error wrapping ErrNotConnected
-// or ErrFeedStalled. While a JetStream node is not ready its open streams
-// are ended with a retry hint (and those opened meanwhile within a
-// second), so that browsers move to a node that feeds. Its
+// or ErrFeedStalled. It reads state the broker keeps (no network call),
+// so it is cheap to ask per request. While a JetStream node is not ready
+// its open streams are ended with a retry hint and the SSE server refuses
+// new ones (503 with Retry-After), so that browsers move to a node that
+// feeds. Its
 // signature is go-micro's register check: with
 // micro.RegisterCheck(HealthCheck(b)) a node that cannot feed its hub
 // leaves the registry at the next RegisterInterval and comes back once it

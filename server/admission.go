@@ -11,7 +11,8 @@ import (
 
 // The admission of an events request, in the order ServeHTTP runs it:
 // method, the ResponseWriter (it must flush), the client's connect rate,
-// the query (topics, Last-Event-ID, rewind), auth, then what an admitted
+// the query (topics, Last-Event-ID, rewind), the broker's readiness
+// (its hub fed), auth, then what an admitted
 // stream holds until it ends: its place among the endpoint's goroutines
 // (none once it shuts down), its slot of the limits, its topics on the
 // bridge and its subscription to the hub. Each step returns a refusal or
@@ -84,6 +85,9 @@ func (e *endpoint) admit(w http.ResponseWriter, a *admission) *refusal {
 		return rf
 	}
 	if rf := e.parse(a); rf != nil {
+		return rf
+	}
+	if rf := e.checkReady(a.r.Context()); rf != nil {
 		return rf
 	}
 	r, expiry, status, text := e.authorize(a.r, a.topics)

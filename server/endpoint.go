@@ -31,6 +31,7 @@ const (
 	ReasonUnknownTopic  = "unknown_topic"   // 404: ssebroker.ExplicitTopics and the topic was not created
 	ReasonUnavailable   = "unavailable"     // 503: shutting down or the hub is closed
 	ReasonBridge        = "bridge"          // 503: a topic cannot be subscribed on the (foreign) broker now
+	ReasonNotReady      = "not_ready"       // 503: the broker cannot feed the hub now (a JetStream node behind its stream)
 	ReasonNoFlush       = "no_flush"        // 501: mounted behind a ResponseWriter wrapper that can neither flush nor be unwrapped
 )
 
@@ -52,8 +53,9 @@ type endpoint struct {
 	wg     sync.WaitGroup // every goroutine of the endpoint
 
 	limits *limiter
-	bridge *bridge.Bridge // with a foreign broker: holds the topics of each stream
-	pool   *writerPool    // shared writers of taken-over HTTP/1.1 streams; nil if GoroutinePerStream
+	bridge *bridge.Bridge              // with a foreign broker: holds the topics of each stream
+	ready  func(context.Context) error // the broker's readiness; nil: not known, never refuses
+	pool   *writerPool                 // shared writers of taken-over HTTP/1.1 streams; nil if GoroutinePerStream
 
 	goMu        sync.Mutex
 	goStreams   map[*stream]struct{} // streams written through their ResponseWriter now (track)

@@ -279,6 +279,7 @@ func (s *Server) Start() (err error) {
 	logHub(opts.Logger, r)
 	r.endpoint = newEndpoint(r.hub, r.cfg)
 	r.endpoint.bridge = r.bridge
+	r.endpoint.ready = readiness(opts.Broker)
 	undo = append(undo, func() { _ = r.endpoint.Shutdown(context.Background()) })
 
 	ln, err := net.Listen("tcp", opts.Address)
