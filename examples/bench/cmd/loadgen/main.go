@@ -15,6 +15,10 @@
 //
 //	loadgen -server bin/ssemicro,bin/r3labs,bin/limit -ref ssemicro,limit -conns 2000 -n 200 -rate 100 -size 100 -reps 5
 //
+// A server may carry flags after spaces; they join its name:
+//
+//	loadgen -server "bin/ssemicro,bin/ssemicro -jetstream" -conns 500 -n 300 -rate 100 -reps 5
+//
 // With -target it loads a server that is already running (no memory or CPU
 // figures: -1).
 package main

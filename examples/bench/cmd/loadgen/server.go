@@ -30,10 +30,17 @@ type serverProc struct {
 const startTimeout = 30 * time.Second
 
 // startServer starts the binary at path on a free loopback port and waits
-// until it printed its address and answers GET /health.
+// until it printed its address and answers GET /health. path may carry
+// flags after spaces ("bin/ssemicro -jetstream"); they are passed on and
+// join the server's name ("ssemicro-jetstream").
 func startServer(path string) (*serverProc, error) {
-	p := &serverProc{name: filepath.Base(path), done: make(chan struct{})}
-	p.cmd = exec.Command(path, "-addr", "127.0.0.1:0")
+	fields := strings.Fields(path)
+	if len(fields) == 0 {
+		return nil, errors.New("empty server")
+	}
+	path = fields[0]
+	p := &serverProc{name: filepath.Base(path) + strings.Join(fields[1:], ""), done: make(chan struct{})}
+	p.cmd = exec.Command(path, append(fields[1:], "-addr", "127.0.0.1:0")...)
 	p.cmd.Stderr = &limitedWriter{w: &p.stderr, n: 64 << 10}
 	out, err := p.cmd.StdoutPipe()
 	if err != nil {

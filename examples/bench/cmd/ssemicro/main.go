@@ -2,9 +2,13 @@
 // examples/bench): a go-micro service whose server is the SSE server and
 // whose broker is the SSE broker, with go-micro's memory registry. POST
 // /publish publishes through the go-micro broker (broker.Publish), so every
-// event takes the path a service's event takes to the browsers.
+// event takes the path a service's event takes to the browsers. With
+// -jetstream the broker is fed by NATS JetStream (a nats-server in a child
+// process): each event is acknowledged by the stream and comes back to the
+// node's hub through its consumer, as on a node of many.
 //
 //	ssemicro -addr 127.0.0.1:0    # prints the bound address on stdout
+//	ssemicro -jetstream           # the same, fed by JetStream
 package main
 
 import (
@@ -27,7 +31,21 @@ func main() {
 	ctx, stop := contract.SignalContext()
 	defer stop()
 
-	b := ssebroker.NewBroker()
+	if *natsStoreFlag != "" {
+		if err := runNATSServer(ctx, *natsStoreFlag); err != nil {
+			log.Fatalf("ssemicro: %v", err)
+		}
+		return
+	}
+	var b broker.Broker = ssebroker.NewBroker()
+	stopNATS := func() {}
+	if *jetStreamFlag {
+		js, stop, err := jetStreamBroker()
+		if err != nil {
+			log.Fatalf("ssemicro: %v", err)
+		}
+		b, stopNATS = js, stop
+	}
 	srv := sse.NewServer(
 		server.Name("bench"),
 		server.Id(uuid.NewString()),
@@ -51,7 +69,9 @@ func main() {
 			return nil
 		}),
 	)
-	if err := svc.Run(); err != nil {
+	err := svc.Run()
+	stopNATS()
+	if err != nil {
 		log.Fatalf("ssemicro: %v", err)
 	}
 }
