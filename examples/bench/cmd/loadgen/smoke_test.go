@@ -30,15 +30,18 @@ func buildServers(t *testing.T) []string {
 	return paths
 }
 
-// TestSmoke starts each benchmark server as a built binary and checks that
+// TestSmoke starts each benchmark server as a built binary (and ssemicro
+// with -jetstream, a flag passed on) and checks that
 // every event published reaches every stream, with the figures that need
 // the process id measured. No timing is asserted.
 func TestSmoke(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and starts five servers")
+		t.Skip("builds and starts six servers")
 	}
 	c := config{Conns: 20, N: 20, Rate: 1000, Size: 100, Dialers: 8, Timeout: 60 * time.Second}
-	for _, path := range buildServers(t) {
+	paths := buildServers(t)
+	paths = append(paths, paths[0]+" -jetstream") // ssemicro fed by JetStream
+	for _, path := range paths {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			r, err := runServer(path, c)
 			if err != nil {
