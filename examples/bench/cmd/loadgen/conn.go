@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
+	"compress/zlib"
 	"errors"
 	"fmt"
 	"io"
@@ -26,12 +28,23 @@ type streamConn struct {
 // dialStream connects to addr and requests path; it returns once the
 // response headers arrived with status 200.
 func dialStream(addr, path string, want int, timeout time.Duration) (*streamConn, error) {
+	return dialStreamEncoded(addr, path, "", want, timeout)
+}
+
+// dialStreamEncoded is dialStream asking for the content codings accept
+// (the Accept-Encoding header; none when empty): a gzip or deflate answer
+// is decoded as it arrives.
+func dialStreamEncoded(addr, path, accept string, want int, timeout time.Duration) (*streamConn, error) {
 	conn, err := net.DialTimeout("tcp", addr, timeout)
 	if err != nil {
 		return nil, err
 	}
 	_ = conn.SetDeadline(time.Now().Add(timeout))
-	req := "GET " + path + " HTTP/1.1\r\nHost: " + addr + "\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n"
+	req := "GET " + path + " HTTP/1.1\r\nHost: " + addr + "\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n"
+	if accept != "" {
+		req += "Accept-Encoding: " + accept + "\r\n"
+	}
+	req += "\r\n"
 	if _, err := io.WriteString(conn, req); err != nil {
 		_ = conn.Close()
 		return nil, err
@@ -47,8 +60,37 @@ func dialStream(addr, path string, want int, timeout time.Duration) (*streamConn
 		return nil, fmt.Errorf("GET %s: %s", path, resp.Status)
 	}
 	_ = conn.SetDeadline(time.Time{})
-	return &streamConn{conn: conn, body: resp.Body, want: want, lat: make([]int64, 0, want)}, nil
+	body := resp.Body
+	switch resp.Header.Get("Content-Encoding") {
+	case "gzip":
+		body = &decoded{raw: resp.Body, open: func(r io.Reader) (io.Reader, error) { return gzip.NewReader(r) }}
+	case "deflate":
+		body = &decoded{raw: resp.Body, open: func(r io.Reader) (io.Reader, error) { return zlib.NewReader(r) }}
+	}
+	return &streamConn{conn: conn, body: body, want: want, lat: make([]int64, 0, want)}, nil
 }
+
+// decoded is a response body in a content coding, decoded as read; the
+// decoder is made at the first read (it reads the header, which comes
+// with the first frame).
+type decoded struct {
+	raw  io.ReadCloser
+	open func(io.Reader) (io.Reader, error)
+	r    io.Reader
+}
+
+func (d *decoded) Read(p []byte) (int, error) {
+	if d.r == nil {
+		r, err := d.open(d.raw)
+		if err != nil {
+			return 0, err
+		}
+		d.r = r
+	}
+	return d.r.Read(p)
+}
+
+func (d *decoded) Close() error { return d.raw.Close() }
 
 // errShort marks a stream that ended before all its events arrived.
 var errShort = errors.New("stream ended early")

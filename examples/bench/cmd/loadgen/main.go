@@ -51,6 +51,7 @@ func main() {
 	flag.IntVar(&c.Dialers, "dialers", 64, "streams being opened at once")
 	flag.DurationVar(&c.Settle, "settle", time.Second, "wait after the streams opened, before measuring memory")
 	flag.DurationVar(&c.Timeout, "timeout", 60*time.Second, "bound of each phase (beyond n/rate for receiving)")
+	flag.StringVar(&c.AcceptEncoding, "accept-encoding", "", `Accept-Encoding of the streams, e.g. "gzip" (default none); a gzip or deflate answer is decoded`)
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("loadgen: ")

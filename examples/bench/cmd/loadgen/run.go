@@ -22,6 +22,8 @@ type config struct {
 	Dialers int           // connections being opened at once
 	Settle  time.Duration // wait after the last connection opened, before measuring
 	Timeout time.Duration // bound of each phase, beyond the publish time
+	// AcceptEncoding is the Accept-Encoding of the streams ("": none).
+	AcceptEncoding string
 }
 
 // Bounds of the load: ≤ 18,000 connections keeps the load generator and
@@ -197,7 +199,7 @@ func openAll(addr string, c config) ([]*streamConn, error) {
 	for range c.Dialers {
 		wg.Go(func() {
 			for i := range next {
-				conns[i], errs[i] = dialStream(addr, "/events?stream=bench", c.N, c.Timeout)
+				conns[i], errs[i] = dialStreamEncoded(addr, "/events?stream=bench", c.AcceptEncoding, c.N, c.Timeout)
 			}
 		})
 	}
