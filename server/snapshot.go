@@ -85,9 +85,5 @@ func (e *endpoint) snapshot(r *http.Request, s *stream) {
 
 // logSnapshot logs why a stream goes on without its snapshot.
 func (e *endpoint) logSnapshot(topic string, err error) {
-	l := e.cfg.Logger
-	if l == nil {
-		l = logger.DefaultLogger
-	}
-	l.Logf(logger.WarnLevel, "sse server: no snapshot of %q: %v", topic, err)
+	logAt(e.cfg.Logger, logger.WarnLevel, "sse server: no snapshot of %q: %v", topic, err)
 }
