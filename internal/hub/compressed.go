@@ -74,7 +74,11 @@ func compressFrame(f frame) *zframe {
 // counting it in t's history) if it has none.
 func (h *Hub) zframeLocked(t *topic, e *entry) *zframe {
 	if e.z == nil {
-		e.z = compressFrame(e.frame)
+		z := compressFrame(e.frame)
+		if h.fits(e.frame.len()+z.frame.len()) != nil {
+			return z // too large to keep beside the frame: it would be evicted
+		}
+		e.z = z
 		n := e.z.frame.len()
 		t.hist.bytes += n
 		h.histBytes += n

@@ -174,3 +174,30 @@ func TestUnsupportedEncodingReadsPlain(t *testing.T) {
 		t.Fatal("identity stream has a header or trailer")
 	}
 }
+
+// TestLargeEventWithCompressedReaders: an event that fits the history's
+// bytes alone but not with its compressed form beside it is still
+// delivered to every reader, compressed and plain, none of them ended
+// (its compressed form is then made per reader, not kept).
+func TestLargeEventWithCompressedReaders(t *testing.T) {
+	h := New(MaxHistoryBytes(4000))
+	defer h.Close()
+	z, _ := h.Subscribe([]string{"t"}, "", Compressed(compress.Gzip), Notify(func() {}))
+	defer z.Close()
+	p, _ := h.Subscribe([]string{"t"}, "", Notify(func() {}))
+	defer p.Close()
+	data := []byte(strings.Repeat(`{"a":1,"b":"xyz"}`, 300)[:3900]) // compresses well: 3.9 KB + ~100 B > 4000
+	if _, err := h.Publish("t", &codec.Event{Data: data}); err != nil {
+		t.Fatal(err)
+	}
+	zf, pf := readAllNow(t, z), readAllNow(t, p)
+	if len(pf) != 1 || len(zf) != 1 {
+		t.Fatalf("%d plain and %d compressed frames, want 1 each (ended: %v, %v)", len(pf), len(zf), p.Err(), z.Err())
+	}
+	if got := decodeStream(t, z, zf); !bytes.Equal(got, pf[0]) {
+		t.Fatalf("decoded %d bytes, want %d", len(got), len(pf[0]))
+	}
+	if hb := h.Stats().HistoryBytes; hb > 4000 {
+		t.Fatalf("history holds %d bytes, bound 4000", hb)
+	}
+}

@@ -245,7 +245,9 @@ func (h *Hub) add(name string, seq uint64, at int64, ev *codec.Event) (string, e
 	}
 	ent := &entry{seq: seq, at: at, frame: makeFrame(buf, start), pubID: pubID, gapBefore: t.lostTo}
 	if compressed {
-		ent.z = finishCompressed(z, body, ent.frame.bytes())
+		if zf := finishCompressed(z, body, ent.frame.bytes()); h.fits(ent.frame.len()+zf.frame.len()) == nil {
+			ent.z = zf // else too large to keep beside the frame: compressed per reader
+		}
 	}
 	t.lostTo = 0
 	h.appendLocked(t, ent)
