@@ -23,7 +23,9 @@ import (
 
 // deployClients is the number of clients of the rolling deploy test: a
 // few hundred by default (make test runs it under -race), 2,000 with
-// go test ./broker -run RollingDeploy -js.deploy-clients=2000.
+// go test ./broker -run RollingDeploy -js.deploy-clients=2000. Each client
+// holds four descriptors of the test process (its own, the proxy's two,
+// the server's): 2,000 clients about 8,000, within a limit of 20,000.
 var deployClients = flag.Int("js.deploy-clients", 300, "clients of the rolling deploy test")
 
 // TestJetStreamRollingDeployBehindAProxy: three SSE nodes on one
