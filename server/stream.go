@@ -223,18 +223,18 @@ func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, s *stream, ctl 
 	// large): Shutdown cuts a stalled one short in any write.
 	e.track(s)
 	defer e.untrack(s)
-	bp := getBuf()
+	bp := writepath.GetBuf()
 	b := append((*bp)[:0], e.openFrame...)
 	if s.compressed() {
 		b = s.sub.AppendFrame(s.sub.AppendHeader((*bp)[:0]), e.z.open)
 	}
-	b, more, err := s.readBatch(b)
+	b, more, err := writepath.ReadCopy(s.sub, b)
 	if err != nil {
 		b = s.sub.AppendTrailer(b) // it ends cleanly at once
 	}
 	deadline := e.deadline()
 	werr := e.writeResponse(w, ctl, b, deadline)
-	putBuf(bp, b)
+	writepath.PutBuf(bp, b)
 	if werr != nil {
 		s.finish(e.writeEnd(s, r.Context(), werr, deadline))
 		return
@@ -267,23 +267,6 @@ func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, s *stream, ctl 
 	e.serveGoroutine(w, r, ctl, s)
 }
 
-// readBatch appends a copy of the stream's next batch to b (for the
-// ResponseWriter paths, which cannot write the frames in place).
-func (s *stream) readBatch(b []byte) ([]byte, bool, error) {
-	fp := framesPool.Get().(*[][]byte)
-	frames, more, err := s.sub.Read((*fp)[:0])
-	for _, f := range frames {
-		b = append(b, f...)
-	}
-	clear(frames) // let eviction free them
-	*fp = frames[:0]
-	framesPool.Put(fp)
-	return b, more, err
-}
-
-// framesPool holds the slices a batch's frame references are read into.
-var framesPool = sync.Pool{New: func() any { f := make([][]byte, 0, 64); return &f }}
-
 // serveGoroutine runs a stream on its request's goroutine (HTTP/2, TLS,
 // GoroutinePerStream), tracked by serve: woken by the hub, it reads one batch and writes it
 // with one write and one flush, waking itself again while more is due; a
@@ -302,9 +285,9 @@ func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, ctl *w
 		deadline := time.Time{} // set when there is something to write
 		select {
 		case <-wake:
-			bp, batch = getBuf(), true
+			bp, batch = writepath.GetBuf(), true
 			var more bool
-			frames, more, end = s.readBatch((*bp)[:0])
+			frames, more, end = writepath.ReadCopy(s.sub, (*bp)[:0])
 			if f := e.endFrame(s, end); f != nil {
 				frames = s.encode(frames, f)
 			}
@@ -317,14 +300,14 @@ func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, ctl *w
 		case <-hb.C:
 			frames = e.heartbeatFrame
 			if s.compressed() {
-				bp = getBuf()
+				bp = writepath.GetBuf()
 				frames = s.sub.AppendFrame((*bp)[:0], e.z.heartbeat)
 			}
 		case <-r.Context().Done():
 			s.finish(errGone)
 			return
 		case <-e.done:
-			bp = getBuf()
+			bp = writepath.GetBuf()
 			frames = s.sub.AppendTrailer(s.encode((*bp)[:0], e.bye()))
 			end, deadline = hub.ErrClosed, e.byeDeadline()
 		}
@@ -340,7 +323,7 @@ func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, ctl *w
 			hb.Reset(e.heartbeatTick())
 		}
 		if bp != nil {
-			putBuf(bp, frames)
+			writepath.PutBuf(bp, frames)
 		}
 		if end != nil {
 			s.finish(end)
@@ -374,24 +357,4 @@ func (e *endpoint) writeResponse(w http.ResponseWriter, ctl *writeControl, b []b
 		return err
 	}
 	return nil
-}
-
-// bufPool holds the copy buffers of the ResponseWriter paths: a stream
-// holds one only while writing a batch (at most hub.BatchBytes, or one
-// larger frame).
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
-
-// maxPooledBuf is the largest buffer returned to bufPool; a bigger one (a
-// frame larger than a batch) is left to the garbage collector.
-const maxPooledBuf = 2 * hub.BatchBytes
-
-func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
-
-// putBuf returns the buffer b grew from *bp to the pool.
-func putBuf(bp *[]byte, b []byte) {
-	if cap(b) > maxPooledBuf {
-		return
-	}
-	*bp = b[:0]
-	bufPool.Put(bp)
 }
