@@ -141,8 +141,8 @@ func (e *endpoint) hold(a *admission) *refusal {
 func (e *endpoint) enter() *refusal {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.closed {
-		return e.forNow(http.StatusServiceUnavailable, ReasonUnavailable, "server shutting down")
+	if e.closed { // sent away as Stop sends its streams' clients
+		return &refusal{status: http.StatusServiceUnavailable, reason: ReasonUnavailable, text: "server shutting down", retryAfter: e.jitteredRetry()}
 	}
 	e.wg.Add(1)
 	return nil

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"math/rand/v2"
+	"time"
 
 	merrors "go-micro.dev/v4/errors"
 
@@ -27,16 +28,22 @@ func (e *endpoint) endFrame(s *stream, err error) []byte {
 	return nil
 }
 
-// bye is the shutdown hint of one stream: its retry is Retry plus a random
-// part of ShutdownJitter, so that the clients of a stopped node do not all
-// come back in the same instant.
+// bye is the shutdown hint of one stream: its retry is jitteredRetry.
 func (e *endpoint) bye() []byte {
+	f, _ := (&codec.Event{Comment: "shutdown", Retry: e.jitteredRetry()}).AppendTo(nil)
+	return f
+}
+
+// jitteredRetry is Retry plus a random part of ShutdownJitter: when a
+// client is sent away (its stream ended by Stop, a new one refused while
+// stopping or not ready), so that the clients of a node do not all come
+// back in the same instant.
+func (e *endpoint) jitteredRetry() time.Duration {
 	retry := e.cfg.Retry
 	if j := e.cfg.ShutdownJitter; j > 0 {
 		retry += rand.N(j)
 	}
-	f, _ := (&codec.Event{Comment: "shutdown", Retry: retry}).AppendTo(nil)
-	return f
+	return retry
 }
 
 // expiredFrame is the last frame of a stream whose token expired.

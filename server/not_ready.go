@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"math/rand/v2"
 	"net/http"
 
 	"go-micro.dev/v4/broker"
@@ -32,9 +31,5 @@ func (e *endpoint) checkReady(ctx context.Context) *refusal {
 	if err == nil {
 		return nil
 	}
-	retry := e.cfg.Retry
-	if j := e.cfg.ShutdownJitter; j > 0 {
-		retry += rand.N(j)
-	}
-	return &refusal{status: http.StatusServiceUnavailable, reason: ReasonNotReady, text: "not ready: " + err.Error(), retryAfter: retry}
+	return &refusal{status: http.StatusServiceUnavailable, reason: ReasonNotReady, text: "not ready: " + err.Error(), retryAfter: e.jitteredRetry()}
 }

@@ -114,7 +114,8 @@ func LastEventIDParam(name string) server.Option { return setOption(lastEventIDP
 
 // Retry sets the reconnection delay sent to the browser in a "retry:" field
 // when a stream opens, and on shutdown (default 3s). It is also the
-// Retry-After of a 503 answer.
+// Retry-After of a 503 answer (with a random part of ShutdownJitter added
+// while the server stops or its broker is not ready).
 func Retry(d time.Duration) server.Option { return setOption(retryKey{}, d) }
 
 // Heartbeat sets the longest silence of a stream (default 15s): comment
@@ -219,7 +220,8 @@ func BridgeLinger(d time.Duration) server.Option { return setOption(bridgeLinger
 // the retry delay of each stream's last frame is Retry plus a random part
 // of d, so that they do not all reconnect (to another node, or to this one
 // restarted) in the same instant (default DefaultShutdownJitter, 10s;
-// d < 0: none).
+// d < 0: none). The Retry-After of a stream refused while the server stops
+// or while its broker is not ready is spread alike.
 func ShutdownJitter(d time.Duration) server.Option { return setOption(shutdownJitterKey{}, d) }
 
 // ReadHeaderTimeout bounds how long a client may take to send its request
