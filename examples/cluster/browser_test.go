@@ -9,6 +9,7 @@ import (
 	mbroker "go-micro.dev/v4/broker"
 
 	"github.com/go-micro-sse/go-micro-sse/examples/internal/browsertest"
+	"github.com/go-micro-sse/go-micro-sse/internal/ssetest"
 )
 
 // publishTick publishes tick n through node's broker, as the publisher
@@ -38,7 +39,7 @@ type pageTick struct {
 func TestBrowserFailsOverThroughALoadBalancer(t *testing.T) {
 	cl := startTestCluster(t, 2)
 	a, b := cl.Node(0), cl.Node(1)
-	lb := startProxy(t, a.addr)
+	lb := ssetest.StartProxy(t, a.addr)
 
 	p := browsertest.Shared(t).Open(t, "http://"+lb.Addr()+"/")
 	p.WaitFor(`window.cluster && cluster.opens >= 1 && cluster.served === "node-a"`, `window.cluster`)
@@ -47,7 +48,7 @@ func TestBrowserFailsOverThroughALoadBalancer(t *testing.T) {
 	}
 	p.WaitFor(`cluster.ticks.length >= 3`, `cluster.ticks`)
 
-	lb.SetBackend(b.addr)
+	lb.SetBackend(0, b.addr)
 	if err := cl.StopNode(0); err != nil { // A's streams end with a retry hint
 		t.Fatal(err)
 	}
