@@ -92,7 +92,7 @@ func TestMountedBehindFlushOnlyWrapperCutsStalledClients(t *testing.T) {
 			Broker: ssebroker.NewBroker(ssebroker.MaxHistoryBytes(64<<20), ssebroker.HistoryBudget(64<<20))})
 		addr := wrapped(t, srv.EventsHandler(), flush)
 		id := bigEventBehind(t, srv, addr)
-		stalledResume(t, addr, "big", id)
+		stalledGet(t, addr, "/events?stream=big", id)
 		ssetest.Eventually(t, "the stalled stream open", func() bool { return srv.Stats().Endpoint.Accepted == 2 })
 		start := time.Now()
 		ssetest.Eventually(t, "the stalled stream cut", func() bool { return srv.Stats().Endpoint.Open == 0 })
@@ -109,7 +109,7 @@ func TestMountedBehindFlushOnlyWrapperCutsStalledClients(t *testing.T) {
 			Broker: ssebroker.NewBroker(ssebroker.MaxHistoryBytes(64<<20), ssebroker.HistoryBudget(64<<20))})
 		addr := wrapped(t, srv.EventsHandler(), flush)
 		id := bigEventBehind(t, srv, addr)
-		stalledResume(t, addr, "big", id)
+		stalledGet(t, addr, "/events?stream=big", id)
 		ssetest.Eventually(t, "the stalled stream open", func() bool { return srv.Stats().Endpoint.Accepted == 2 })
 		time.Sleep(200 * time.Millisecond) // into its first write
 		start := time.Now()
@@ -244,7 +244,7 @@ func TestMountedBehindOpaqueWrapperWithConnContext(t *testing.T) {
 	t.Cleanup(ts.Close)
 	addr := ts.Listener.Addr().String()
 	id := bigEventBehind(t, srv, addr)
-	stalledResume(t, addr, "big", id)
+	stalledGet(t, addr, "/events?stream=big", id)
 	ssetest.Eventually(t, "the stalled stream open", func() bool { return srv.Stats().Endpoint.Accepted == 2 })
 	ssetest.Eventually(t, "the stalled stream cut", func() bool { return srv.Stats().Endpoint.Open == 0 })
 	if st := srv.Stats().Endpoint; st.WriteFailed != 1 {

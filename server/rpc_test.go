@@ -9,14 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -624,21 +622,6 @@ func (f *flood) Pour(ctx context.Context, stream server.Stream) error {
 	return nil
 }
 
-// stalledRPCClient opens path over HTTP/1.1 with a tiny receive buffer and
-// never reads.
-func stalledRPCClient(t *testing.T, addr, path string) {
-	t.Helper()
-	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
-		return c.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 1024) })
-	}}
-	c, err := d.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path)
-}
-
 // TestStopCutsStalledRPCStreams: Stop with RPC streams whose clients
 // stopped reading, their handlers blocked in Send, returns nil within a
 // quarter of ShutdownGrace (plus a margin), in every write mode (HTTP/2
@@ -662,7 +645,7 @@ func TestStopCutsStalledRPCStreams(t *testing.T) {
 			svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "flood"})
 			if name != "http2" {
 				for range clients {
-					stalledRPCClient(t, svc.Addr(), "/rpc/flood.Pour")
+					stalledGet(t, svc.Addr(), "/rpc/flood.Pour", "")
 				}
 			} else {
 				tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true,

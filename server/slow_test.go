@@ -22,7 +22,7 @@ func TestSlowClientCutOffCounted(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			srv := newServer(append(mode, sse.WriteTimeout(time.Hour))...)
 			svc := ssetest.StartService(t, srv, ssetest.ServiceOptions{Name: "slow", Broker: ssebroker.NewBroker(ssebroker.MaxHistoryEvents(64))})
-			stalledClient(t, svc.Addr(), "fast")
+			stalledGet(t, svc.Addr(), "/events?stream=fast", "garbage")
 			reader := ssetest.OpenT(t, ssetest.EventsURL(svc.URL("/events"), "other"), "")
 			defer reader.Close()
 			ssetest.Eventually(t, "both streams open", func() bool { return srv.Stats().Endpoint.Open == 2 })

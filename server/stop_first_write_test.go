@@ -2,12 +2,9 @@ package server_test
 
 import (
 	"context"
-	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -47,7 +44,7 @@ func TestStopCutsStalledFirstWrites(t *testing.T) {
 				t.Fatal(err)
 			}
 			for range clients {
-				stalledResume(t, svc.Addr(), "big", lastID)
+				stalledGet(t, svc.Addr(), "/events?stream=big", lastID)
 			}
 			ssetest.Eventually(t, "the stalled streams open", func() bool { return subscribed.Load() == clients+1 })
 			time.Sleep(200 * time.Millisecond) // into their first write
@@ -67,19 +64,4 @@ func TestStopCutsStalledFirstWrites(t *testing.T) {
 			}
 		})
 	}
-}
-
-// stalledResume resumes topic after lastID with a tiny receive buffer and
-// never reads.
-func stalledResume(t *testing.T, addr, topic, lastID string) {
-	t.Helper()
-	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
-		return c.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 1024) })
-	}}
-	c, err := d.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	fmt.Fprintf(c, "GET /events?stream=%s HTTP/1.1\r\nHost: x\r\nLast-Event-ID: %s\r\n\r\n", topic, lastID)
 }

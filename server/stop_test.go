@@ -20,9 +20,9 @@ import (
 	sse "github.com/go-micro-sse/go-micro-sse/server"
 )
 
-// stalledClient asks for the whole history of topic (an id the server
-// cannot place) with a tiny receive buffer and never reads.
-func stalledClient(t *testing.T, addr, topic string) {
+// stalledGet sends GET path over HTTP/1.1 (with Last-Event-ID lastID
+// unless empty) on a socket with a tiny receive buffer, and never reads.
+func stalledGet(t *testing.T, addr, path, lastID string) {
 	t.Helper()
 	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
 		return c.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 1024) })
@@ -32,7 +32,11 @@ func stalledClient(t *testing.T, addr, topic string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	fmt.Fprintf(c, "GET /events?stream=%s HTTP/1.1\r\nHost: x\r\nLast-Event-ID: garbage\r\n\r\n", topic)
+	header := ""
+	if lastID != "" {
+		header = "Last-Event-ID: " + lastID + "\r\n"
+	}
+	fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: x\r\n%s\r\n", path, header)
 }
 
 // TestStopWithStalledClients: Stop with clients that stopped reading in
@@ -64,7 +68,7 @@ func TestStopWithStalledClients(t *testing.T) {
 				}
 			}
 			for range clients {
-				stalledClient(t, svc.Addr(), "big")
+				stalledGet(t, svc.Addr(), "/events?stream=big", "garbage")
 			}
 			ssetest.Eventually(t, "the stalled streams open", func() bool { return subscribed.Load() == clients })
 
