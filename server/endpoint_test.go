@@ -2,7 +2,6 @@ package server
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -620,26 +619,6 @@ func TestHTTP10IsNotTakenOver(t *testing.T) {
 	}
 	if st := f.e.Stats(); st.Shared != 0 {
 		t.Errorf("an HTTP/1.0 stream was taken over: %+v", st)
-	}
-}
-
-// TestRestOf: what a partial writev leaves is the same bytes, none of
-// them copied.
-func TestRestOf(t *testing.T) {
-	bufs := [][]byte{appendChunk(nil, []byte("id: 1\n\n")), appendChunk(nil, []byte(strings.Repeat("z", 70000)))}
-	want := bytes.Join(bufs, nil)
-	for _, n := range []int{0, 1, 4, len(bufs[0]), len(bufs[0]) + 3, len(want) - 2, len(want) - 1} {
-		rest := restOf(bufs, n)
-		if got := bytes.Join(rest, nil); !bytes.Equal(got, want[n:]) {
-			t.Fatalf("n=%d: rest of %d bytes, want %d", n, len(got), len(want)-n)
-		}
-		k, in := 0, n
-		if in >= len(bufs[0]) {
-			k, in = 1, in-len(bufs[0])
-		}
-		if &rest[0][0] != &bufs[k][in] {
-			t.Fatalf("n=%d: the rest was copied", n)
-		}
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/go-micro-sse/go-micro-sse/codec"
 	"github.com/go-micro-sse/go-micro-sse/internal/compress"
+	"github.com/go-micro-sse/go-micro-sse/internal/writepath"
 )
 
 // A stream method as an SSE endpoint.
@@ -263,7 +264,7 @@ func (s *rpcStream) heartbeat() {
 	}
 	defer s.writing.Unlock()
 	s.mu.Lock()
-	due := !s.ended && s.stop == stopNone && time.Since(s.lastWrite) >= s.e.heartbeatQuiet()
+	due := !s.ended && s.stop == stopNone && time.Since(s.lastWrite) >= writepath.HeartbeatQuiet(s.e.cfg.Heartbeat)
 	s.mu.Unlock()
 	if due {
 		_ = s.write(s.e.heartbeatFrame)

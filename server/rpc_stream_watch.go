@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"time"
+
+	"github.com/go-micro-sse/go-micro-sse/internal/writepath"
 )
 
 // What runs beside an RPC stream's handler: heartbeats while it is idle,
@@ -52,7 +54,7 @@ func (s *rpcStream) stopFor(why rpcStop) {
 // beat sends heartbeats while the handler runs and the stream is idle.
 // A heartbeat stalled on its client is cut as a Send is.
 func (s *rpcStream) beat(returned <-chan struct{}) {
-	tick := time.NewTicker(s.e.heartbeatTick())
+	tick := time.NewTicker(writepath.HeartbeatTick(s.e.cfg.Heartbeat))
 	defer tick.Stop()
 	for {
 		select {

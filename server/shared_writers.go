@@ -5,7 +5,6 @@ import (
 	"net"
 	"runtime"
 	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,12 +48,6 @@ import (
 // deadline. A closed client is found by a failing write or by the
 // heartbeat sweep's peek (no reader goroutine per connection).
 
-// lastChunk ends a chunked response body; crlf ends a chunk.
-var (
-	lastChunk = []byte("0\r\n\r\n")
-	crlf      = []byte("\r\n")
-)
-
 // writerPool is the set of shared writers of an endpoint.
 type writerPool struct {
 	e       *endpoint
@@ -74,22 +67,14 @@ func newWriterPool(e *endpoint) *writerPool {
 		w.waker = hub.NewWaker(w.signal)
 		p.writers[i] = w
 	}
-	p.heartbeatChunk = appendChunk(nil, e.heartbeatFrame)
+	p.heartbeatChunk = writepath.AppendChunk(nil, e.heartbeatFrame)
 	if f := e.z.heartbeat; f != nil {
 		p.heartbeatChunks = make(map[compress.Encoding][]byte)
 		for _, enc := range e.cfg.Compression {
-			p.heartbeatChunks[enc] = appendChunk(nil, f.Bytes(enc))
+			p.heartbeatChunks[enc] = writepath.AppendChunk(nil, f.Bytes(enc))
 		}
 	}
 	return p
-}
-
-// appendChunk appends frames as one HTTP/1.1 chunk.
-func appendChunk(dst, frames []byte) []byte {
-	dst = strconv.AppendInt(dst, int64(len(frames)), 16)
-	dst = append(dst, "\r\n"...)
-	dst = append(dst, frames...)
-	return append(dst, "\r\n"...)
 }
 
 // add hands a taken-over stream to a writer.
@@ -232,7 +217,7 @@ func (w *writer) remove(s *stream) {
 // run is the writer's goroutine.
 func (w *writer) run() {
 	defer w.p.e.wg.Done()
-	tick := time.NewTicker(w.p.e.heartbeatTick())
+	tick := time.NewTicker(writepath.HeartbeatTick(w.p.e.cfg.Heartbeat))
 	defer tick.Stop()
 	for {
 		select {
@@ -305,12 +290,12 @@ func (w *writer) flush(s *stream) {
 		for _, f := range bufs[1:] {
 			size += len(f)
 		}
-		w.head = append(strconv.AppendInt(w.head[:0], int64(size), 16), "\r\n"...)
+		w.head = writepath.AppendChunkSize(w.head[:0], size)
 		bufs[0] = w.head
-		bufs = append(bufs, crlf)
+		bufs = append(bufs, writepath.CRLF)
 	}
 	if f := w.p.e.endFrame(s, err); f != nil {
-		bufs = append(bufs, appendChunk(nil, s.encode(nil, f)))
+		bufs = append(bufs, writepath.AppendChunk(nil, s.encode(nil, f)))
 	}
 	s.endErr = err
 	res := sendDone
@@ -376,7 +361,7 @@ func (w *writer) send(s *stream, bufs [][]byte) sendResult {
 	if n == total {
 		return sendDone
 	}
-	rest := restOf(bufs, n)
+	rest := writepath.RestOf(bufs, n)
 	if n < len(bufs[0]) && len(w.head) > 0 && &bufs[0][0] == &w.head[0] {
 		rest[0] = slices.Clone(rest[0]) // the writer's size line: the flusher's own copy
 	}
@@ -387,21 +372,6 @@ func (w *writer) send(s *stream, bufs [][]byte) sendResult {
 	w.p.e.wg.Add(1) // the writer's own count keeps the WaitGroup above zero
 	go w.flushRest(s, rest)
 	return sendFlushing
-}
-
-// restOf returns what is left of bufs after its first n bytes, as new
-// slice headers over the same bytes.
-func restOf(bufs [][]byte, n int) net.Buffers {
-	rest := make(net.Buffers, 0, len(bufs))
-	for _, b := range bufs {
-		if n >= len(b) {
-			n -= len(b)
-			continue
-		}
-		b, n = b[n:], 0
-		rest = append(rest, b)
-	}
-	return rest
 }
 
 // flushRest writes the rest of a write that the socket did not take at
@@ -449,9 +419,9 @@ func (w *writer) flushRest(s *stream, rest net.Buffers) {
 // connection failed or a chunk was left unfinished), close, unsubscribe.
 func (w *writer) end(s *stream, err error) {
 	if !errors.Is(err, errWrite) && !errors.Is(err, errGone) && !s.midChunk {
-		w.one[0] = lastChunk
+		w.one[0] = writepath.LastChunk
 		if s.compressed() {
-			w.one[0] = append(appendChunk(nil, s.trailer()), lastChunk...)
+			w.one[0] = append(writepath.AppendChunk(nil, s.trailer()), writepath.LastChunk...)
 		}
 		s.tryWritev(&w.iov, w.one[:])
 		w.one[0] = nil
@@ -526,7 +496,7 @@ func cmpErr(errs ...error) error {
 // byeChunk is a stream's shutdown hint (endpoint.bye) as one chunk, in
 // the stream's encoding with its trailer, then the last chunk.
 func (p *writerPool) byeChunk(s *stream) []byte {
-	return append(appendChunk(nil, s.sub.AppendTrailer(s.encode(nil, p.e.bye()))), lastChunk...)
+	return append(writepath.AppendChunk(nil, s.sub.AppendTrailer(s.encode(nil, p.e.bye()))), writepath.LastChunk...)
 }
 
 // heartbeatChunkOf returns the heartbeat chunk of s's encoding, accounted

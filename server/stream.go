@@ -274,7 +274,7 @@ func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, s *stream, ctl 
 // the client goes away, a write fails, the hub ends the subscriber or the
 // endpoint shuts down.
 func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, ctl *writeControl, s *stream) {
-	hb := time.NewTimer(e.heartbeatTick())
+	hb := time.NewTimer(writepath.HeartbeatTick(e.cfg.Heartbeat))
 	defer hb.Stop()
 	wake := *s.wake.Load()
 	for {
@@ -320,7 +320,7 @@ func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, ctl *w
 			} else if batch {
 				e.counters.ObserveWrite(s.sub)
 			}
-			hb.Reset(e.heartbeatTick())
+			hb.Reset(writepath.HeartbeatTick(e.cfg.Heartbeat))
 		}
 		if bp != nil {
 			writepath.PutBuf(bp, frames)
