@@ -96,7 +96,7 @@ func newEndpoint(h *hub.Hub, c *config) *endpoint {
 		e.z = compressedFrames{open: compress.NewFrame(e.openFrame), heartbeat: compress.NewFrame(e.heartbeatFrame)}
 	}
 	if !c.GoroutinePerStream {
-		e.pool = newWriterPool(e)
+		e.pool = newWriterPool(e.writePathConfig())
 	}
 	return e
 }

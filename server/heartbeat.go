@@ -11,7 +11,7 @@ import "github.com/go-micro-sse/go-micro-sse/internal/writepath"
 func (w *writer) heartbeat() {
 	now := writepath.MonoNow()
 	w.now = now
-	idle := int64(writepath.HeartbeatQuiet(w.p.e.cfg.Heartbeat))
+	idle := int64(writepath.HeartbeatQuiet(w.p.cfg.Heartbeat))
 	w.mu.Lock()
 	due := w.due[:0]
 	for s := range w.conns {

@@ -50,7 +50,7 @@ import (
 
 // writerPool is the set of shared writers of an endpoint.
 type writerPool struct {
-	e       *endpoint
+	cfg     writepath.Config
 	writers []*writer
 	next    atomic.Uint64
 
@@ -60,33 +60,31 @@ type writerPool struct {
 }
 
 // newWriterPool returns GOMAXPROCS writers, started on their first stream.
-func newWriterPool(e *endpoint) *writerPool {
-	p := &writerPool{e: e, writers: make([]*writer, runtime.GOMAXPROCS(0))}
+func newWriterPool(cfg writepath.Config) *writerPool {
+	p := &writerPool{cfg: cfg, writers: make([]*writer, runtime.GOMAXPROCS(0))}
 	for i := range p.writers {
 		w := &writer{p: p, wake: make(chan struct{}, 1), conns: make(map[*stream]struct{})}
 		w.waker = hub.NewWaker(w.signal)
 		p.writers[i] = w
 	}
-	p.heartbeatChunk = writepath.AppendChunk(nil, e.heartbeatFrame)
-	if f := e.z.heartbeat; f != nil {
+	p.heartbeatChunk = writepath.AppendChunk(nil, cfg.HeartbeatFrame)
+	if f := cfg.CompressedHeartbeat; f != nil {
 		p.heartbeatChunks = make(map[compress.Encoding][]byte)
-		for _, enc := range e.cfg.Compression {
+		for _, enc := range cfg.Encodings {
 			p.heartbeatChunks[enc] = writepath.AppendChunk(nil, f.Bytes(enc))
 		}
 	}
 	return p
 }
 
-// add hands a taken-over stream to a writer.
-func (p *writerPool) add(s *stream, conn net.Conn) {
-	s.conn.Init(conn)
+// add hands a taken-over stream (its connection in s.conn) to a writer.
+func (p *writerPool) add(s *stream) {
 	s.lastWrite.Store(writepath.MonoNow())
-	p.e.shared.Add(1)
 	w := s.home
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
-		s.say(p.byeChunk(s), p.e.byeDeadline())
+		s.say(p.byeChunk(s), p.cfg.ByeDeadline())
 		s.conn.Close()
 		s.finish(hub.ErrClosed)
 		return
@@ -105,10 +103,7 @@ func (p *writerPool) add(s *stream, conn net.Conn) {
 // caller holds the endpoint's WaitGroup above zero.
 func (p *writerPool) pick() *writer {
 	w := p.writers[p.next.Add(1)%uint64(len(p.writers))]
-	w.start.Do(func() {
-		p.e.wg.Add(1)
-		go w.run()
-	})
+	w.start.Do(func() { p.cfg.Go(w.run) })
 	return w
 }
 
@@ -216,12 +211,11 @@ func (w *writer) remove(s *stream) {
 
 // run is the writer's goroutine.
 func (w *writer) run() {
-	defer w.p.e.wg.Done()
-	tick := time.NewTicker(writepath.HeartbeatTick(w.p.e.cfg.Heartbeat))
+	tick := time.NewTicker(writepath.HeartbeatTick(w.p.cfg.Heartbeat))
 	defer tick.Stop()
 	for {
 		select {
-		case <-w.p.e.done:
+		case <-w.p.cfg.Done:
 			w.shutdown()
 			return
 		case <-w.wake:
@@ -294,7 +288,7 @@ func (w *writer) flush(s *stream) {
 		bufs[0] = w.head
 		bufs = append(bufs, writepath.CRLF)
 	}
-	if f := w.p.e.endFrame(s, err); f != nil {
+	if f := s.endFrame(err); f != nil {
 		bufs = append(bufs, writepath.AppendChunk(nil, s.encode(nil, f)))
 	}
 	s.endErr = err
@@ -369,8 +363,7 @@ func (w *writer) send(s *stream, bufs [][]byte) sendResult {
 	w.mu.Lock()
 	s.flushing = true
 	w.mu.Unlock()
-	w.p.e.wg.Add(1) // the writer's own count keeps the WaitGroup above zero
-	go w.flushRest(s, rest)
+	w.p.cfg.Go(func() { w.flushRest(s, rest) }) // the writer's own goroutine keeps the count above zero
 	return sendFlushing
 }
 
@@ -379,8 +372,7 @@ func (w *writer) send(s *stream, bufs [][]byte) sendResult {
 // deadline, then gives the stream back to its writer (or ends it when the
 // writer has shut down).
 func (w *writer) flushRest(s *stream, rest net.Buffers) {
-	defer w.p.e.wg.Done()
-	deadline := w.p.e.deadline()
+	deadline := w.p.cfg.Deadline()
 	err := s.conn.SetWriteDeadline(deadline)
 	if err == nil {
 		var n int64
@@ -392,7 +384,7 @@ func (w *writer) flushRest(s *stream, rest net.Buffers) {
 	if err != nil {
 		// Cut short because the hub ended the subscriber (evicted), the
 		// client took nothing for WriteTimeout, or it left.
-		s.endErr = w.p.e.writeEnd(s, nil, err, deadline)
+		s.endErr = s.writeEnd(nil, err, deadline)
 	} else {
 		s.midChunk = false
 		w.counters.ObserveWrite(s.sub)
@@ -438,11 +430,7 @@ func (w *writer) end(s *stream, err error) {
 // hub's hooks (the bridge may call a broker) and OnUnsubscribe, which must
 // not hold up the other streams of the writer.
 func (w *writer) finishLater(s *stream, err error) {
-	w.p.e.wg.Add(1) // the writer's own count keeps the WaitGroup above zero
-	go func() {
-		defer w.p.e.wg.Done()
-		s.finish(err)
-	}()
+	w.p.cfg.Go(func() { s.finish(err) }) // the writer's own goroutine keeps the count above zero
 }
 
 // shutdown ends every stream of the writer with the shutdown hint.
@@ -462,7 +450,7 @@ func (w *writer) shutdown() {
 	w.mu.Unlock()
 	for _, s := range own {
 		if !s.midChunk {
-			s.say(w.p.byeChunk(s), w.p.e.byeDeadline())
+			s.say(w.p.byeChunk(s), w.p.cfg.ByeDeadline())
 		}
 		s.conn.Close()
 		w.finishLater(s, hub.ErrClosed)
@@ -493,10 +481,10 @@ func cmpErr(errs ...error) error {
 	return nil
 }
 
-// byeChunk is a stream's shutdown hint (endpoint.bye) as one chunk, in
+// byeChunk is a stream's shutdown hint (Config.Bye) as one chunk, in
 // the stream's encoding with its trailer, then the last chunk.
 func (p *writerPool) byeChunk(s *stream) []byte {
-	return append(writepath.AppendChunk(nil, s.sub.AppendTrailer(s.encode(nil, p.e.bye()))), writepath.LastChunk...)
+	return append(writepath.AppendChunk(nil, s.sub.AppendTrailer(s.encode(nil, p.cfg.Bye()))), writepath.LastChunk...)
 }
 
 // heartbeatChunkOf returns the heartbeat chunk of s's encoding, accounted
@@ -505,6 +493,6 @@ func (p *writerPool) heartbeatChunkOf(s *stream) []byte {
 	if !s.compressed() {
 		return p.heartbeatChunk
 	}
-	s.sub.Wrote(p.e.z.heartbeat)
+	s.sub.Wrote(p.cfg.CompressedHeartbeat)
 	return p.heartbeatChunks[s.sub.Encoding()]
 }

@@ -255,7 +255,9 @@ func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, s *stream, ctl 
 			if a := conn.RemoteAddr(); e.cfg.OnUnsubscribe == nil && a != nil && a.String() == r.RemoteAddr {
 				s.r = nil
 			}
-			e.pool.add(s, conn)
+			s.conn.Init(conn)
+			e.shared.Add(1)
+			e.pool.add(s)
 			return
 		}
 		s.setControl(ctl)
