@@ -185,7 +185,7 @@ func (e *endpoint) subscribe(a *admission) *refusal {
 	sub, err := e.hub.Subscribe(a.topics, a.lastID, append(s.wakeOptions(), hub.Rewind(a.rewind), hub.Compressed(e.encodingOf(a.r)))...)
 	switch {
 	case err == nil:
-		s.sub = sub
+		s.Sub = sub
 		a.stream = s
 		return nil
 	case errors.Is(err, hub.ErrUnknownTopic):

@@ -55,7 +55,7 @@ func (e *endpoint) watchExpiry(s *stream, expiry time.Time) {
 	}
 	t := time.AfterFunc(time.Until(expiry), func() {
 		s.expired.Store(true)
-		s.sub.Close() // its writer wakes, drains nothing, writes endFrame and ends it
+		s.Sub.Close() // its writer wakes, drains nothing, writes endFrame and ends it
 	})
 	s.stopExpiry = t.Stop
 }

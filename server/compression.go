@@ -78,10 +78,10 @@ func (e *endpoint) setEncodingHeaders(h http.Header, enc compress.Encoding) {
 // encode returns frame as s writes it: compressed alone in s's encoding
 // (and accounted for in its trailer), or a copy. For frames written once
 // per stream (the shutdown hint, the expiry event).
-func (s *stream) encode(dst, frame []byte) []byte { return s.sub.AppendPlain(dst, frame) }
+func (s *stream) encode(dst, frame []byte) []byte { return s.Sub.AppendPlain(dst, frame) }
 
 // compressed reports whether s is written in a content coding.
-func (s *stream) compressed() bool { return s.sub.Encoding() != compress.Identity }
+func (s *stream) compressed() bool { return s.Sub.Encoding() != compress.Identity }
 
 // trailer returns what ends s cleanly in its encoding (nil for identity).
-func (s *stream) trailer() []byte { return s.sub.AppendTrailer(nil) }
+func (s *stream) trailer() []byte { return s.Sub.AppendTrailer(nil) }

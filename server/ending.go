@@ -5,10 +5,10 @@ import (
 	"errors"
 	"net"
 	"os"
-	"syscall"
 	"time"
 
 	"github.com/go-micro-sse/go-micro-sse/internal/hub"
+	"github.com/go-micro-sse/go-micro-sse/internal/writepath"
 )
 
 // Why a stream ended: the "end" field of its close log line, and the
@@ -45,11 +45,12 @@ func (s *stream) endOf(err error) string {
 }
 
 // errWrite marks a stream ended by a write that timed out or failed for
-// another reason than the client leaving.
-var errWrite = errors.New("sse server: write to client failed")
-
-// errGone marks a stream whose client closed or reset the connection.
-var errGone = errors.New("sse server: client closed the connection")
+// another reason than the client leaving; errGone one whose client closed
+// or reset the connection. The write path's own.
+var (
+	errWrite = writepath.ErrWrite
+	errGone  = writepath.ErrGone
+)
 
 // writeEnd is why a write that failed with err ends s: the subscriber's
 // end when the hub ended it meanwhile (evicted: the write was cut short),
@@ -58,7 +59,7 @@ var errGone = errors.New("sse server: client closed the connection")
 // a reset, or net/http canceled the request: on HTTP/2 a stream the
 // client reset), else errWrite.
 func (e *endpoint) writeEnd(s *stream, ctx context.Context, err error, deadline time.Time) error {
-	if end := s.sub.Err(); end != nil {
+	if end := s.Sub.Err(); end != nil {
 		return end
 	}
 	return e.failedWrite(ctx, err, deadline)
@@ -95,9 +96,7 @@ func (e *endpoint) countEnd(end string) {
 
 // clientGone reports whether a write error says the client closed or
 // reset the connection.
-func clientGone(err error) bool {
-	return errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNABORTED)
-}
+var clientGone = writepath.ClientGone
 
 // isTimeout reports whether a write error is a deadline that passed.
 func isTimeout(err error) bool {

@@ -55,7 +55,7 @@ type endpoint struct {
 	limits *limiter
 	bridge *bridge.Bridge              // with a foreign broker: holds the topics of each stream
 	ready  func(context.Context) error // the broker's readiness; nil: not known, never refuses
-	pool   *writerPool                 // shared writers of taken-over HTTP/1.1 streams; nil if GoroutinePerStream
+	pool   *writepath.Pool             // shared writers of taken-over HTTP/1.1 streams; nil if GoroutinePerStream
 
 	goMu        sync.Mutex
 	goStreams   map[*stream]struct{} // streams written through their ResponseWriter now (track)
@@ -96,7 +96,7 @@ func newEndpoint(h *hub.Hub, c *config) *endpoint {
 		e.z = compressedFrames{open: compress.NewFrame(e.openFrame), heartbeat: compress.NewFrame(e.heartbeatFrame)}
 	}
 	if !c.GoroutinePerStream {
-		e.pool = newWriterPool(e.writePathConfig())
+		e.pool = writepath.NewPool(e.writePathConfig())
 	}
 	return e
 }
@@ -122,14 +122,14 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r, s := a.r, a.stream
 	e.watchExpiry(s, a.expiry)
 	e.accepted.Add(1)
-	e.countResume(s.sub.Resume())
+	e.countResume(s.Sub.Resume())
 	if r.ProtoMajor >= 2 {
 		s.http2 = true
 		e.http2.Add(1)
 	}
 	e.logOpen(r, s)
 	e.setStreamHeaders(w.Header(), r)
-	e.setEncodingHeaders(w.Header(), s.sub.Encoding())
+	e.setEncodingHeaders(w.Header(), s.Sub.Encoding())
 	w.WriteHeader(http.StatusOK)
 	if fn := e.cfg.OnSubscribe; fn != nil && !e.callHook("OnSubscribe", a.topics, func() { fn(r, a.topics) }) {
 		s.finish(errHookPanic) // releases the slot and the subscription
@@ -173,7 +173,7 @@ func (e *endpoint) Shutdown(ctx context.Context) error {
 		e.mu.Unlock()
 		close(e.done)
 		if e.pool != nil {
-			e.pool.stop()
+			e.pool.Stop()
 		}
 		e.cutGoroutineWrites()
 	})

@@ -54,7 +54,7 @@ func (e *endpoint) snapshot(r *http.Request, s *stream) {
 	if fn == nil {
 		return
 	}
-	switch s.sub.Resume().Outcome {
+	switch s.Sub.Resume().Outcome {
 	case hub.ResumeLost:
 	case hub.ResumeNone:
 		if v := r.URL.Query().Get(SnapshotParam); v == "" || v == "0" {
@@ -78,7 +78,7 @@ func (e *endpoint) snapshot(r *http.Request, s *stream) {
 		}
 		evs = append(evs, got...)
 	}
-	if err := s.sub.Follow(evs); err != nil {
+	if err := s.Sub.Follow(evs); err != nil {
 		e.logSnapshot(fmt.Sprint(s.topics), err)
 	}
 }

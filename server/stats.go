@@ -163,9 +163,7 @@ func (e *endpoint) Stats() EndpointStats {
 	}
 	add(&e.counters)
 	if e.pool != nil {
-		for _, w := range e.pool.writers {
-			add(&w.counters)
-		}
+		e.pool.EachCounters(add)
 	}
 	return st
 }

@@ -18,7 +18,7 @@ import (
 // the request's goroutine: the headers and the first batch (after the retry
 // frame) go through the http.ResponseWriter. Then a plain-TCP HTTP/1.1
 // stream is taken over (http.Hijacker) and handed to the shared writers
-// (shared_writers.go), which write a batch as one chunk with one writev of
+// (writepath.Pool), which write a batch as one chunk with one writev of
 // the frames themselves, so an idle stream holds no goroutine and no
 // buffer; any other stream (HTTP/2, TLS, GoroutinePerStream, a
 // ResponseWriter that cannot be taken over) keeps its goroutine
@@ -32,25 +32,10 @@ import (
 // stream is 192 bytes, so the allocator aligns it to 64): one cache line
 // per stream and event.
 type stream struct {
-	sub *hub.Subscriber
-	// w is the shared writer once the stream is taken over; then the
-	// hub wakes it through that writer's Waker (takeWoken), not notify.
-	w atomic.Pointer[writer]
-
-	// Taken-over streams only.
-	lastWrite atomic.Int64 // writepath.MonoNow of the last write
-	endErr    error        // why the stream must end; set by its owner
-	queued    bool         // in w.ready; guarded by w.mu
-	flushing  bool         // a flusher goroutine owns the stream; guarded by w.mu
-	gone      bool         // no longer one of w.conns; guarded by w.mu
-	ended     bool         // the writer ended it; it may still sit in w.ready
-	// midChunk: a chunk was left unfinished (a write failed or was cut
-	// short): the last-chunk marker must not follow.
-	midChunk bool
-	// conn owns the taken-over connection and its descriptor (its hot
-	// words, the descriptor and its state, in this cache line): the only
-	// way to write, peek at or close it.
-	conn writepath.Conn
+	// The write path's state of the stream (its hub subscriber, the
+	// taken-over connection, what its shared writer keeps): first, its
+	// hot fields in the first 64 bytes.
+	writepath.Stream
 
 	e *endpoint
 
@@ -72,10 +57,6 @@ type stream struct {
 	// stream let go of ctl (setControl(nil)).
 	ctlMu sync.Mutex
 
-	// home is the shared writer a stream that may be taken over is
-	// subscribed with (its Waker) and goes to; nil for the others.
-	home *writer
-
 	// With Auth and a token that expires (auth_expiry.go): stops the
 	// expiry timer; nil without one.
 	stopExpiry func() bool
@@ -92,7 +73,7 @@ type stream struct {
 func newStream(e *endpoint, r *http.Request, topics []string) *stream {
 	s := &stream{e: e, r: r, topics: topics, opened: time.Now().UnixNano()}
 	if e.mayTakeOver(r) {
-		s.home = e.pool.pick()
+		e.pool.Assign(&s.Stream)
 	} else {
 		s.goroutineWake()
 	}
@@ -119,7 +100,7 @@ func (s *stream) remoteAddr() string {
 	if s.r != nil {
 		return s.r.RemoteAddr
 	}
-	if a := s.conn.RemoteAddr(); a != nil {
+	if a := s.Conn.RemoteAddr(); a != nil {
 		return a.String()
 	}
 	return ""
@@ -129,8 +110,8 @@ func (s *stream) remoteAddr() string {
 // for a stream that may be taken over (the writer hands it on, to its
 // goroutine, should it keep one), else through notify.
 func (s *stream) wakeOptions() []hub.SubscribeOption {
-	if s.home != nil {
-		return []hub.SubscribeOption{hub.WakeWith(s.home.waker), hub.Owner(s)}
+	if s.Shared() {
+		return s.SubscribeOptions(s)
 	}
 	return []hub.SubscribeOption{hub.Notify(s.notify)}
 }
@@ -138,7 +119,7 @@ func (s *stream) wakeOptions() []hub.SubscribeOption {
 // notify is the hub's Notify callback of a stream with its own goroutine
 // (and what its shared writer hands on to one that kept its goroutine):
 // frames are due, or the subscriber was ended. A taken-over stream is
-// woken by its writer instead (writer.takeWoken). It never blocks.
+// woken by its shared writer instead. It never blocks.
 func (s *stream) notify() {
 	var wake chan struct{} // nil before the write mode: never ready
 	if p := s.wake.Load(); p != nil {
@@ -152,7 +133,7 @@ func (s *stream) notify() {
 		// its write mode starts): when the hub has
 		// ended the subscriber (evicted), cut the write short, from a
 		// goroutine (an HTTP/2 deadline may wait on its connection).
-		if s.ctl.Load() != nil && s.sub != nil && errors.Is(s.sub.Err(), hub.ErrEvicted) && !s.cut.Swap(true) {
+		if s.ctl.Load() != nil && s.Sub != nil && errors.Is(s.Sub.Err(), hub.ErrEvicted) && !s.cut.Swap(true) {
 			s.cutWrite(time.Unix(1, 0))
 		}
 	}
@@ -198,10 +179,10 @@ func (s *stream) finish(err error) {
 	if s.stopExpiry != nil {
 		s.stopExpiry()
 	}
-	s.sub.Close()
+	s.Sub.Close()
 	e.leaveBridge(s.topics)
 	e.countEnd(s.endOf(err))
-	if s.conn.Taken() {
+	if s.Conn.Taken() {
 		e.shared.Add(-1)
 	}
 	if s.http2 {
@@ -226,11 +207,11 @@ func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, s *stream, ctl 
 	bp := writepath.GetBuf()
 	b := append((*bp)[:0], e.openFrame...)
 	if s.compressed() {
-		b = s.sub.AppendFrame(s.sub.AppendHeader((*bp)[:0]), e.z.open)
+		b = s.Sub.AppendFrame(s.Sub.AppendHeader((*bp)[:0]), e.z.open)
 	}
-	b, more, err := writepath.ReadCopy(s.sub, b)
+	b, more, err := writepath.ReadCopy(s.Sub, b)
 	if err != nil {
-		b = s.sub.AppendTrailer(b) // it ends cleanly at once
+		b = s.Sub.AppendTrailer(b) // it ends cleanly at once
 	}
 	deadline := e.deadline()
 	werr := e.writeResponse(w, ctl, b, deadline)
@@ -239,7 +220,7 @@ func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, s *stream, ctl 
 		s.finish(e.writeEnd(s, r.Context(), werr, deadline))
 		return
 	}
-	e.counters.ObserveWrite(s.sub)
+	e.counters.ObserveWrite(s.Sub)
 	if err != nil {
 		s.finish(err)
 		return
@@ -255,9 +236,9 @@ func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, s *stream, ctl 
 			if a := conn.RemoteAddr(); e.cfg.OnUnsubscribe == nil && a != nil && a.String() == r.RemoteAddr {
 				s.r = nil
 			}
-			s.conn.Init(conn)
+			s.Conn.Init(conn)
 			e.shared.Add(1)
-			e.pool.add(s)
+			e.pool.Add(&s.Stream)
 			return
 		}
 		s.setControl(ctl)
@@ -289,12 +270,12 @@ func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, ctl *w
 		case <-wake:
 			bp, batch = writepath.GetBuf(), true
 			var more bool
-			frames, more, end = writepath.ReadCopy(s.sub, (*bp)[:0])
+			frames, more, end = writepath.ReadCopy(s.Sub, (*bp)[:0])
 			if f := e.endFrame(s, end); f != nil {
 				frames = s.encode(frames, f)
 			}
 			if end != nil {
-				frames = s.sub.AppendTrailer(frames) // a clean end
+				frames = s.Sub.AppendTrailer(frames) // a clean end
 			}
 			if more {
 				s.notify()
@@ -303,14 +284,14 @@ func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, ctl *w
 			frames = e.heartbeatFrame
 			if s.compressed() {
 				bp = writepath.GetBuf()
-				frames = s.sub.AppendFrame((*bp)[:0], e.z.heartbeat)
+				frames = s.Sub.AppendFrame((*bp)[:0], e.z.heartbeat)
 			}
 		case <-r.Context().Done():
 			s.finish(errGone)
 			return
 		case <-e.done:
 			bp = writepath.GetBuf()
-			frames = s.sub.AppendTrailer(s.encode((*bp)[:0], e.bye()))
+			frames = s.Sub.AppendTrailer(s.encode((*bp)[:0], e.bye()))
 			end, deadline = hub.ErrClosed, e.byeDeadline()
 		}
 		if len(frames) > 0 {
@@ -320,7 +301,7 @@ func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, ctl *w
 			if err := e.writeResponse(w, ctl, frames, deadline); err != nil {
 				end = e.writeEnd(s, r.Context(), err, deadline)
 			} else if batch {
-				e.counters.ObserveWrite(s.sub)
+				e.counters.ObserveWrite(s.Sub)
 			}
 			hb.Reset(writepath.HeartbeatTick(e.cfg.Heartbeat))
 		}

@@ -26,7 +26,7 @@ func (e *endpoint) logOpen(r *http.Request, s *stream) {
 	if !logger.V(logger.DebugLevel, l) {
 		return
 	}
-	res := s.sub.Resume()
+	res := s.Sub.Resume()
 	l.Fields(map[string]any{
 		"sse": "open", "topics": s.topics, "remote": s.clientAddr(), "peer": r.RemoteAddr, "proto": r.Proto,
 		"resume": res.Outcome.String(), "reset_reason": res.Reason,

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"time"
 
 	"github.com/go-micro-sse/go-micro-sse/internal/writepath"
@@ -9,8 +8,8 @@ import (
 
 // writePathConfig is what the endpoint hands its shared writers: its
 // frames, its deadlines, its done channel and its goroutine count. They
-// reach the rest of the endpoint only through their streams (finish,
-// endFrame, writeEnd, notify).
+// reach the rest of the endpoint only through their streams, each the
+// writepath.Owner of its state (Finish, EndFrame, WriteEnd, Notify).
 func (e *endpoint) writePathConfig() writepath.Config {
 	return writepath.Config{
 		HeartbeatFrame:      e.heartbeatFrame,
@@ -35,12 +34,24 @@ func (e *endpoint) goTracked(f func()) {
 	}()
 }
 
-// endFrame is what the write path appends when a read reports the end err
-// of s (endpoint.endFrame).
-func (s *stream) endFrame(err error) []byte { return s.e.endFrame(s, err) }
+// The stream is the Owner of its writepath.Stream: what the shared
+// writers call back.
 
-// writeEnd is why a write of s that failed with err ends it
-// (endpoint.writeEnd).
-func (s *stream) writeEnd(ctx context.Context, err error, deadline time.Time) error {
-	return s.e.writeEnd(s, ctx, err, deadline)
+// WriteState returns the write path's state of s.
+func (s *stream) WriteState() *writepath.Stream { return &s.Stream }
+
+// Finish unsubscribes s and accounts for why it ended (finish).
+func (s *stream) Finish(err error) { s.finish(err) }
+
+// Notify hands s a wake-up while it keeps its own goroutine (notify).
+func (s *stream) Notify() { s.notify() }
+
+// EndFrame is what the write path appends when a read reports the end
+// err of s (endpoint.endFrame).
+func (s *stream) EndFrame(err error) []byte { return s.e.endFrame(s, err) }
+
+// WriteEnd is why a shared writer's write of s that failed with err ends
+// it (endpoint.writeEnd).
+func (s *stream) WriteEnd(err error, deadline time.Time) error {
+	return s.e.writeEnd(s, nil, err, deadline)
 }

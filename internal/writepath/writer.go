@@ -1,4 +1,4 @@
-package server
+package writepath
 
 import (
 	"errors"
@@ -13,7 +13,6 @@ import (
 	"github.com/go-micro-sse/go-micro-sse/internal/compress"
 	"github.com/go-micro-sse/go-micro-sse/internal/hub"
 	"github.com/go-micro-sse/go-micro-sse/internal/prefetch"
-	"github.com/go-micro-sse/go-micro-sse/internal/writepath"
 )
 
 // Shared writers for HTTP/1.1 streams taken over after their headers.
@@ -48,9 +47,9 @@ import (
 // deadline. A closed client is found by a failing write or by the
 // heartbeat sweep's peek (no reader goroutine per connection).
 
-// writerPool is the set of shared writers of an endpoint.
-type writerPool struct {
-	cfg     writepath.Config
+// Pool is the set of shared writers of an endpoint.
+type Pool struct {
+	cfg     Config
 	writers []*writer
 	next    atomic.Uint64
 
@@ -59,34 +58,35 @@ type writerPool struct {
 	heartbeatChunks map[compress.Encoding][]byte
 }
 
-// newWriterPool returns GOMAXPROCS writers, started on their first stream.
-func newWriterPool(cfg writepath.Config) *writerPool {
-	p := &writerPool{cfg: cfg, writers: make([]*writer, runtime.GOMAXPROCS(0))}
+// NewPool returns GOMAXPROCS writers, started on their first stream.
+func NewPool(cfg Config) *Pool {
+	p := &Pool{cfg: cfg, writers: make([]*writer, runtime.GOMAXPROCS(0))}
 	for i := range p.writers {
-		w := &writer{p: p, wake: make(chan struct{}, 1), conns: make(map[*stream]struct{})}
+		w := &writer{p: p, wake: make(chan struct{}, 1), conns: make(map[*Stream]struct{})}
 		w.waker = hub.NewWaker(w.signal)
 		p.writers[i] = w
 	}
-	p.heartbeatChunk = writepath.AppendChunk(nil, cfg.HeartbeatFrame)
+	p.heartbeatChunk = AppendChunk(nil, cfg.HeartbeatFrame)
 	if f := cfg.CompressedHeartbeat; f != nil {
 		p.heartbeatChunks = make(map[compress.Encoding][]byte)
 		for _, enc := range cfg.Encodings {
-			p.heartbeatChunks[enc] = writepath.AppendChunk(nil, f.Bytes(enc))
+			p.heartbeatChunks[enc] = AppendChunk(nil, f.Bytes(enc))
 		}
 	}
 	return p
 }
 
-// add hands a taken-over stream (its connection in s.conn) to a writer.
-func (p *writerPool) add(s *stream) {
-	s.lastWrite.Store(writepath.MonoNow())
+// Add hands a taken-over stream (its connection in s.Conn) to its writer
+// (Assign chose it).
+func (p *Pool) Add(s *Stream) {
+	s.lastWrite.Store(MonoNow())
 	w := s.home
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
 		s.say(p.byeChunk(s), p.cfg.ByeDeadline())
-		s.conn.Close()
-		s.finish(hub.ErrClosed)
+		s.Conn.Close()
+		s.owner().Finish(hub.ErrClosed)
 		return
 	}
 	w.conns[s] = struct{}{}
@@ -101,15 +101,15 @@ func (p *writerPool) add(s *stream) {
 // first stream: from the subscription on, it hands the stream the hub's
 // wake-ups (its Waker), whether or not the stream is taken over. The
 // caller holds the endpoint's WaitGroup above zero.
-func (p *writerPool) pick() *writer {
+func (p *Pool) pick() *writer {
 	w := p.writers[p.next.Add(1)%uint64(len(p.writers))]
 	w.start.Do(func() { p.cfg.Go(w.run) })
 	return w
 }
 
-// stop is called once the endpoint's done channel is closed; the writers
-// see it and end their streams.
-func (p *writerPool) stop() {
+// Stop is called once Config.Done is closed; the writers see it and end
+// their streams.
+func (p *Pool) Stop() {
 	for _, w := range p.writers {
 		w.signal()
 	}
@@ -117,7 +117,7 @@ func (p *writerPool) stop() {
 
 // writer owns many taken-over streams and writes their frames.
 type writer struct {
-	p     *writerPool
+	p     *Pool
 	start sync.Once
 	wake  chan struct{} // cap 1: something is ready
 	// waker gathers the hub's wake-ups of the writer's streams (those
@@ -126,22 +126,22 @@ type writer struct {
 	waker *hub.Waker
 
 	mu     sync.Mutex
-	ready  []*stream // streams with frames due
-	conns  map[*stream]struct{}
+	ready  []*Stream // streams with frames due
+	conns  map[*Stream]struct{}
 	closed bool
 
 	// Reused by run only.
-	spare, due []*stream
+	spare, due []*Stream
 	woken      []*hub.Subscriber
 	bufs       [][]byte  // the slices of one writev
 	head       []byte    // the chunk size line of the batch in bufs
-	iov        iovecs    // their iovecs
+	iov        Iovecs    // their Iovecs
 	one        [1][]byte // a write of one static slice
-	// now is writepath.MonoNow when the current pass (flushReady, heartbeat)
+	// now is MonoNow when the current pass (flushReady, heartbeat)
 	// began: the lastWrite of what it writes, one clock read a pass.
 	now int64
 
-	counters writepath.Counters // of this writer's streams
+	counters Counters // of this writer's streams
 }
 
 // signal wakes the writer; it never blocks.
@@ -156,9 +156,9 @@ func (w *writer) signal() {
 // writer closed. A stream stuck in a flusher whose subscriber has ended
 // (evicted: it fell behind the history) has its write cut short, so that
 // it ends now rather than at the deadline. w.mu is held.
-func (w *writer) enqueueLocked(s *stream) {
-	if s.flushing && s.sub.Err() != nil {
-		s.conn.SetWriteDeadline(time.Unix(1, 0))
+func (w *writer) enqueueLocked(s *Stream) {
+	if s.flushing && s.Sub.Err() != nil {
+		s.Conn.SetWriteDeadline(time.Unix(1, 0))
 	}
 	if s.queued || s.gone || w.closed {
 		return
@@ -169,14 +169,14 @@ func (w *writer) enqueueLocked(s *stream) {
 
 // takeWoken queues the writer's streams the hub woke (its Waker); a
 // stream not taken over (it kept its goroutine) gets the wake-up its own
-// way (notify). One that is writing its first batch loses nothing: add
-// queues it, under w.mu, as it makes it the writer's.
+// way (its Owner's Notify). One that is writing its first batch loses
+// nothing: Add queues it, under w.mu, as it makes it the writer's.
 func (w *writer) takeWoken() {
 	woken := w.waker.Take(w.woken[:0])
 	if len(woken) == 0 {
 		return
 	}
-	elsewhere := w.due[:0]
+	elsewhere := 0 // the first ones of woken, once looked at
 	w.mu.Lock()
 	for i, sub := range woken {
 		// Ask ahead for what the next ones' Owner and queueing read.
@@ -184,34 +184,35 @@ func (w *writer) takeWoken() {
 			woken[i+4].PrefetchOwner()
 		}
 		if i+2 < len(woken) {
-			prefetch.Range(unsafe.Pointer(woken[i+2].Owner().(*stream)), 64)
+			prefetch.Range(unsafe.Pointer(woken[i+2].Owner().(Owner).WriteState()), 64)
 		}
-		s := sub.Owner().(*stream)
+		s := sub.Owner().(Owner).WriteState()
 		if s.w.Load() != w {
-			elsewhere = append(elsewhere, s)
+			woken[elsewhere] = sub
+			elsewhere++
 			continue
 		}
 		w.enqueueLocked(s)
 	}
 	w.mu.Unlock()
-	for _, s := range elsewhere {
-		s.notify()
+	// Through the subscriber: the stream may not hold it yet (it is
+	// still subscribing).
+	for _, sub := range woken[:elsewhere] {
+		sub.Owner().(Owner).Notify()
 	}
 	clear(woken)
 	w.woken = woken[:0]
-	clear(elsewhere)
-	w.due = elsewhere[:0]
 }
 
 // remove drops s from the writer's streams; w.mu is held.
-func (w *writer) remove(s *stream) {
+func (w *writer) remove(s *Stream) {
 	delete(w.conns, s)
 	s.gone = true
 }
 
 // run is the writer's goroutine.
 func (w *writer) run() {
-	tick := time.NewTicker(writepath.HeartbeatTick(w.p.cfg.Heartbeat))
+	tick := time.NewTicker(HeartbeatTick(w.p.cfg.Heartbeat))
 	defer tick.Stop()
 	for {
 		select {
@@ -241,7 +242,7 @@ func (w *writer) flushReady() {
 		}
 	}
 	w.mu.Unlock()
-	w.now = writepath.MonoNow()
+	w.now = MonoNow()
 	for i, s := range batch[:n] {
 		prefetchAhead(batch[:n], i)
 		w.flush(s)
@@ -256,19 +257,19 @@ func (w *writer) flushReady() {
 // for). A writer going round many connections finds each one's state out
 // of the caches (the kernel's copies of the round's writes pushed it out);
 // so its loads overlap the system call before them.
-func prefetchAhead(streams []*stream, i int) {
+func prefetchAhead(streams []*Stream, i int) {
 	if i+2 < len(streams) {
 		prefetch.Range(unsafe.Pointer(streams[i+2]), 64)
 	}
 	if i+1 < len(streams) {
-		streams[i+1].sub.Prefetch()
+		streams[i+1].Sub.Prefetch()
 	}
 }
 
 // flush reads one batch of s (the hub's own bytes), frames it as one
 // chunk and writes it with one writev; with more due, s goes to the back
 // of the queue.
-func (w *writer) flush(s *stream) {
+func (w *writer) flush(s *Stream) {
 	if s.ended {
 		return
 	}
@@ -276,7 +277,7 @@ func (w *writer) flush(s *stream) {
 		w.end(s, s.endErr)
 		return
 	}
-	bufs, more, err := s.sub.Read(append(w.bufs[:0], nil)) // bufs[0]: the size line
+	bufs, more, err := s.Sub.Read(append(w.bufs[:0], nil)) // bufs[0]: the size line
 	if len(bufs) == 1 {
 		bufs = bufs[:0]
 	} else {
@@ -284,12 +285,12 @@ func (w *writer) flush(s *stream) {
 		for _, f := range bufs[1:] {
 			size += len(f)
 		}
-		w.head = writepath.AppendChunkSize(w.head[:0], size)
+		w.head = AppendChunkSize(w.head[:0], size)
 		bufs[0] = w.head
-		bufs = append(bufs, writepath.CRLF)
+		bufs = append(bufs, CRLF)
 	}
-	if f := s.endFrame(err); f != nil {
-		bufs = append(bufs, writepath.AppendChunk(nil, s.encode(nil, f)))
+	if f := s.owner().EndFrame(err); f != nil {
+		bufs = append(bufs, AppendChunk(nil, s.encode(nil, f)))
 	}
 	s.endErr = err
 	res := sendDone
@@ -299,7 +300,7 @@ func (w *writer) flush(s *stream) {
 	clear(bufs) // let eviction free the frames
 	w.bufs = bufs[:0]
 	if res == sendDone {
-		w.counters.ObserveWrite(s.sub)
+		w.counters.ObserveWrite(s.Sub)
 	}
 	switch {
 	case res != sendDone:
@@ -311,7 +312,7 @@ func (w *writer) flush(s *stream) {
 }
 
 // requeue puts s at the back of the ready queue.
-func (w *writer) requeue(s *stream) {
+func (w *writer) requeue(s *Stream) {
 	w.mu.Lock()
 	if !s.queued && !w.closed {
 		s.queued = true
@@ -333,18 +334,18 @@ const (
 // send writes bufs to s with one writev without blocking; what the socket
 // does not take goes to a flusher. The slices must be immutable, but for
 // the writer's chunk size line (w.head), of which a flusher gets a copy.
-func (w *writer) send(s *stream, bufs [][]byte) sendResult {
+func (w *writer) send(s *Stream, bufs [][]byte) sendResult {
 	total := 0
 	for _, b := range bufs {
 		total += len(b)
 	}
-	n, err := s.tryWritev(&w.iov, bufs)
+	n, err := s.Conn.Writev(&w.iov, bufs)
 	w.counters.Wrote(int(n))
 	if err != nil {
 		s.midChunk = true
-		end := errWrite
-		if clientGone(err) {
-			end = errGone
+		end := ErrWrite
+		if ClientGone(err) {
+			end = ErrGone
 		}
 		w.end(s, end)
 		return sendFailed
@@ -355,7 +356,7 @@ func (w *writer) send(s *stream, bufs [][]byte) sendResult {
 	if n == total {
 		return sendDone
 	}
-	rest := writepath.RestOf(bufs, n)
+	rest := RestOf(bufs, n)
 	if n < len(bufs[0]) && len(w.head) > 0 && &bufs[0][0] == &w.head[0] {
 		rest[0] = slices.Clone(rest[0]) // the writer's size line: the flusher's own copy
 	}
@@ -371,23 +372,23 @@ func (w *writer) send(s *stream, bufs [][]byte) sendResult {
 // once, blocking (one writev as the socket takes it) under the per-write
 // deadline, then gives the stream back to its writer (or ends it when the
 // writer has shut down).
-func (w *writer) flushRest(s *stream, rest net.Buffers) {
+func (w *writer) flushRest(s *Stream, rest net.Buffers) {
 	deadline := w.p.cfg.Deadline()
-	err := s.conn.SetWriteDeadline(deadline)
+	err := s.Conn.SetWriteDeadline(deadline)
 	if err == nil {
 		var n int64
-		n, err = s.conn.WriteBuffers(&rest)
+		n, err = s.Conn.WriteBuffers(&rest)
 		w.counters.Wrote(int(n))
 	}
 	clear(rest)
-	s.lastWrite.Store(writepath.MonoNow())
+	s.lastWrite.Store(MonoNow())
 	if err != nil {
 		// Cut short because the hub ended the subscriber (evicted), the
 		// client took nothing for WriteTimeout, or it left.
-		s.endErr = s.writeEnd(nil, err, deadline)
+		s.endErr = s.owner().WriteEnd(err, deadline)
 	} else {
 		s.midChunk = false
-		w.counters.ObserveWrite(s.sub)
+		w.counters.ObserveWrite(s.Sub)
 	}
 	w.mu.Lock()
 	s.flushing = false
@@ -400,8 +401,8 @@ func (w *writer) flushRest(s *stream, rest net.Buffers) {
 	}
 	w.mu.Unlock()
 	if closed {
-		s.conn.Close()
-		s.finish(cmpErr(s.endErr, hub.ErrClosed))
+		s.Conn.Close()
+		s.owner().Finish(cmpErr(s.endErr, hub.ErrClosed))
 		return
 	}
 	w.signal()
@@ -409,28 +410,28 @@ func (w *writer) flushRest(s *stream, rest net.Buffers) {
 
 // end ends a stream the writer owns: the last chunk (unless the
 // connection failed or a chunk was left unfinished), close, unsubscribe.
-func (w *writer) end(s *stream, err error) {
-	if !errors.Is(err, errWrite) && !errors.Is(err, errGone) && !s.midChunk {
-		w.one[0] = writepath.LastChunk
+func (w *writer) end(s *Stream, err error) {
+	if !errors.Is(err, ErrWrite) && !errors.Is(err, ErrGone) && !s.midChunk {
+		w.one[0] = LastChunk
 		if s.compressed() {
-			w.one[0] = append(writepath.AppendChunk(nil, s.trailer()), writepath.LastChunk...)
+			w.one[0] = append(AppendChunk(nil, s.trailer()), LastChunk...)
 		}
-		s.tryWritev(&w.iov, w.one[:])
+		s.Conn.Writev(&w.iov, w.one[:])
 		w.one[0] = nil
 	}
 	s.ended = true
 	w.mu.Lock()
 	w.remove(s)
 	w.mu.Unlock()
-	s.conn.Close()
+	s.Conn.Close()
 	w.finishLater(s, err)
 }
 
 // finishLater finishes s on a goroutine of its own: unsubscribing runs the
 // hub's hooks (the bridge may call a broker) and OnUnsubscribe, which must
 // not hold up the other streams of the writer.
-func (w *writer) finishLater(s *stream, err error) {
-	w.p.cfg.Go(func() { s.finish(err) }) // the writer's own goroutine keeps the count above zero
+func (w *writer) finishLater(s *Stream, err error) {
+	w.p.cfg.Go(func() { s.owner().Finish(err) }) // the writer's own goroutine keeps the count above zero
 }
 
 // shutdown ends every stream of the writer with the shutdown hint.
@@ -440,7 +441,7 @@ func (w *writer) shutdown() {
 	own := w.spare[:0]
 	for s := range w.conns {
 		if s.flushing {
-			s.conn.Close() // its flusher fails and ends it
+			s.Conn.Close() // its flusher fails and ends it
 			continue
 		}
 		own = append(own, s)
@@ -452,7 +453,7 @@ func (w *writer) shutdown() {
 		if !s.midChunk {
 			s.say(w.p.byeChunk(s), w.p.cfg.ByeDeadline())
 		}
-		s.conn.Close()
+		s.Conn.Close()
 		w.finishLater(s, hub.ErrClosed)
 	}
 	clear(own)
@@ -460,14 +461,14 @@ func (w *writer) shutdown() {
 
 // say writes b to a taken-over stream that is ending: without blocking
 // when possible, else by deadline.
-func (s *stream) say(b []byte, deadline time.Time) {
-	if s.conn.HasFD() {
-		var iov iovecs
-		s.tryWritev(&iov, [][]byte{b})
+func (s *Stream) say(b []byte, deadline time.Time) {
+	if s.Conn.HasFD() {
+		var iov Iovecs
+		s.Conn.Writev(&iov, [][]byte{b})
 		return
 	}
-	if s.conn.SetWriteDeadline(deadline) == nil {
-		s.conn.Write(b)
+	if s.Conn.SetWriteDeadline(deadline) == nil {
+		s.Conn.Write(b)
 	}
 }
 
@@ -483,16 +484,45 @@ func cmpErr(errs ...error) error {
 
 // byeChunk is a stream's shutdown hint (Config.Bye) as one chunk, in
 // the stream's encoding with its trailer, then the last chunk.
-func (p *writerPool) byeChunk(s *stream) []byte {
-	return append(writepath.AppendChunk(nil, s.sub.AppendTrailer(s.encode(nil, p.cfg.Bye()))), writepath.LastChunk...)
+func (p *Pool) byeChunk(s *Stream) []byte {
+	return append(AppendChunk(nil, s.Sub.AppendTrailer(s.encode(nil, p.cfg.Bye()))), LastChunk...)
 }
 
 // heartbeatChunkOf returns the heartbeat chunk of s's encoding, accounted
 // for in its stream.
-func (p *writerPool) heartbeatChunkOf(s *stream) []byte {
+func (p *Pool) heartbeatChunkOf(s *Stream) []byte {
 	if !s.compressed() {
 		return p.heartbeatChunk
 	}
-	s.sub.Wrote(p.cfg.CompressedHeartbeat)
-	return p.heartbeatChunks[s.sub.Encoding()]
+	s.Sub.Wrote(p.cfg.CompressedHeartbeat)
+	return p.heartbeatChunks[s.Sub.Encoding()]
+}
+
+// heartbeat sends the heartbeat to every quiet stream of the writer, and
+// ends the streams whose client has closed the connection (a peek at each
+// socket, so an idle client that left frees its place within Heartbeat/2).
+func (w *writer) heartbeat() {
+	now := MonoNow()
+	w.now = now
+	idle := int64(HeartbeatQuiet(w.p.cfg.Heartbeat))
+	w.mu.Lock()
+	due := w.due[:0]
+	for s := range w.conns {
+		if !s.flushing && !s.queued {
+			due = append(due, s)
+		}
+	}
+	w.mu.Unlock()
+	for _, s := range due {
+		switch {
+		case s.Conn.PeerClosed():
+			w.end(s, ErrGone)
+		case now-s.lastWrite.Load() >= idle:
+			w.one[0] = w.p.heartbeatChunkOf(s)
+			w.send(s, w.one[:])
+			w.one[0] = nil
+		}
+	}
+	clear(due)
+	w.due = due[:0]
 }
