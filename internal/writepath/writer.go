@@ -100,7 +100,7 @@ func (p *Pool) Add(s *Stream) {
 // pick returns the writer of a new stream, round robin, started on its
 // first stream: from the subscription on, it hands the stream the hub's
 // wake-ups (its Waker), whether or not the stream is taken over. The
-// caller holds the endpoint's WaitGroup above zero.
+// caller keeps the endpoint's goroutine count (Config.Go) above zero.
 func (p *Pool) pick() *writer {
 	w := p.writers[p.next.Add(1)%uint64(len(p.writers))]
 	w.start.Do(func() { p.cfg.Go(w.run) })
