@@ -13,6 +13,7 @@ import (
 
 	"go-micro.dev/v4/server"
 
+	"github.com/go-micro-sse/go-micro-sse/codec"
 	"github.com/go-micro-sse/go-micro-sse/examples/internal/browsertest"
 	sse "github.com/go-micro-sse/go-micro-sse/server"
 )
@@ -111,7 +112,9 @@ func (l *encodingLog) get() (accept, lastIDs []string) {
 // (the page's own fetch sees its Content-Encoding); each event is
 // dispatched before the next is published; a connection cut mid-stream
 // (no trailer) is resumed by the browser with its Last-Event-ID, exactly:
-// the events published meanwhile, no reset.
+// the events published meanwhile, no reset; Stop ends the stream cleanly
+// (the last event before it dispatched), and a new run on the same address
+// answers the page's id with the sse-reset, then live events.
 func TestBrowserCompressedStreams(t *testing.T) {
 	b := browsertest.StartResolving(t, "sse.test")
 	cases := []struct {
@@ -177,6 +180,35 @@ func TestBrowserCompressedStreams(t *testing.T) {
 				t.Fatalf("%d resets: the resume was not exact", resets)
 			}
 
+			// A clean end at Stop (the trailer after the last frame): the
+			// event published just before it is dispatched; then a new run
+			// on the same address cannot place the page's id (another
+			// epoch): the reset, exact, then live events, all compressed.
+			pub()
+			if err := n.Stop(); err != nil {
+				t.Fatal(err)
+			}
+			p.WaitFor(fmt.Sprintf(`demo.events.length >= %d && demo.state === "connecting"`, len(want)), `[demo.states, demo.events.length]`)
+			var lastID string
+			p.Eval(`demo.lastId`, &lastID)
+			n2 := startTestNode(t, config{Addr: n.Addr(), SSE: opts})
+			p.WaitFor(`demo.resets.length >= 1 && demo.state === "open"`, `[demo.states, demo.resets]`)
+			var reset struct{ Reason, LastEventID string }
+			p.Eval(`({Reason: demo.resets[0].reason, LastEventID: demo.resets[0].lastEventId})`, &reset)
+			if reset.Reason != codec.ResetOtherEpoch || reset.LastEventID != lastID {
+				t.Errorf("sse-reset after the restart: reason %q lastEventId %q, want %q and %q", reset.Reason, reset.LastEventID, codec.ResetOtherEpoch, lastID)
+			}
+			want = append(want, "after the restart")
+			publish(t, n2, "z", "", want[len(want)-1])
+			p.WaitFor(fmt.Sprintf(`demo.events.length >= %d`, len(want)), `demo.events.length`)
+			if got := eventData(t, p); !slices.Equal(got, want) {
+				t.Fatalf("events after the restart:\n got %q\nwant %q", got, want)
+			}
+			p.Eval(`fetch("events?stream=probe").then(r => { const ce = r.headers.get("content-encoding"); r.body.cancel(); return ce; })`, &ce)
+			if ce != c.want {
+				t.Fatalf("after the restart the page's fetch saw Content-Encoding %q, want %q", ce, c.want)
+			}
+
 			accept, lastIDs := log.get()
 			if len(accept) < 3 { // the stream, the fetch, the reconnection
 				t.Fatalf("%d events requests", len(accept))
@@ -194,8 +226,8 @@ func TestBrowserCompressedStreams(t *testing.T) {
 					}
 				}
 			}
-			if last := lastIDs[len(lastIDs)-1]; last == "" {
-				t.Errorf("the reconnection carried no Last-Event-ID: %q", lastIDs)
+			if !slices.Contains(lastIDs, lastID) {
+				t.Errorf("no reconnection carried the page's Last-Event-ID %q: %q", lastID, lastIDs)
 			}
 		})
 	}
