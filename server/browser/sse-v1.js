@@ -301,7 +301,11 @@ export class SharedEventSource extends EventTarget {
         if (leading) setTimeout(() => this._release && this._post({ t: "pong" }), 0);
         break;
       case "event":
-        if (leading) break;
+        // Another tab's events while this one leads: a lock stolen while
+        // this page was frozen (it thaws believing it leads). Until its own
+        // connection is open they are the stream's: delivered (ids drop
+        // what its connection repeats), not lost.
+        if (leading && this._es && this._es.readyState === OPEN) break;
         if (this._waiting) this._held.push(m);
         else this._deliver(m.type, m.data, m.id, m.own, false);
         break;
