@@ -72,6 +72,7 @@ type endpoint struct {
 	http2         atomic.Int64
 	exact         atomic.Uint64
 	counters      writepath.Counters // of the streams with their own goroutine
+	wp            writepath.Config   // what the write path is handed (writePathConfig)
 	// warnedWrappers holds the ResponseWriter wrapper types logged
 	// (warnWrapper).
 	warnedWrappers sync.Map
@@ -95,8 +96,9 @@ func newEndpoint(h *hub.Hub, c *config) *endpoint {
 	if len(c.Compression) > 0 {
 		e.z = compressedFrames{open: compress.NewFrame(e.openFrame), heartbeat: compress.NewFrame(e.heartbeatFrame)}
 	}
+	e.wp = e.writePathConfig()
 	if !c.GoroutinePerStream {
-		e.pool = writepath.NewPool(e.writePathConfig())
+		e.pool = writepath.NewPool(e.wp)
 	}
 	return e
 }

@@ -22,7 +22,7 @@ import (
 // the frames themselves, so an idle stream holds no goroutine and no
 // buffer; any other stream (HTTP/2, TLS, GoroutinePerStream, a
 // ResponseWriter that cannot be taken over) keeps its goroutine
-// (serveGoroutine), which copies each batch into a pooled buffer for one
+// (writepath ServeGoroutine), which copies each batch into a pooled buffer for one
 // write and one flush. Either way a write has a per-write deadline, and
 // what one connection holds of its own is bounded by the batch, whatever
 // the history holds and whatever id it resumed from.
@@ -214,7 +214,7 @@ func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, s *stream, ctl 
 		b = s.Sub.AppendTrailer(b) // it ends cleanly at once
 	}
 	deadline := e.deadline()
-	werr := e.writeResponse(w, ctl, b, deadline)
+	werr := e.wp.WriteResponse(response{w, ctl}, b, deadline, &e.counters)
 	writepath.PutBuf(bp, b)
 	if werr != nil {
 		s.finish(e.writeEnd(s, r.Context(), werr, deadline))
@@ -247,97 +247,5 @@ func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, s *stream, ctl 
 		s.goroutineWake()
 		s.notify()
 	}
-	e.serveGoroutine(w, r, ctl, s)
-}
-
-// serveGoroutine runs a stream on its request's goroutine (HTTP/2, TLS,
-// GoroutinePerStream), tracked by serve: woken by the hub, it reads one batch and writes it
-// with one write and one flush, waking itself again while more is due; a
-// heartbeat comment follows any Heartbeat/2 without a write. It returns when
-// the client goes away, a write fails, the hub ends the subscriber or the
-// endpoint shuts down.
-func (e *endpoint) serveGoroutine(w http.ResponseWriter, r *http.Request, ctl *writeControl, s *stream) {
-	hb := time.NewTimer(writepath.HeartbeatTick(e.cfg.Heartbeat))
-	defer hb.Stop()
-	wake := *s.wake.Load()
-	for {
-		var frames []byte
-		var bp *[]byte
-		var batch bool // frames read from the hub
-		var end error
-		deadline := time.Time{} // set when there is something to write
-		select {
-		case <-wake:
-			bp, batch = writepath.GetBuf(), true
-			var more bool
-			frames, more, end = writepath.ReadCopy(s.Sub, (*bp)[:0])
-			if f := e.endFrame(s, end); f != nil {
-				frames = s.encode(frames, f)
-			}
-			if end != nil {
-				frames = s.Sub.AppendTrailer(frames) // a clean end
-			}
-			if more {
-				s.notify()
-			}
-		case <-hb.C:
-			frames = e.heartbeatFrame
-			if s.compressed() {
-				bp = writepath.GetBuf()
-				frames = s.Sub.AppendFrame((*bp)[:0], e.z.heartbeat)
-			}
-		case <-r.Context().Done():
-			s.finish(errGone)
-			return
-		case <-e.done:
-			bp = writepath.GetBuf()
-			frames = s.Sub.AppendTrailer(s.encode((*bp)[:0], e.bye()))
-			end, deadline = hub.ErrClosed, e.byeDeadline()
-		}
-		if len(frames) > 0 {
-			if deadline.IsZero() {
-				deadline = e.deadline()
-			}
-			if err := e.writeResponse(w, ctl, frames, deadline); err != nil {
-				end = e.writeEnd(s, r.Context(), err, deadline)
-			} else if batch {
-				e.counters.ObserveWrite(s.Sub)
-			}
-			hb.Reset(writepath.HeartbeatTick(e.cfg.Heartbeat))
-		}
-		if bp != nil {
-			writepath.PutBuf(bp, frames)
-		}
-		if end != nil {
-			s.finish(end)
-			return
-		}
-	}
-}
-
-// writeResponse writes b with one write and one flush through the
-// ResponseWriter under a per-write deadline (when ctl can set one).
-func (e *endpoint) writeResponse(w http.ResponseWriter, ctl *writeControl, b []byte, deadline time.Time) error {
-	dc := ctl.deadline
-	if err := dc.SetWriteDeadline(deadline); err != nil && !errors.Is(err, http.ErrNotSupported) {
-		return err
-	}
-	// Shutdown may have begun after deadline was chosen and cut the
-	// tracked streams' deadlines before this one was set: cut it now.
-	select {
-	case <-e.done:
-		if bye := e.byeDeadline(); bye.Before(deadline) {
-			_ = dc.SetWriteDeadline(bye)
-		}
-	default:
-	}
-	n, err := w.Write(b)
-	e.counters.Wrote(n)
-	if err != nil {
-		return err
-	}
-	if err := ctl.flush.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
-		return err
-	}
-	return nil
+	e.wp.ServeGoroutine(r.Context(), s, *s.wake.Load(), response{w, ctl}, &e.counters)
 }

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+	"net/http"
 	"time"
 
 	"github.com/go-micro-sse/go-micro-sse/internal/writepath"
@@ -52,6 +54,21 @@ func (s *stream) EndFrame(err error) []byte { return s.e.endFrame(s, err) }
 
 // WriteEnd is why a shared writer's write of s that failed with err ends
 // it (endpoint.writeEnd).
-func (s *stream) WriteEnd(err error, deadline time.Time) error {
-	return s.e.writeEnd(s, nil, err, deadline)
+func (s *stream) WriteEnd(ctx context.Context, err error, deadline time.Time) error {
+	return s.e.writeEnd(s, ctx, err, deadline)
 }
+
+// response is how a stream with its own goroutine writes: its
+// ResponseWriter, flushed and given deadlines through ctl.
+type response struct {
+	http.ResponseWriter
+	ctl *writeControl
+}
+
+// Flush flushes through the controller that can (http.ErrNotSupported if
+// none).
+func (r response) Flush() error { return r.ctl.flush.Flush() }
+
+// SetWriteDeadline sets the deadline of the stream's writes where it can
+// be set (http.ErrNotSupported where not).
+func (r response) SetWriteDeadline(t time.Time) error { return r.ctl.deadline.SetWriteDeadline(t) }

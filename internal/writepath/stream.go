@@ -1,6 +1,7 @@
 package writepath
 
 import (
+	"context"
 	"errors"
 	"sync/atomic"
 	"syscall"
@@ -72,8 +73,9 @@ type Owner interface {
 	// (nil: none).
 	EndFrame(err error) []byte
 	// WriteEnd is why a write that failed with err under deadline ends
-	// the stream.
-	WriteEnd(err error, deadline time.Time) error
+	// the stream; ctx is its request's (a taken-over stream's has none:
+	// context.Background()).
+	WriteEnd(ctx context.Context, err error, deadline time.Time) error
 }
 
 // Assign gives s a shared writer of p to go to once taken over; from its

@@ -1,6 +1,7 @@
 package writepath
 
 import (
+	"context"
 	"errors"
 	"net"
 	"runtime"
@@ -385,7 +386,7 @@ func (w *writer) flushRest(s *Stream, rest net.Buffers) {
 	if err != nil {
 		// Cut short because the hub ended the subscriber (evicted), the
 		// client took nothing for WriteTimeout, or it left.
-		s.endErr = s.owner().WriteEnd(err, deadline)
+		s.endErr = s.owner().WriteEnd(context.Background(), err, deadline)
 	} else {
 		s.midChunk = false
 		w.counters.ObserveWrite(s.Sub)

@@ -2,6 +2,7 @@ package writepath
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -22,11 +23,11 @@ type testOwner struct {
 	finished chan error
 }
 
-func (o *testOwner) WriteState() *Stream             { return &o.Stream }
-func (o *testOwner) Finish(err error)                { o.finished <- err }
-func (o *testOwner) Notify()                         {}
-func (o *testOwner) EndFrame(error) []byte           { return nil }
-func (o *testOwner) WriteEnd(error, time.Time) error { return ErrWrite }
+func (o *testOwner) WriteState() *Stream                              { return &o.Stream }
+func (o *testOwner) Finish(err error)                                 { o.finished <- err }
+func (o *testOwner) Notify()                                          {}
+func (o *testOwner) EndFrame(error) []byte                            { return nil }
+func (o *testOwner) WriteEnd(context.Context, error, time.Time) error { return ErrWrite }
 
 // TestPoolWritesChunksThenShutdownHint: a taken-over stream gets each
 // published event as HTTP/1.1 chunks on its connection; when the endpoint
