@@ -384,29 +384,34 @@ func (c *NATSCluster) waitPlacement() {
 // most Timeout, until it has a leader), through the connection nc.
 func (c *NATSCluster) StreamLeader(nc *nats.Conn, stream string) int {
 	c.t.Helper()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		c.t.Fatalf("ssetest: %v", err)
+	leader := -1
+	if !c.waitStream(nc, stream, func(ci *jetstream.ClusterInfo) bool {
+		leader = c.Index(ci.Leader)
+		return leader >= 0
+	}) {
+		c.t.Fatalf("ssetest: stream %s has no leader after %v", stream, Timeout)
 	}
-	deadline := time.Now().Add(Timeout)
-	for time.Now().Before(deadline) {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		s, err := js.Stream(ctx, stream)
-		cancel()
-		if err == nil {
-			if info := s.CachedInfo(); info.Cluster != nil && c.Index(info.Cluster.Leader) >= 0 {
-				return c.Index(info.Cluster.Leader)
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	c.t.Fatalf("ssetest: stream %s has no leader after %v", stream, Timeout)
-	return -1
+	return leader
 }
 
 // WaitStreamCurrent waits (at most Timeout) until stream has a leader and
 // every other replica is current, through the connection nc.
 func (c *NATSCluster) WaitStreamCurrent(nc *nats.Conn, stream string) {
+	c.t.Helper()
+	if !c.waitStream(nc, stream, func(ci *jetstream.ClusterInfo) bool {
+		current := ci.Leader != "" && len(ci.Replicas) == len(c.servers)-1
+		for _, r := range ci.Replicas {
+			current = current && r.Current && !r.Offline
+		}
+		return current
+	}) {
+		c.t.Fatalf("ssetest: stream %s not current on every server after %v", stream, Timeout)
+	}
+}
+
+// waitStream looks stream up through nc every 50ms until ok holds for
+// its cluster information, at most Timeout; it reports whether ok held.
+func (c *NATSCluster) waitStream(nc *nats.Conn, stream string, ok func(*jetstream.ClusterInfo) bool) bool {
 	c.t.Helper()
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -417,17 +422,12 @@ func (c *NATSCluster) WaitStreamCurrent(nc *nats.Conn, stream string) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		s, err := js.Stream(ctx, stream)
 		cancel()
-		if err == nil && s.CachedInfo().Cluster != nil && s.CachedInfo().Cluster.Leader != "" {
-			ci := s.CachedInfo().Cluster
-			current := len(ci.Replicas) == len(c.servers)-1
-			for _, r := range ci.Replicas {
-				current = current && r.Current && !r.Offline
-			}
-			if current {
-				return
+		if err == nil {
+			if ci := s.CachedInfo().Cluster; ci != nil && ok(ci) {
+				return true
 			}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	c.t.Fatalf("ssetest: stream %s not current on every server after %v", stream, Timeout)
+	return false
 }

@@ -142,6 +142,13 @@ func (p *Page) WaitFor(expr, debug string) {
 		return
 	}
 	msg := fmt.Sprintf("browsertest: waiting for %s: %v", expr, err)
+	p.fail(msg, debug)
+}
+
+// fail ends the test with msg and, unless debug is empty, what debug
+// evaluates to in the page.
+func (p *Page) fail(msg, debug string) {
+	p.tb.Helper()
 	if debug != "" {
 		var v any
 		if derr := p.TryEval(debug, &v); derr != nil {
@@ -169,16 +176,7 @@ func (p *Page) WaitForEval(expr, debug string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	msg := fmt.Sprintf("browsertest: waiting for %s: not true within %v (%v)", expr, p.Timeout, err)
-	if debug != "" {
-		var v any
-		if derr := p.TryEval(debug, &v); derr != nil {
-			msg += fmt.Sprintf("\n%s: (%v)", debug, derr)
-		} else {
-			b, _ := json.MarshalIndent(v, "", "  ")
-			msg += fmt.Sprintf("\n%s = %s", debug, b)
-		}
-	}
-	p.tb.Fatal(msg)
+	p.fail(msg, debug)
 }
 
 // Screenshot writes a PNG of the whole page to path.
